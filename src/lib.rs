@@ -1,0 +1,26 @@
+//! Tailor: privacy-first, on-device personalization.
+//!
+//! The core is pure Rust: it never reads a clock, a random source, storage or the DOM.
+//! Those come in as plain values or through [`host::Host`], so every rule can be
+//! replayed in a native test. [`web`] (compiled only for `wasm32`) is the only module
+//! that touches wasm-bindgen and the browser.
+//!
+//! Module map:
+//! - [`json`]: the JSON value model, parser and writer shared by everything.
+//! - [`host`]: what the core borrows from the browser (RegExp, number formatting).
+//! - [`rules`]: the rules document, its validation, conditions, hashing and bucketing.
+//! - [`context`]: page, campaign, channel, device and time attributes from plain inputs.
+//! - [`decide`]: audience → schedule → caps → allocation → decision, with an explanation.
+//! - [`web`]: the JavaScript API, the browser's host functions.
+
+pub mod context;
+pub mod decide;
+pub mod host;
+pub mod json;
+pub mod rules;
+
+#[cfg(target_arch = "wasm32")]
+pub mod web;
+
+/// The SDK version, as recorded in explanations and consent records.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
