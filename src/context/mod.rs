@@ -158,9 +158,11 @@ pub fn device_type(inputs: &PageInputs) -> &'static str {
     let ua = inputs.user_agent.to_ascii_lowercase();
     if ua.contains("ipad") || ua.contains("tablet") || (ua.contains("android") && !ua.contains("mobile")) {
         "tablet"
-    } else if ua.contains("mobi") || ua.contains("iphone") || ua.contains("ipod") {
-        "mobile"
-    } else if inputs.viewport_width > 0 && inputs.viewport_width < 768 {
+    } else if ua.contains("mobi")
+        || ua.contains("iphone")
+        || ua.contains("ipod")
+        || (inputs.viewport_width > 0 && inputs.viewport_width < 768)
+    {
         "mobile"
     } else {
         "desktop"

@@ -6,6 +6,9 @@
 use crate::host::Host;
 use crate::json::{Map, Value};
 
+/// Tailor's condition-level keys beyond GrowthBook's: `Some(result)` or `None` for "not mine".
+pub type Extension = dyn Fn(&str, &Value) -> Option<bool>;
+
 /// Evaluates conditions against attributes.
 pub struct Evaluator<'a> {
     /// Lends RegExp and number coercions.
@@ -15,7 +18,7 @@ pub struct Evaluator<'a> {
     /// Condition-level keys Tailor adds to GrowthBook's language (`$event`,
     /// `$scenario`, `$audience`, …): called first for every key starting with `$`
     /// that is not a GrowthBook condition-level key; `None` means "not mine".
-    pub extension: Option<&'a dyn Fn(&str, &Value) -> Option<bool>>,
+    pub extension: Option<&'a Extension>,
 }
 
 impl Evaluator<'_> {

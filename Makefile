@@ -1,0 +1,24 @@
+# Tailor: `make demo` builds everything and serves the demo; `make test` installs what is
+# missing and runs every test. Both work on a fresh machine.
+PORT ?= 8080
+
+.PHONY: demo test build size bench setup clean
+
+setup:
+	bash scripts/setup.sh test
+
+build:
+	bash scripts/setup.sh build
+	bash scripts/build.sh
+
+demo: build
+	PORT=$(PORT) node scripts/serve.mjs
+
+test: setup
+	bash scripts/test.sh
+
+size: build
+	bash scripts/size.sh
+
+clean:
+	rm -rf target pkg/dist pkg/wasm node_modules

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Builds the release .wasm, the wasm-bindgen glue, the npm package (pkg/) and the
+# script-tag build (pkg/dist/tailor.min.js), then prints the SRI hash of the latter.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+# Panic locations would otherwise carry absolute build paths into the .wasm.
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--remap-path-prefix=$root=tailor --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=cargo"
+cargo build --quiet --release --target wasm32-unknown-unknown
+
+rm -rf pkg/wasm pkg/dist
+mkdir -p pkg/wasm pkg/dist
+wasm-bindgen --target web --out-dir pkg/wasm --out-name tailor target/wasm32-unknown-unknown/release/tailor.wasm
+# npm binaryen, never Debian's (its wasm-opt writes modules that fail to load).
+node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-bulk-memory-opt --enable-nontrapping-float-to-int \
+  --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  pkg/wasm/tailor_bg.wasm -o pkg/dist/tailor_bg.wasm
+
+esbuild=node_modules/.bin/esbuild
+common=(--bundle --log-level=warning --legal-comments=none --charset=utf8)
+# npm entries: ES modules that keep `new URL("./tailor_bg.wasm", import.meta.url)` for bundlers.
+"$esbuild" src/web/js/entry-node.js "${common[@]}" --format=esm --platform=node --target=node20 --outfile=pkg/dist/node.js
+"$esbuild" src/web/js/entry-browser.js "${common[@]}" --format=esm --platform=browser --target=es2022 --outfile=pkg/dist/browser.js
+# Script tag: one classic script; the .wasm is fetched from beside it.
+"$esbuild" src/web/js/entry-script.js "${common[@]}" --format=iife --platform=browser --target=es2020 --minify \
+  --define:import.meta.url=undefined --outfile=pkg/dist/tailor.min.js
+
+sri="sha384-$(openssl dgst -sha384 -binary pkg/dist/tailor.min.js | openssl base64 -A)"
+echo "$sri" > pkg/dist/tailor.min.js.sri
+echo "built pkg/ (tailor-sdk $(node -p 'require("./pkg/package.json").version'))"
+echo "SRI of pkg/dist/tailor.min.js: integrity=\"$sri\""

@@ -1,0 +1,51 @@
+// A tiny static server for the demo and the end-to-end tests: www/ at /, and the
+// built SDK (pkg/dist) at /sdk/. Binds 127.0.0.1 only.
+import { createServer } from "node:http";
+import { readFile } from "node:fs/promises";
+import { extname, join, normalize } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const types = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".json": "application/json",
+  ".wasm": "application/wasm",
+  ".css": "text/css",
+  ".png": "image/png",
+  ".svg": "image/svg+xml",
+};
+
+// URL prefix → folder. /test/ holds the end-to-end tests' own pages.
+const mounts = [["/sdk/", "pkg/dist"], ["/schema/", "pkg"], ["/test/", "tests/e2e/pages"]];
+
+function resolve(pathname) {
+  const clean = normalize(decodeURIComponent(pathname)).replace(/^(\.\.[/\\])+/, "");
+  for (const [prefix, dir] of mounts) {
+    if (clean.startsWith(prefix)) return join(root, dir, clean.slice(prefix.length) || "index.html");
+  }
+  return join(root, "www", clean.endsWith("/") ? clean + "index.html" : clean);
+}
+
+/** Starts the server; resolves to { server, url }. `extraHeaders(pathname)` may add headers (tests: CSP). */
+export function serve({ port = 8080, host = "127.0.0.1", extraHeaders = () => ({}) } = {}) {
+  const server = createServer(async (req, res) => {
+    const { pathname } = new URL(req.url, "http://x");
+    try {
+      const file = resolve(pathname);
+      const body = await readFile(file);
+      res.writeHead(200, { "content-type": types[extname(file)] ?? "application/octet-stream", "cache-control": "no-store", ...extraHeaders(pathname) });
+      res.end(body);
+    } catch {
+      res.writeHead(404, { "content-type": "text/plain" });
+      res.end("not found");
+    }
+  });
+  return new Promise((ok) => server.listen(port, host, () => ok({ server, url: `http://${host}:${server.address().port}/` })));
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { url } = await serve({ port: Number(process.env.PORT ?? 8080) });
+  console.log(`Tailor demo: ${url}  (try ${url}?utm_campaign=spring)  Ctrl-C to stop`);
+}

@@ -1,0 +1,85 @@
+// The public JavaScript API shared by every entry point (npm for Node and browsers,
+// and the script tag). It only converts: JSON text from the core becomes objects,
+// error text becomes a TailorError. Decisions are made in Rust.
+import * as core from "../../../pkg/wasm/tailor.js";
+
+/** An error from Tailor, with a stable `code` and, for rules, every `problem`. */
+export class TailorError extends Error {
+  constructor(code, message, problems = []) {
+    super(message);
+    this.name = "TailorError";
+    this.code = code;
+    this.problems = problems;
+  }
+}
+
+function formatProblems(problems) {
+  return problems.map((p) => `${p.path}: expected ${p.expected}, found ${p.found}`).join("; ");
+}
+
+function rulesText(rules) {
+  if (typeof rules === "string") return rules;
+  try {
+    return JSON.stringify(rules);
+  } catch (e) {
+    throw new TailorError("RULES_INVALID", `Tailor: rules cannot be serialised as JSON (${e.message})`);
+  }
+}
+
+/**
+ * Validates a rules document (an object or JSON text). Returns every problem found,
+ * each `{ path, expected, found }`; an empty array means the document is valid.
+ */
+export function validateRules(rules) {
+  return JSON.parse(core.validateRulesJson(rulesText(rules)));
+}
+
+/** A validated rules document that decides slots for a page. */
+export class Engine {
+  /** Throws a TailorError with code RULES_INVALID and every problem when invalid. */
+  constructor(rules) {
+    try {
+      this._engine = new core.Engine(rulesText(rules));
+    } catch (e) {
+      if (typeof e !== "string") throw e;
+      const problems = JSON.parse(e);
+      throw new TailorError("RULES_INVALID", `Tailor: invalid rules: ${formatProblems(problems)}`, problems);
+    }
+  }
+
+  /**
+   * Decides every slot for a page context ({ url, referrer, userAgent, language,
+   * hour, weekday, viewportWidth }); `unit` is the allocation identity.
+   */
+  decide(page = {}, unit = "") {
+    return JSON.parse(this._engine.decide(JSON.stringify(pageInputs(page)), String(unit)));
+  }
+}
+
+/** Reads the page inputs the core needs from a URL and a few plain fields. */
+export function pageInputs({ url = "", referrer = "", userAgent = "", language = "", hour, weekday, viewportWidth = 0 } = {}) {
+  let parsed = null;
+  try {
+    parsed = url ? new URL(url) : null;
+  } catch {
+    parsed = null;
+  }
+  const now = new Date();
+  return {
+    url: parsed ? parsed.href : "",
+    host: parsed ? parsed.hostname : "",
+    path: parsed ? parsed.pathname : "",
+    query: parsed ? [...parsed.searchParams] : [],
+    referrer,
+    userAgent,
+    language,
+    hour: hour ?? now.getHours(),
+    weekday: weekday ?? now.getDay(),
+    viewportWidth,
+  };
+}
+
+/** The SDK version. */
+export function version() {
+  return core.version();
+}

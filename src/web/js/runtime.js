@@ -1,0 +1,183 @@
+// The page runtime: loads the rules, reads the page context, asks the core to decide
+// every slot and applies the decisions to the DOM. It never throws into the host
+// page: every failure leaves the default content and one console message.
+import { Engine, TailorError, pageInputs, version } from "./api.js";
+
+const SLOT = "data-tailor-slot";
+
+function report(listeners, error) {
+  console.error(error.message);
+  for (const cb of listeners.error) safely(cb, error);
+}
+
+function safely(cb, arg) {
+  try {
+    cb(arg);
+  } catch (e) {
+    console.error("Tailor: a listener threw", e);
+  }
+}
+
+async function loadRules(source) {
+  if (source === undefined || source === null || source === "") {
+    throw new TailorError("RULES_MISSING", "Tailor: no rules given (set data-rules on the script tag, or pass `rules` to start())");
+  }
+  if (typeof source === "object") return source;
+  const inline = typeof document !== "undefined" && document.getElementById(source);
+  if (inline && inline.tagName === "SCRIPT") return inline.textContent;
+  let response;
+  try {
+    // The only request Tailor makes: no cookies, no referrer details beyond the origin.
+    response = await fetch(source, { credentials: "omit", referrerPolicy: "strict-origin" });
+  } catch (e) {
+    throw new TailorError("RULES_UNREACHABLE", `Tailor: could not fetch rules from ${source} (${e.message})`);
+  }
+  if (!response.ok) {
+    throw new TailorError("RULES_UNREACHABLE", `Tailor: could not fetch rules from ${source} (HTTP ${response.status})`);
+  }
+  return response.text();
+}
+
+function domReady() {
+  if (document.readyState !== "loading") return Promise.resolve();
+  return new Promise((resolve) => document.addEventListener("DOMContentLoaded", resolve, { once: true }));
+}
+
+function randomUnit() {
+  const bytes = new Uint8Array(8);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Starts Tailor on the current page. Options: `rules` (an object, JSON text, a URL or
+ * the id of an inline JSON script), `wasmReady` (a promise the script tag passes while
+ * the .wasm compiles), `antiFlickerMs` (default 500). Returns the page API.
+ */
+export function start(options = {}) {
+  const listeners = { decision: [], error: [] };
+  const decisions = new Map();
+  const defaults = new WeakMap();
+  const hidden = new Set();
+  // Allocation identity for this page view only: nothing is stored without consent.
+  const unit = randomUnit();
+  let engine = null;
+
+  function hideUndecided() {
+    for (const el of document.querySelectorAll(`[${SLOT}]`)) {
+      if (!hidden.has(el) && el.style.visibility !== "hidden") {
+        el.style.visibility = "hidden";
+        hidden.add(el);
+      }
+    }
+  }
+
+  function reveal(el) {
+    if (hidden.delete(el)) el.style.visibility = "";
+  }
+
+  function revealAll() {
+    for (const el of [...hidden]) reveal(el);
+  }
+
+  function applyContent(el, decision) {
+    if (!defaults.has(el)) defaults.set(el, [...el.childNodes].map((n) => n.cloneNode(true)));
+    const content = decision.content;
+    if (!content) {
+      el.replaceChildren(...defaults.get(el).map((n) => n.cloneNode(true)));
+      return;
+    }
+    if (content.template) {
+      const tpl = document.querySelector(`template[data-tailor-variant="${CSS.escape(content.template)}"]`);
+      if (tpl) el.replaceChildren(tpl.content.cloneNode(true));
+    } else if (content.text != null) {
+      el.textContent = content.text;
+    }
+  }
+
+  function apply(list) {
+    for (const d of list) {
+      decisions.set(d.slot, d);
+      for (const el of document.querySelectorAll(`[${SLOT}="${CSS.escape(d.slot)}"]`)) {
+        try {
+          applyContent(el, d);
+        } finally {
+          reveal(el);
+        }
+      }
+      for (const cb of listeners.decision) safely(cb, d);
+    }
+  }
+
+  function context() {
+    return pageInputs({
+      url: location.href,
+      referrer: document.referrer,
+      userAgent: navigator.userAgent,
+      language: navigator.language,
+      viewportWidth: innerWidth,
+    });
+  }
+
+  const api = {
+    /** Resolves once the first decisions are applied (or the defaults kept). */
+    ready: null,
+    /** Runs a queued command: `["method", ...args]`. */
+    push(command) {
+      try {
+        const [name, ...args] = command;
+        if (typeof api[name] !== "function" || name === "push") {
+          throw new TailorError("UNKNOWN_COMMAND", `Tailor: unknown command ${JSON.stringify(name)}`);
+        }
+        return api[name](...args);
+      } catch (e) {
+        report(listeners, e instanceof TailorError ? e : new TailorError("COMMAND_FAILED", `Tailor: ${e.message}`));
+      }
+    },
+    /** Subscribes to "decision" or "error"; returns an unsubscribe function. */
+    on(event, cb) {
+      if (!listeners[event]) throw new TailorError("UNKNOWN_EVENT", `Tailor: unknown event ${JSON.stringify(event)}`);
+      listeners[event].push(cb);
+      for (const d of event === "decision" ? decisions.values() : []) safely(cb, d);
+      return () => listeners[event].splice(listeners[event].indexOf(cb) >>> 0, 1);
+    },
+    /** The decision for a slot, or null before ready / for an unknown slot. */
+    decide(slot) {
+      return decisions.get(slot) ?? null;
+    },
+    /** Why a slot shows what it shows. */
+    explain(slot) {
+      const d = decisions.get(slot);
+      return d ? d.reasons : null;
+    },
+    /**
+     * Records an interaction. Without the visitor's consent nothing is kept: the event
+     * is dropped, never buffered.
+     */
+    track(name) {
+      if (typeof name !== "string" || name === "") {
+        throw new TailorError("BAD_EVENT", "Tailor: track(name, props) needs a non-empty event name");
+      }
+    },
+    version,
+  };
+
+  async function run() {
+    await domReady();
+    hideUndecided();
+    const timer = setTimeout(revealAll, options.antiFlickerMs ?? 500);
+    try {
+      const [, rules] = await Promise.all([options.wasmReady, loadRules(options.rules)]);
+      engine = new Engine(rules);
+      apply(engine.decide(context(), unit));
+    } catch (e) {
+      report(listeners, e instanceof TailorError ? e : new TailorError("START_FAILED", `Tailor: ${e.message}`));
+    } finally {
+      clearTimeout(timer);
+      revealAll();
+    }
+  }
+
+  api.ready = run().catch(() => {});
+  return api;
+}

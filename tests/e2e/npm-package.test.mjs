@@ -1,0 +1,65 @@
+// The packed npm package (npm pack of pkg/), installed into an empty folder and
+// imported from Node exactly as a user would.
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, rmSync, writeFileSync, readdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const work = `${root}target/npm-consumer/`;
+
+function run(cmd, args, cwd) {
+  return execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+before(() => {
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(`${work}app`, { recursive: true });
+  run("npm", ["pack", "--silent", "--pack-destination", work, `${root}pkg`], root);
+  const tarball = readdirSync(work).find((f) => f.endsWith(".tgz"));
+  writeFileSync(`${work}app/package.json`, JSON.stringify({ name: "consumer", private: true, type: "module" }));
+  run("npm", ["install", "--no-audit", "--no-fund", "--silent", `${work}${tarball}`], `${work}app`);
+});
+
+function node(code) {
+  return JSON.parse(run("node", ["--input-type=module", "-e", code], `${work}app`));
+}
+
+test("the tarball holds the built files and nothing from the repository's sources", () => {
+  const files = run("tar", ["-tzf", `${work}${readdirSync(work).find((f) => f.endsWith(".tgz"))}`], work).split("\n").filter(Boolean).sort();
+  for (const f of ["package/package.json", "package/index.d.ts", "package/README.md", "package/dist/node.js", "package/dist/browser.js", "package/dist/tailor.min.js", "package/dist/tailor_bg.wasm"]) {
+    assert.ok(files.includes(f), `${f} missing from ${files.join(", ")}`);
+  }
+  assert.ok(!files.some((f) => f.includes("src/") || f.endsWith(".rs")), files.join(", "));
+});
+
+test("await import('tailor-sdk') in Node returns ready-to-call exports", () => {
+  const out = node(`
+    const t = await import("tailor-sdk");
+    const rules = { version: 1, experiences: [{ id: "spring", slot: "hero", audience: { "utm.campaign": "spring" },
+      variants: [{ id: "v", content: { text: "Spring!" } }] }] };
+    const engine = new t.Engine(rules);
+    console.log(JSON.stringify({
+      version: t.version(),
+      spring: engine.decide({ url: "https://shop.example/?utm_campaign=spring" })[0],
+      other: engine.decide({ url: "https://shop.example/" })[0].variant,
+      problems: t.validateRules({ version: 1, experiences: [{ id: "x", slot: "hero", variants: [{ id: "a", weight: 2 }] }] }),
+    }));
+  `);
+  assert.equal(out.version, "0.1.0");
+  assert.equal(out.spring.variant, "v");
+  assert.equal(out.spring.content.text, "Spring!");
+  assert.equal(out.other, null);
+  assert.deepEqual(out.problems, [{ path: "$.experiences[0].variants[0].weight", expected: "a number between 0 and 1", found: "number 2" }]);
+});
+
+test("invalid rules throw a TailorError with a stable code and every problem", () => {
+  const out = node(`
+    const { Engine, TailorError } = await import("tailor-sdk");
+    try { new Engine({ version: 3, experiences: "none" }); } catch (e) {
+      console.log(JSON.stringify({ isTailor: e instanceof TailorError, isError: e instanceof Error, code: e.code, paths: e.problems.map((p) => p.path) }));
+    }
+  `);
+  assert.deepEqual(out, { isTailor: true, isError: true, code: "RULES_INVALID", paths: ["$.version", "$.experiences"] });
+});

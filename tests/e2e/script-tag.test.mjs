@@ -1,0 +1,83 @@
+// The script-tag build against the demo site, in headless Chromium.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { setup, auditedPage, sdkAudit, storageSnapshot, ARTIFACTS } from "./browser.mjs";
+
+let env;
+before(async () => (env = await setup()));
+after(() => env?.close());
+
+async function heroText(page) {
+  await page.waitForFunction(() => window.tailor && !Array.isArray(window.tailor));
+  await page.evaluate(() => window.tailor.ready);
+  return (await page.locator('[data-tailor-slot="hero"]').innerText()).trim();
+}
+
+test("a spring campaign visitor sees the campaign variant, decided in the browser", async () => {
+  const { page, context, requests, consoleMessages, pageErrors } = await auditedPage(env.browser);
+  await page.goto(`${env.base}?utm_campaign=spring`);
+  assert.match(await heroText(page), /^Spring sale: 20% off sneakers/);
+  const decision = await page.evaluate(() => window.tailor.decide("hero"));
+  assert.equal(decision.experience, "spring-campaign-hero");
+  assert.equal(decision.variant, "spring");
+  // The queued command of www/demo.js was replayed: its decision listener ran.
+  await page.waitForFunction(() => document.getElementById("why").textContent.includes("spring-campaign-hero"));
+  await page.screenshot({ path: new URL("hero-spring.png", ARTIFACTS).pathname, fullPage: true });
+  assert.deepEqual(pageErrors, []);
+  assert.deepEqual(consoleMessages.filter((m) => m.type === "error"), []);
+
+  // Network: only the page, its own assets, the SDK files and the rules document.
+  const paths = requests.map((r) => {
+    const u = new URL(r.url);
+    assert.equal(u.origin + "/", env.base, `request to another origin: ${r.url}`);
+    return u.pathname + u.search;
+  });
+  assert.deepEqual(new Set(paths), new Set(["/?utm_campaign=spring", "/demo.css", "/sdk/tailor.min.js", "/sdk/tailor_bg.wasm", "/rules.json", "/demo.js"]));
+  const rulesRequest = requests.find((r) => r.url.endsWith("/rules.json"));
+  assert.equal(rulesRequest.headers.cookie, undefined);
+
+  // Storage: nothing written or read by the SDK, nothing held by the origin (no consent was given).
+  const calls = (await sdkAudit(page)).filter((c) => c.api !== "fetch");
+  assert.deepEqual(calls.map((c) => c.api), []);
+  assert.deepEqual(await storageSnapshot(page), { cookies: 0, localStorage: 0, sessionStorage: 0, indexedDB: 0, caches: 0 });
+  await context.close();
+});
+
+test("any other visitor keeps the page's default content", async () => {
+  const { page, context, consoleMessages } = await auditedPage(env.browser);
+  await page.goto(`${env.base}?utm_campaign=autumn`);
+  assert.match(await heroText(page), /^Shoes for every season/);
+  assert.equal((await page.evaluate(() => window.tailor.decide("hero"))).variant, null);
+  assert.match((await page.evaluate(() => window.tailor.explain("hero"))).join(" "), /audience did not match/);
+  await page.screenshot({ path: new URL("hero-default.png", ARTIFACTS).pathname, fullPage: true });
+  assert.deepEqual(consoleMessages.filter((m) => m.type === "error"), []);
+  assert.deepEqual(await storageSnapshot(page), { cookies: 0, localStorage: 0, sessionStorage: 0, indexedDB: 0, caches: 0 });
+  await context.close();
+});
+
+for (const [name, page, expected] of [
+  ["a missing rules file", "missing-rules.html", /could not fetch rules from \/nope\.json \(HTTP 404\)/],
+  ["invalid rules", "invalid-rules.html", /invalid rules: \$\.experiences\[0\]\.variants\[0\]\.weight: expected a number between 0 and 1, found string "half"/],
+  ["rules that are not JSON", "broken-json.html", /invalid rules: \$: expected a JSON document, found .* line 1/],
+]) {
+  test(`${name} leaves the default content and one clear console message`, async () => {
+    const { page: p, context, consoleMessages, pageErrors } = await auditedPage(env.browser);
+    await p.goto(`${env.base}test/${page}?utm_campaign=spring`);
+    assert.match(await heroText(p), /^Default hero/);
+    const errors = consoleMessages.filter((m) => m.type === "error" && m.text.startsWith("Tailor:"));
+    assert.equal(errors.length, 1, JSON.stringify(consoleMessages));
+    assert.match(errors[0].text, expected);
+    assert.deepEqual(pageErrors, []);
+    // The slot is visible again: anti-flicker never leaves it hidden.
+    assert.equal(await p.locator('[data-tailor-slot="hero"]').evaluate((el) => getComputedStyle(el).visibility), "visible");
+    await context.close();
+  });
+}
+
+test("inline rules by element id, and commands queued before the SDK loaded are replayed in order", async () => {
+  const { page, context } = await auditedPage(env.browser);
+  await page.goto(`${env.base}test/inline-rules.html?utm_campaign=spring`);
+  assert.equal(await heroText(page), "Inline spring");
+  assert.deepEqual(await page.evaluate(() => window.seen), ["first:hero", "second:hero"]);
+  await context.close();
+});
