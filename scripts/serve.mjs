@@ -2,7 +2,7 @@
 // built SDK (pkg/dist) at /sdk/. Binds 127.0.0.1 only.
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
-import { extname, join, normalize } from "node:path";
+import { extname, join, normalize, resolve as resolvePath } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -20,20 +20,24 @@ const types = {
 // URL prefix → folder. /test/ holds the end-to-end tests' own pages.
 const mounts = [["/sdk/", "pkg/dist"], ["/schema/", "pkg"], ["/test/", "tests/e2e/pages"]];
 
-function resolve(pathname) {
+function resolve(pathname, extraMounts) {
   const clean = normalize(decodeURIComponent(pathname)).replace(/^(\.\.[/\\])+/, "");
-  for (const [prefix, dir] of mounts) {
-    if (clean.startsWith(prefix)) return join(root, dir, clean.slice(prefix.length) || "index.html");
+  for (const [prefix, dir] of [...extraMounts, ...mounts]) {
+    if (clean.startsWith(prefix)) return resolvePath(root, dir, clean.slice(prefix.length) || "index.html");
   }
   return join(root, "www", clean.endsWith("/") ? clean + "index.html" : clean);
 }
 
-/** Starts the server; resolves to { server, url }. `extraHeaders(pathname)` may add headers (tests: CSP). */
-export function serve({ port = 8080, host = "127.0.0.1", extraHeaders = () => ({}) } = {}) {
+/**
+ * Starts the server; resolves to { server, url }. `extraHeaders(pathname)` may add
+ * headers (tests: CSP); `mounts` adds [prefix, folder] pairs (folder absolute or
+ * relative to the repository).
+ */
+export function serve({ port = 8080, host = "127.0.0.1", extraHeaders = () => ({}), mounts: extraMounts = [] } = {}) {
   const server = createServer(async (req, res) => {
     const { pathname } = new URL(req.url, "http://x");
     try {
-      const file = resolve(pathname);
+      const file = resolve(pathname, extraMounts);
       const body = await readFile(file);
       res.writeHead(200, { "content-type": types[extname(file)] ?? "application/octet-stream", "cache-control": "no-store", ...extraHeaders(pathname) });
       res.end(body);

@@ -256,8 +256,21 @@ impl core::fmt::Display for ParseError {
 
 /// Parses a JSON text (RFC 8259). Nesting deeper than 128 levels is rejected rather
 /// than risking the stack on hostile input.
+///
+/// Numbers are converted by Rust's own float parser; the browser build uses
+/// [`parse_with_host`] instead, so that parser (several kilobytes) never reaches the .wasm.
 pub fn parse(text: &str) -> Result<Value, ParseError> {
-    let mut p = Parser { src: text.as_bytes(), pos: 0, text };
+    parse_numbers_with(text, &|s: &str| s.parse().unwrap_or(f64::NAN))
+}
+
+/// [`parse`], converting numbers with the host's `Number(s)`: JSON's number grammar is a
+/// subset of JavaScript's, so the result is identical and correctly rounded.
+pub fn parse_with_host(text: &str, host: &dyn Host) -> Result<Value, ParseError> {
+    parse_numbers_with(text, &|s: &str| host.string_to_number(s))
+}
+
+fn parse_numbers_with(text: &str, number: &dyn Fn(&str) -> f64) -> Result<Value, ParseError> {
+    let mut p = Parser { src: text.as_bytes(), pos: 0, text, number };
     p.skip_ws();
     let v = p.value(0)?;
     p.skip_ws();
@@ -271,6 +284,7 @@ struct Parser<'a> {
     src: &'a [u8],
     pos: usize,
     text: &'a str,
+    number: &'a dyn Fn(&str) -> f64,
 }
 
 const MAX_DEPTH: usize = 128;
@@ -482,10 +496,7 @@ impl Parser<'_> {
                 return Err(self.error("invalid number"));
             }
         }
-        self.text[start..self.pos]
-            .parse::<f64>()
-            .map(Value::Number)
-            .map_err(|_| self.error("invalid number"))
+        Ok(Value::Number((self.number)(&self.text[start..self.pos])))
     }
 }
 
@@ -516,6 +527,12 @@ mod tests {
         assert!(parse("1 2").is_err());
         assert!(parse("\"abc").is_err());
         assert!(parse(&"[".repeat(200)).unwrap_err().message.contains("nesting"));
+    }
+
+    #[test]
+    fn host_numbers_match_rust_numbers() {
+        let text = "[0, -0.5, 1e21, 123456789.123456789, 5e-324, 1.7976931348623157e308]";
+        assert_eq!(parse(text).unwrap(), parse_with_host(text, &NativeHost).unwrap());
     }
 
     #[test]

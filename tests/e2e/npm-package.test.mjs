@@ -3,7 +3,7 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync, readdirSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync, readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -62,4 +62,41 @@ test("invalid rules throw a TailorError with a stable code and every problem", (
     }
   `);
   assert.deepEqual(out, { isTailor: true, isError: true, code: "RULES_INVALID", paths: ["$.version", "$.experiences"] });
+});
+
+test("the TypeScript declarations match the runtime and compile under tsc --strict", () => {
+  const dts = readFileSync(`${work}app/node_modules/tailor-sdk/index.d.ts`, "utf8");
+  const declared = [...dts.matchAll(/^export (?:declare )?(?:function|class|const) (\w+)/gm)].map((m) => m[1]).sort();
+  const runtime = node(`console.log(JSON.stringify(Object.keys(await import("tailor-sdk")).sort()))`);
+  assert.deepEqual(runtime, declared);
+  writeFileSync(`${work}app/usage.ts`, `
+    import { Engine, TailorError, validateRules, version, start, type Decision, type Problem, type Tailor } from "tailor-sdk";
+    const problems: Problem[] = validateRules({ version: 1 });
+    const engine = new Engine('{"version":1}');
+    const decisions: Decision[] = engine.decide({ url: "https://x.example/", hour: 3 }, "unit");
+    const v: string = version();
+    function useTailor(t: Tailor) {
+      t.on("decision", (d) => d.variant?.toUpperCase());
+      t.on("error", (e: TailorError) => e.code);
+      const why: string[] | null = t.explain("hero");
+      t.track("signup", { plan: "pro" });
+      return t.ready.then(() => why);
+    }
+    export { problems, decisions, v, useTailor, start };
+  `);
+  writeFileSync(`${work}app/tsconfig.json`, JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module: "nodenext", moduleResolution: "nodenext", target: "es2022", lib: ["es2022", "dom"], types: [] }, files: ["usage.ts"] }));
+  run(`${root}node_modules/.bin/tsc`, ["-p", "tsconfig.json"], `${work}app`);
+  // And a misuse must fail to compile, or the check above proves nothing.
+  writeFileSync(`${work}app/usage.ts`, `import { Engine } from "tailor-sdk"; new Engine(42);`);
+  assert.throws(() => run(`${root}node_modules/.bin/tsc`, ["-p", "tsconfig.json"], `${work}app`), (e) => /TS2345/.test(e.stdout));
+});
+
+test("importable during server-side rendering: no window at import time, start() fails clearly", () => {
+  const out = node(`
+    const t = await import("tailor-sdk");
+    let code = null;
+    try { t.start({ rules: {} }); } catch (e) { code = e.code; }
+    console.log(JSON.stringify({ window: typeof window, document: typeof document, code }));
+  `);
+  assert.deepEqual(out, { window: "undefined", document: "undefined", code: "NO_DOCUMENT" });
 });

@@ -2,6 +2,7 @@
 // every slot and applies the decisions to the DOM. It never throws into the host
 // page: every failure leaves the default content and one console message.
 import { Engine, TailorError, pageInputs, version } from "./api.js";
+import { sanitize, safeAttribute } from "./sanitize.js";
 
 const SLOT = "data-tailor-slot";
 
@@ -55,6 +56,9 @@ function randomUnit() {
  * the .wasm compiles), `antiFlickerMs` (default 500). Returns the page API.
  */
 export function start(options = {}) {
+  if (typeof document === "undefined") {
+    throw new TailorError("NO_DOCUMENT", "Tailor: start() needs a browser page; on a server, use Engine to decide");
+  }
   const listeners = { decision: [], error: [] };
   const decisions = new Map();
   const defaults = new WeakMap();
@@ -80,19 +84,38 @@ export function start(options = {}) {
     for (const el of [...hidden]) reveal(el);
   }
 
-  function applyContent(el, decision) {
-    if (!defaults.has(el)) defaults.set(el, [...el.childNodes].map((n) => n.cloneNode(true)));
-    const content = decision.content;
-    if (!content) {
-      el.replaceChildren(...defaults.get(el).map((n) => n.cloneNode(true)));
+  // The page's own content and attributes of a slot, kept so that a later decision
+  // (new URL, new consent) can return to them.
+  function restoreDefault(el) {
+    const saved = defaults.get(el);
+    if (!saved) {
+      const attrs = new Map([...el.attributes].filter((a) => a.name !== "style").map((a) => [a.name, a.value]));
+      defaults.set(el, { nodes: [...el.childNodes].map((n) => n.cloneNode(true)), attrs });
       return;
     }
+    el.replaceChildren(...saved.nodes.map((n) => n.cloneNode(true)));
+    for (const a of [...el.attributes]) if (a.name !== "style" && !saved.attrs.has(a.name)) el.removeAttribute(a.name);
+    for (const [name, value] of saved.attrs) if (el.getAttribute(name) !== value) el.setAttribute(name, value);
+  }
+
+  function applyContent(el, decision) {
+    restoreDefault(el);
+    const content = decision.content;
+    if (!content) return;
     if (content.template) {
       const tpl = document.querySelector(`template[data-tailor-variant="${CSS.escape(content.template)}"]`);
-      if (tpl) el.replaceChildren(tpl.content.cloneNode(true));
+      if (!tpl) throw new TailorError("TEMPLATE_MISSING", `Tailor: slot "${decision.slot}" wants <template data-tailor-variant="${content.template}">, which is not in the page`);
+      el.replaceChildren(tpl.content.cloneNode(true));
+    } else if (content.html != null) {
+      el.replaceChildren(sanitize(content.html));
     } else if (content.text != null) {
       el.textContent = content.text;
     }
+    for (const [name, value] of Object.entries(content.attributes ?? {})) {
+      if (safeAttribute(name, value)) el.setAttribute(name, value);
+    }
+    for (const c of content.classes?.add ?? []) el.classList.add(c);
+    for (const c of content.classes?.remove ?? []) el.classList.remove(c);
   }
 
   function apply(list) {
@@ -101,6 +124,8 @@ export function start(options = {}) {
       for (const el of document.querySelectorAll(`[${SLOT}="${CSS.escape(d.slot)}"]`)) {
         try {
           applyContent(el, d);
+        } catch (e) {
+          report(listeners, e instanceof TailorError ? e : new TailorError("APPLY_FAILED", `Tailor: could not apply slot "${d.slot}" (${e.message})`));
         } finally {
           reveal(el);
         }

@@ -1,0 +1,65 @@
+// Turns variant HTML from the rules into inert, safe DOM nodes: no scripts, no event
+// handlers, no javascript: (or vbscript:/data:) URLs, no frames or embedded objects.
+// Under Trusted Types the HTML goes through a policy named "tailor" (the host allows it
+// with `trusted-types tailor`); without that permission HTML content is refused and
+// the slot keeps its default content.
+
+const DROP = new Set(["SCRIPT", "IFRAME", "FRAME", "FRAMESET", "OBJECT", "EMBED", "APPLET", "BASE", "LINK", "META", "STYLE", "NOSCRIPT", "TEMPLATE", "SVG", "MATH", "FORM"]);
+const URL_ATTRIBUTES = new Set(["href", "src", "action", "formaction", "xlink:href", "poster", "background", "cite", "srcset", "data", "ping"]);
+
+let policy;
+
+function trustedHTML(html) {
+  const tt = globalThis.trustedTypes;
+  if (!tt) return html;
+  if (policy === undefined) {
+    try {
+      // The policy only parses into an inert template, which sanitize() then cleans
+      // before anything reaches the document.
+      policy = tt.createPolicy("tailor", { createHTML: (s) => s });
+    } catch {
+      policy = null;
+    }
+  }
+  if (policy === null) {
+    throw new Error('variant HTML needs the Trusted Types policy "tailor" (add `trusted-types tailor` to the page\'s CSP), or use text or a <template>');
+  }
+  return policy.createHTML(html);
+}
+
+function unsafeUrl(value) {
+  // Browsers ignore ASCII whitespace and control characters inside the scheme.
+  const scheme = value.replace(/[\u0000-\u0020\u007f-\u009f]/g, "").toLowerCase();
+  return /^(javascript|vbscript|data):/.test(scheme);
+}
+
+/** Whether an attribute from the rules may be set: no event handlers, no script URLs. */
+export function safeAttribute(name, value) {
+  const n = String(name).toLowerCase();
+  return /^[a-z][a-z0-9_:.-]*$/.test(n) && !n.startsWith("on") && n !== "srcdoc" && n !== "style" && !(URL_ATTRIBUTES.has(n) && unsafeUrl(String(value)));
+}
+
+function clean(node) {
+  for (const child of [...node.childNodes]) {
+    if (child.nodeType === 8) {
+      child.remove(); // comments
+    } else if (child.nodeType === 1) {
+      if (DROP.has(child.nodeName.toUpperCase())) {
+        child.remove();
+        continue;
+      }
+      for (const attr of [...child.attributes]) {
+        if (!safeAttribute(attr.name, attr.value)) child.removeAttribute(attr.name);
+      }
+      clean(child);
+    }
+  }
+}
+
+/** Parses `html` into a sanitized DocumentFragment; throws when Trusted Types forbid it. */
+export function sanitize(html) {
+  const template = document.createElement("template");
+  template.innerHTML = trustedHTML(html);
+  clean(template.content);
+  return template.content;
+}
