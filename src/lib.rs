@@ -9,10 +9,12 @@
 //! - [`json`]: the JSON value model, parser and writer shared by everything.
 //! - [`host`]: what the core borrows from the browser (RegExp, number formatting).
 //! - [`rules`]: the rules document, its validation, conditions, hashing and bucketing.
+//! - [`consent`]: purposes, signals (GPC, TCF, GPP, CMPs), expiry, record, hash-chained ledger.
 //! - [`context`]: page, campaign, channel, device and time attributes from plain inputs.
 //! - [`decide`]: audience → schedule → caps → allocation → decision, with an explanation.
 //! - [`web`]: the JavaScript API, the browser's host functions.
 
+pub mod consent;
 pub mod context;
 pub mod decide;
 pub mod host;

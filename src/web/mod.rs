@@ -90,7 +90,7 @@ impl Engine {
     /// [`PageInputs::from_json`]); `unit` is the allocation identity. Returns a JSON
     /// array of decisions.
     pub fn decide(&self, page_json: &str, unit: &str) -> String {
-        let page = json::parse(page_json).unwrap_or(Value::Null);
+        let page = json::parse_with_host(page_json, &BrowserHost).unwrap_or(Value::Null);
         let attributes = context::attributes(&PageInputs::from_json(&page));
         let decisions = decide::decide_all(&self.rules, &attributes, unit, &BrowserHost);
         Value::Array(decisions.iter().map(decision_value).collect()).to_json(&BrowserHost)
