@@ -65,12 +65,102 @@ export class Engine {
 /** The SDK version. */
 export function version(): string;
 
+// GrowthBook-compatible functions (GrowthBook's signatures and exact semantics).
+
+/** A GrowthBook condition (MongoDB-style operators). */
+export type Condition = Record<string, unknown>;
+/** GrowthBook's `evalCondition(attributes, condition, savedGroups?)`. */
+export function evalCondition(attributes: Record<string, unknown>, condition: Condition, savedGroups?: Record<string, unknown>): boolean;
+/** GrowthBook's `hash(seed, value, version)`: [0, 1), or null for a version other than 1 or 2. */
+export function hash(seed: string, value: string, version: number): number | null;
+/** GrowthBook's `getBucketRanges(numVariations, coverage?, weights?)`. */
+export function getBucketRanges(numVariations: number, coverage?: number, weights?: number[]): [number, number][];
+/** GrowthBook's `chooseVariation(n, ranges)`: the index of the range holding n, or -1. */
+export function chooseVariation(n: number, ranges: [number, number][]): number;
+/** GrowthBook's `inNamespace(hashValue, [id, start, end])`. */
+export function inNamespace(hashValue: string, namespace: [string, number, number]): boolean;
+/** GrowthBook's `getEqualWeights(n)`. */
+export function getEqualWeights(n: number): number[];
+
+/** The result of {@link verifyLedger}. */
+export type LedgerVerification =
+  | { ok: true; records: number }
+  | { ok: false; index: number | null; kind: "syntax" | "format" | "record" | "sequence" | "chain" | "head"; message: string };
+
+/** Verifies an exported consent ledger: detects an edited, reordered or removed record. */
+export function verifyLedger(ledger: string | object): LedgerVerification;
+
+/** A consent purpose. Contextual decisions need none. */
+export type Purpose = "personalization" | "measurement";
+
+/** One purpose's consent. */
+export interface PurposeState {
+  state: "granted" | "denied" | "not_asked";
+  /** Where the state comes from: api, accept_all, reject_all, custom, revocation, gpc, tcf, gpp, consent_mode, cookieconsent, klaro, expiry, notice_change, default. */
+  source: string;
+  decided_at: number | null;
+  expires_at: number | null;
+}
+
+/** Consent state of both purposes. */
+export interface ConsentState {
+  personalization: PurposeState;
+  measurement: PurposeState;
+  /** True when a Global Privacy Control opt-out is in force ("Opt-out preference signal honored"). */
+  gpc_honored: boolean;
+}
+
+/** Consent configuration (see the README's section for privacy teams). */
+export interface ConsentConfig {
+  notice_version?: string;
+  purposes: { personalization: { text: string }; measurement: { text: string } };
+  rules_revision?: string;
+  lifetime_days?: number;
+  strict?: boolean;
+  defaults?: { personalization?: "not_asked" | "denied" | "granted"; measurement?: "not_asked" | "denied" | "granted" };
+  ledger_limit?: number;
+  signals?: {
+    gpc?: boolean;
+    tcf?: boolean | { gdpr_applies?: boolean; vendor_id?: number };
+    gpp?: boolean;
+    consent_mode?: boolean;
+    cookieconsent?: boolean;
+    klaro?: boolean;
+  };
+  /** CMP category (cookieconsent) or service (Klaro) names per purpose. */
+  categories?: {
+    cookieconsent?: { personalization?: string; measurement?: string };
+    klaro?: { personalization?: string; measurement?: string };
+  };
+}
+
+/** The page's consent API (`tailor.consent`). */
+export interface ConsentApi {
+  grant(purposes: Purpose | Purpose[], method?: "api" | "accept_all" | "custom"): ConsentState | undefined;
+  revoke(purposes: Purpose | Purpose[]): ConsentState | undefined;
+  decide(choices: Partial<Record<Purpose, boolean>>, method?: "api" | "accept_all" | "reject_all" | "custom"): ConsentState | undefined;
+  state(): ConsentState | null;
+  on(event: "change", cb: (state: ConsentState) => void): (() => void) | undefined;
+  on(event: "ask", cb: (purposes: Purpose[]) => void): (() => void) | undefined;
+  /** The ledger as JSON text (valid against consent-ledger.schema.json). */
+  export(): string | null;
+}
+
+/** What Tailor holds on this device. */
+export interface Inventory {
+  keys: { key: string; store: "localStorage" | "memory"; bytes: number; purpose: Purpose | "consent record" }[];
+  storage: "localStorage" | "memory";
+  fallbackReason: string | null;
+}
+
 /** Options of {@link start}. */
 export interface StartOptions {
   /** The rules: an object, JSON text, a URL, or the id of an inline JSON script. */
   rules: RulesDocument;
   /** Milliseconds after which undecided slots show their default content (default 500). */
   antiFlickerMs?: number;
+  /** Consent configuration; without it both purposes stay denied and only GPC is read. */
+  consent?: ConsentConfig;
 }
 
 /** The page API (also `window.tailor` with the script tag). */
@@ -90,6 +180,12 @@ export interface Tailor {
   track(name: string, props?: Record<string, unknown>): void;
   /** The SDK version. */
   version(): string;
+  /** Consent. */
+  readonly consent: ConsentApi;
+  /** Erases every byte Tailor holds on this device, the consent record included. */
+  forget(): void;
+  /** Every storage key Tailor holds, its purpose and size. */
+  inventory(): Inventory;
 }
 
 /** Starts Tailor on the current page (browsers only). */

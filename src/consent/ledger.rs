@@ -296,6 +296,20 @@ pub enum LedgerErrorKind {
     Head,
 }
 
+impl LedgerErrorKind {
+    /// The name used in JSON: syntax, format, record, sequence, chain or head.
+    pub fn name(self) -> &'static str {
+        match self {
+            LedgerErrorKind::Syntax => "syntax",
+            LedgerErrorKind::Format => "format",
+            LedgerErrorKind::Record => "record",
+            LedgerErrorKind::Sequence => "sequence",
+            LedgerErrorKind::Chain => "chain",
+            LedgerErrorKind::Head => "head",
+        }
+    }
+}
+
 impl core::fmt::Display for LedgerError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self.index {

@@ -7,6 +7,10 @@
 
 use wasm_bindgen::prelude::*;
 
+mod consent;
+mod growthbook;
+pub use consent::{verify_ledger_json, Consent};
+
 use crate::context::{self, PageInputs};
 use crate::decide::{self, Decision};
 use crate::host::Host;
@@ -24,7 +28,7 @@ extern "C" {
 }
 
 /// The browser lends the core its RegExp engine and number conversions.
-struct BrowserHost;
+pub(crate) struct BrowserHost;
 
 /// The browser's [`Host`], for tests of the glue.
 pub fn browser_host() -> impl Host {

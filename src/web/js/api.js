@@ -34,6 +34,52 @@ export function validateRules(rules) {
   return JSON.parse(core.validateRulesJson(rulesText(rules)));
 }
 
+/**
+ * Verifies an exported consent ledger (JSON text or object): `{ ok: true, records }`,
+ * or `{ ok: false, index, kind, message }` naming the first record that fails
+ * (edited, reordered, removed) and why.
+ */
+export function verifyLedger(ledger) {
+  return JSON.parse(core.verifyLedgerJson(typeof ledger === "string" ? ledger : JSON.stringify(ledger)));
+}
+
+// --- GrowthBook-compatible functions, with GrowthBook's signatures ---------------
+
+/** GrowthBook's `evalCondition(attributes, condition, savedGroups?)`, evaluated in Rust. */
+export function evalCondition(attributes, condition, savedGroups) {
+  return core.evalConditionJson(JSON.stringify(attributes ?? {}), JSON.stringify(condition ?? {}), savedGroups === undefined ? undefined : JSON.stringify(savedGroups));
+}
+
+/** GrowthBook's `hash(seed, value, version)`: a number in [0, 1), or null for an unknown version. */
+export function hash(seed, value, version) {
+  return core.hashValue(String(seed), String(value), Number(version)) ?? null;
+}
+
+const toInt = (n) => (Number.isFinite(n) ? Math.trunc(n) : 0);
+
+/** GrowthBook's `getBucketRanges(numVariations, coverage = 1, weights?)`. */
+export function getBucketRanges(numVariations, coverage, weights) {
+  const flat = core.bucketRanges(toInt(numVariations), coverage ?? undefined, Array.isArray(weights) ? Float64Array.from(weights) : undefined);
+  const ranges = [];
+  for (let i = 0; i < flat.length; i += 2) ranges.push([flat[i], flat[i + 1]]);
+  return ranges;
+}
+
+/** GrowthBook's `chooseVariation(n, ranges)`: the index of the range holding n, or -1. */
+export function chooseVariation(n, ranges) {
+  return core.chooseVariationFlat(n, Float64Array.from(ranges.flat()));
+}
+
+/** GrowthBook's `inNamespace(hashValue, [id, start, end])`. */
+export function inNamespace(hashValue, namespace) {
+  return core.inNamespaceParts(String(hashValue), String(namespace[0]), namespace[1], namespace[2]);
+}
+
+/** GrowthBook's `getEqualWeights(n)`. */
+export function getEqualWeights(n) {
+  return Array.from(core.equalWeights(toInt(n)));
+}
+
 /** A validated rules document that decides slots for a page. */
 export class Engine {
   /** Throws a TailorError with code RULES_INVALID and every problem when invalid. */

@@ -4,5 +4,8 @@ import init from "../../../pkg/wasm/tailor.js";
 
 await init({ module_or_path: new URL("./tailor_bg.wasm", import.meta.url) });
 
-export { Engine, TailorError, validateRules, version } from "./api.js";
+export {
+  Engine, TailorError, validateRules, verifyLedger, version,
+  evalCondition, hash, getBucketRanges, chooseVariation, inNamespace, getEqualWeights,
+} from "./api.js";
 export { start } from "./runtime.js";

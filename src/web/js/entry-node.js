@@ -5,7 +5,10 @@ import { initSync } from "../../../pkg/wasm/tailor.js";
 
 initSync({ module: readFileSync(new URL("./tailor_bg.wasm", import.meta.url)) });
 
-export { Engine, TailorError, validateRules, version } from "./api.js";
+export {
+  Engine, TailorError, validateRules, verifyLedger, version,
+  evalCondition, hash, getBucketRanges, chooseVariation, inNamespace, getEqualWeights,
+} from "./api.js";
 // Importable during server-side rendering: start() touches no DOM until called, and
 // then fails with a TailorError (NO_DOCUMENT) rather than a ReferenceError.
 export { start } from "./runtime.js";

@@ -3,6 +3,8 @@
 // page: every failure leaves the default content and one console message.
 import { Engine, TailorError, pageInputs, version } from "./api.js";
 import { sanitize, safeAttribute } from "./sanitize.js";
+import { createStorage } from "./storage.js";
+import { startConsent } from "./consent.js";
 
 const SLOT = "data-tailor-slot";
 
@@ -66,6 +68,10 @@ export function start(options = {}) {
   // Allocation identity for this page view only: nothing is stored without consent.
   const unit = randomUnit();
   let engine = null;
+  const storage = createStorage();
+  let consent = null;
+  // Consent calls made before the .wasm is ready run, in order, once it is.
+  const pendingConsent = [];
 
   function hideUndecided() {
     for (const el of document.querySelectorAll(`[${SLOT}]`)) {
@@ -150,11 +156,16 @@ export function start(options = {}) {
     /** Runs a queued command: `["method", ...args]`. */
     push(command) {
       try {
+        if (!Array.isArray(command)) throw new TailorError("UNKNOWN_COMMAND", "Tailor: a queued command must be an array such as [\"track\", \"signup\"]");
         const [name, ...args] = command;
-        if (typeof api[name] !== "function" || name === "push") {
+        // "consent.grant" reaches api.consent.grant.
+        const [head, tail] = String(name).split(".", 2);
+        const target = tail === undefined ? api : api[head];
+        const method = tail === undefined ? head : tail;
+        if (!target || typeof target[method] !== "function" || name === "push") {
           throw new TailorError("UNKNOWN_COMMAND", `Tailor: unknown command ${JSON.stringify(name)}`);
         }
-        return api[name](...args);
+        return target[method](...args);
       } catch (e) {
         report(listeners, e instanceof TailorError ? e : new TailorError("COMMAND_FAILED", `Tailor: ${e.message}`));
       }
@@ -185,15 +196,71 @@ export function start(options = {}) {
       }
     },
     version,
+    /** Consent: grant, revoke, decide, state, on("change" | "ask"), export. */
+    consent: {
+      grant: (purposes, method) => consentCall("grant", purposes, method),
+      revoke: (purposes) => consentCall("revoke", purposes),
+      decide: (choices, method) => consentCall("decide", choices, method),
+      state: () => consentCall("state"),
+      on: (event, cb) => consentCall("on", event, cb),
+      export: () => consentCall("export"),
+    },
+    /** Erases every byte Tailor holds on this device, the consent record included. */
+    forget() {
+      if (!consent) return void pendingConsent.push(["forget"]);
+      consent.revoke(["personalization", "measurement"]);
+      consent.reset();
+      for (const { key } of storage.keys()) storage.remove(key);
+    },
+    /** Every storage key Tailor holds, its purpose and size, and where it lives. */
+    inventory() {
+      const purposeOf = (k) => (k.startsWith("tailor:p:") ? "personalization" : k.startsWith("tailor:m:") ? "measurement" : "consent record");
+      return {
+        keys: storage.keys().map((k) => ({ ...k, purpose: purposeOf(k.key) })),
+        storage: storage.fallbackReason ? "memory" : "localStorage",
+        fallbackReason: storage.fallbackReason,
+      };
+    },
   };
+
+  function consentCall(name, ...args) {
+    if (!consent) {
+      if (name === "state" || name === "export") return null;
+      pendingConsent.push([name, ...args]);
+      return undefined;
+    }
+    return consent[name](...args);
+  }
+
+  function startConsentHandling() {
+    consent = startConsent(storage, options.consent, {
+      purge: () => {},
+      changed: () => redecide(),
+    });
+    for (const [name, ...args] of pendingConsent.splice(0)) {
+      if (name === "forget") api.forget();
+      else consent[name](...args);
+    }
+  }
+
+  function redecide() {
+    if (engine) apply(engine.decide(context(), unit));
+  }
 
   async function run() {
     await domReady();
     hideUndecided();
     const timer = setTimeout(revealAll, options.antiFlickerMs ?? 500);
     try {
-      const [, rules] = await Promise.all([options.wasmReady, loadRules(options.rules)]);
-      engine = new Engine(rules);
+      const rulesPromise = loadRules(options.rules);
+      rulesPromise.catch(() => {});
+      await options.wasmReady;
+      try {
+        startConsentHandling();
+      } catch (e) {
+        report(listeners, e instanceof TailorError ? e : new TailorError("CONSENT_FAILED", `Tailor: ${e.message}`));
+      }
+      engine = new Engine(await rulesPromise);
       apply(engine.decide(context(), unit));
     } catch (e) {
       report(listeners, e instanceof TailorError ? e : new TailorError("START_FAILED", `Tailor: ${e.message}`));

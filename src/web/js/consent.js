@@ -1,0 +1,375 @@
+// Consent in the page: the core's consent engine (src/consent/) fed with the page's
+// signals (GPC, IAB TCF and GPP, Google Consent Mode, cookieconsent, Klaro), its
+// effects carried out (persist the record, delete a purpose's keys, notify), and every
+// change shared with the origin's other tabs (BroadcastChannel, `storage` as fallback).
+// Tailor only ever reads these signals; it never writes a TC or GPP string and never
+// calls gtag('consent', …).
+import * as core from "../../../pkg/wasm/tailor.js";
+import { TailorError } from "./api.js";
+
+export const RECORD_KEY = "tailor:consent";
+const CHANNEL = "tailor:consent";
+const TICK_MS = 60_000;
+
+function random32() {
+  return crypto.getRandomValues(new Uint8Array(32));
+}
+
+function coreCall(fn) {
+  try {
+    return fn();
+  } catch (e) {
+    if (typeof e === "string") throw new TailorError("CONSENT_INVALID", `Tailor: ${e}`);
+    throw e;
+  }
+}
+
+const DEFAULT_CONFIG = { purposes: { personalization: { text: "" }, measurement: { text: "" } } };
+
+/**
+ * Starts consent handling. `config` is the consent configuration (see README);
+ * `hooks.purge(purposes)` must drop in-memory data of purposes no longer granted,
+ * `hooks.changed(state)` is told about every change (after storage is updated).
+ */
+export function startConsent(storage, config = DEFAULT_CONFIG, hooks = {}) {
+  const listeners = { change: [], ask: [] };
+  const timers = new Set();
+  const cleanups = [];
+  let lastRecord = storage.get(RECORD_KEY); // the only read before consent
+  // `categories` (CMP category/service names per purpose) is for the adapters here;
+  // the rest is the core's configuration, validated there.
+  const { categories, ...coreConfig } = config;
+  const configText = JSON.stringify(coreConfig);
+  let engine = coreCall(() => new core.Consent(configText, lastRecord ?? undefined, Date.now(), random32()));
+  const channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(CHANNEL) : null;
+
+  function state() {
+    return JSON.parse(engine.state(Date.now()));
+  }
+
+  function granted(purpose) {
+    return engine.isGranted(purpose, Date.now());
+  }
+
+  function notify(kind, payload) {
+    for (const cb of listeners[kind]) {
+      try {
+        cb(payload);
+      } catch (e) {
+        console.error("Tailor: a consent listener threw", e);
+      }
+    }
+  }
+
+  // Carries out the core's effects, in order. Returns whether anything changed.
+  function run(effectsJson, { broadcast = true } = {}) {
+    const effects = JSON.parse(effectsJson);
+    let changed = false;
+    for (const e of effects) {
+      if (e.type === "delete") {
+        hooks.purge?.([e.purpose]);
+        for (const k of e.keys) storage.remove(k);
+        for (const { key } of storage.keys(e.prefix)) storage.remove(key);
+        changed = true;
+      } else if (e.type === "persist") {
+        storage.set(e.key, e.value);
+        if (e.key === RECORD_KEY) lastRecord = e.value;
+        changed = true;
+      } else if (e.type === "changed") {
+        changed = true;
+      } else if (e.type === "ask_again") {
+        notify("ask", e.purposes);
+      } else if (e.type === "record_discarded") {
+        console.warn(`Tailor: the stored consent record was unreadable and has been discarded (${e.message})`);
+      }
+    }
+    if (changed) {
+      const s = state();
+      hooks.changed?.(s);
+      notify("change", s);
+      if (broadcast) channel?.postMessage({ type: "consent" });
+    }
+    return changed;
+  }
+
+  // Another tab changed consent: rebuild from the stored record, drop what is no longer
+  // granted from memory (that tab already deleted the storage).
+  function resync() {
+    const record = storage.get(RECORD_KEY);
+    if (record === lastRecord) return;
+    const before = { personalization: granted("personalization"), measurement: granted("measurement") };
+    lastRecord = record;
+    engine.free?.();
+    engine = coreCall(() => new core.Consent(configText, record ?? undefined, Date.now(), random32()));
+    engine.startupEffects(); // already carried out by the tab that wrote the record
+    const lost = Object.keys(before).filter((p) => before[p] && !granted(p));
+    if (lost.length) hooks.purge?.(lost);
+    const s = state();
+    hooks.changed?.(s);
+    notify("change", s);
+  }
+
+  channel?.addEventListener("message", resync);
+  const onStorage = (e) => {
+    if (e.key === RECORD_KEY || e.key === null) resync();
+  };
+  addEventListener("storage", onStorage);
+  cleanups.push(() => removeEventListener("storage", onStorage));
+
+  function signal(kind, data) {
+    try {
+      run(engine.signal(kind, JSON.stringify(data ?? null), Date.now(), random32()));
+    } catch (e) {
+      console.error(`Tailor: could not read the ${kind} signal (${e})`);
+    }
+  }
+
+  function every(ms, fn) {
+    const id = setInterval(fn, ms);
+    timers.add(id);
+    return id;
+  }
+
+  const signals = config.signals ?? {};
+  run(engine.startupEffects(), { broadcast: false });
+  if (signals.gpc !== false && typeof navigator !== "undefined" && "globalPrivacyControl" in navigator) {
+    signal("gpc", navigator.globalPrivacyControl === true);
+  }
+  if (signals.tcf) cleanups.push(watchTcf((data) => signal("tcf", data), every));
+  if (signals.gpp) cleanups.push(watchGpp((data) => signal("gpp", data), every));
+  if (signals.consent_mode) cleanups.push(watchConsentMode((data) => signal("consent_mode", data)));
+  if (signals.cookieconsent) cleanups.push(watchCookieConsent((data) => signal("cookieconsent", data), categories?.cookieconsent));
+  if (signals.klaro) cleanups.push(watchKlaro((data) => signal("klaro", data), categories?.klaro, every));
+  every(TICK_MS, () => run(engine.tick(Date.now(), random32())));
+
+  const purposesArg = (p) => JSON.stringify(Array.isArray(p) ? p : [p]);
+  return {
+    /** Grants purposes ("personalization", "measurement" or an array). */
+    grant(purposes, method = "api") {
+      run(coreCall(() => engine.grant(purposesArg(purposes), method, Date.now(), random32())));
+      return state();
+    },
+    /** Withdraws purposes: their data is deleted before this returns, in every tab soon after. */
+    revoke(purposes) {
+      run(coreCall(() => engine.revoke(purposesArg(purposes), Date.now(), random32())));
+      return state();
+    },
+    /** Explicit per-purpose choices, e.g. { personalization: true, measurement: false }. */
+    decide(choices, method = "custom") {
+      run(coreCall(() => engine.decide(JSON.stringify(choices), method, Date.now(), random32())));
+      return state();
+    },
+    /** Each purpose's state ("granted" | "denied" | "not_asked"), source and expiry; gpc_honored. */
+    state,
+    granted,
+    /** "change" (state) or "ask" (purposes whose decision expired or whose notice changed). */
+    on(event, cb) {
+      if (!listeners[event]) throw new TailorError("UNKNOWN_EVENT", `Tailor: unknown consent event ${JSON.stringify(event)}`);
+      listeners[event].push(cb);
+      return () => listeners[event].splice(listeners[event].indexOf(cb) >>> 0, 1);
+    },
+    /** The hash-chained ledger of consent decisions, as JSON text. */
+    export() {
+      return engine.exportLedger();
+    },
+    /** Re-reads the record written by another tab (also done on BroadcastChannel/storage). */
+    resync,
+    /** Erases the consent record too (tailor.forget()); consent handling starts afresh. */
+    reset() {
+      storage.remove(RECORD_KEY);
+      lastRecord = null;
+      engine.free?.();
+      engine = coreCall(() => new core.Consent(configText, undefined, Date.now(), random32()));
+      engine.startupEffects();
+      channel?.postMessage({ type: "consent" });
+      const s = state();
+      hooks.changed?.(s);
+      notify("change", s);
+    },
+    /** Stops every listener and timer. */
+    stop() {
+      for (const id of timers) clearInterval(id);
+      for (const c of cleanups) c?.();
+      channel?.close();
+    },
+  };
+}
+
+// --- IAB TCF v2.2 -----------------------------------------------------------------
+
+// __tcfapi in this window, or a proxy to the CMP in a parent frame through the
+// __tcfapiLocator postMessage protocol.
+function findTcfApi() {
+  if (typeof window.__tcfapi === "function") return window.__tcfapi;
+  let frame = window;
+  while (frame) {
+    try {
+      if (frame.frames.__tcfapiLocator) break;
+    } catch {
+      /* cross-origin access to frames is allowed; ignore anything else */
+    }
+    if (frame === window.top) {
+      frame = null;
+      break;
+    }
+    frame = frame.parent;
+  }
+  if (!frame) return null;
+  const callbacks = new Map();
+  addEventListener("message", (event) => {
+    let data = event.data;
+    if (typeof data === "string") {
+      try {
+        data = JSON.parse(data);
+      } catch {
+        return;
+      }
+    }
+    const ret = data?.__tcfapiReturn;
+    if (ret && callbacks.has(ret.callId)) callbacks.get(ret.callId)(ret.returnValue, ret.success);
+  });
+  return (command, version, callback, parameter) => {
+    const callId = `tailor-${Math.random().toString(36).slice(2)}`;
+    callbacks.set(callId, callback);
+    frame.postMessage({ __tcfapiCall: { command, parameter, version, callId } }, "*");
+  };
+}
+
+function watchTcf(onData, every) {
+  let listenerId = null;
+  let api = null;
+  const attach = () => {
+    api = findTcfApi();
+    if (!api) return false;
+    // Registered once and kept: every later change (including a withdrawal) arrives here.
+    api("addEventListener", 2, (tcData, success) => {
+      if (!success || !tcData) return;
+      if (tcData.listenerId != null) listenerId = tcData.listenerId;
+      onData(tcData);
+    });
+    return true;
+  };
+  let poll = null;
+  if (!attach()) {
+    // A CMP loaded after Tailor: look again for a while. Until it answers, where GDPR
+    // applies, nothing is granted (the core's rule).
+    let tries = 0;
+    poll = every(250, () => {
+      if (attach() || ++tries > 40) clearInterval(poll);
+    });
+  }
+  return () => {
+    if (poll) clearInterval(poll);
+    if (api && listenerId != null) api("removeEventListener", 2, () => {}, listenerId);
+  };
+}
+
+// --- IAB GPP ----------------------------------------------------------------------
+
+function watchGpp(onData, every) {
+  let listenerId = null;
+  const attach = () => {
+    if (typeof window.__gpp !== "function") return false;
+    window.__gpp("addEventListener", (event, success) => {
+      if (!success || !event) return;
+      if (event.listenerId != null) listenerId = event.listenerId;
+      const ping = event.pingData;
+      if (ping?.signalStatus === "ready") onData(ping);
+    });
+    return true;
+  };
+  let poll = null;
+  if (!attach()) {
+    let tries = 0;
+    poll = every(250, () => {
+      if (attach() || ++tries > 40) clearInterval(poll);
+    });
+  }
+  return () => {
+    if (poll) clearInterval(poll);
+    if (listenerId != null) window.__gpp?.("removeEventListener", () => {}, listenerId);
+  };
+}
+
+// --- Google Consent Mode v2 (read only) ----------------------------------------------
+
+function consentModeFrom(entries, state) {
+  for (const entry of entries) {
+    // gtag() pushes its `arguments` object: ["consent", "default" | "update", {...}].
+    if (entry && typeof entry === "object" && entry[0] === "consent" && (entry[1] === "default" || entry[1] === "update") && entry[2]) {
+      for (const k of ["personalization_storage", "analytics_storage"]) {
+        if (entry[2][k] === "granted" || entry[2][k] === "denied") state[k] = entry[2][k] === "granted";
+      }
+    }
+  }
+  return state;
+}
+
+function watchConsentMode(onData) {
+  const dataLayer = (window.dataLayer = window.dataLayer || []);
+  const state = consentModeFrom(dataLayer, {});
+  if (Object.keys(state).length) onData({ ...state });
+  // See later gtag('consent', 'update', …) calls as they are pushed; the host's push
+  // (and GTM's, if it replaces it) still runs first and unchanged.
+  const push = dataLayer.push;
+  dataLayer.push = function (...items) {
+    const result = push.apply(this, items);
+    const before = JSON.stringify(state);
+    consentModeFrom(items, state);
+    if (JSON.stringify(state) !== before) onData({ ...state });
+    return result;
+  };
+  return () => {
+    if (dataLayer.push !== push) dataLayer.push = push;
+  };
+}
+
+// --- vanilla-cookieconsent v3 ---------------------------------------------------------
+
+function watchCookieConsent(onData, categories = { personalization: "personalization", measurement: "analytics" }) {
+  const read = () => {
+    const cc = window.CookieConsent;
+    if (!cc?.validConsent?.()) return;
+    onData({
+      personalization: categories.personalization ? cc.acceptedCategory(categories.personalization) : undefined,
+      measurement: categories.measurement ? cc.acceptedCategory(categories.measurement) : undefined,
+    });
+  };
+  read();
+  for (const ev of ["cc:onConsent", "cc:onChange"]) addEventListener(ev, read);
+  return () => {
+    for (const ev of ["cc:onConsent", "cc:onChange"]) removeEventListener(ev, read);
+  };
+}
+
+// --- Klaro! ---------------------------------------------------------------------------
+
+function watchKlaro(onData, services = { personalization: "tailor-personalization", measurement: "tailor-measurement" }, every) {
+  let manager = null;
+  const read = () => {
+    if (!manager?.confirmed) return;
+    onData({
+      personalization: services.personalization ? manager.getConsent(services.personalization) : undefined,
+      measurement: services.measurement ? manager.getConsent(services.measurement) : undefined,
+    });
+  };
+  const watcher = { update: (_, name) => (name === "saveConsents" || name === "consents") && read() };
+  const attach = () => {
+    manager = window.klaro?.getManager?.();
+    if (!manager) return false;
+    manager.watch(watcher);
+    read();
+    return true;
+  };
+  let poll = null;
+  if (!attach()) {
+    let tries = 0;
+    poll = every(250, () => {
+      if (attach() || ++tries > 40) clearInterval(poll);
+    });
+  }
+  return () => {
+    if (poll) clearInterval(poll);
+    manager?.unwatch?.(watcher);
+  };
+}

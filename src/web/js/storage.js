@@ -1,0 +1,79 @@
+// Where Tailor keeps its bytes: localStorage, or memory when storage is blocked,
+// throws (private modes, disabled cookies) or is full. Keys all start with "tailor:".
+
+const PREFIX = "tailor:";
+
+export function createStorage() {
+  const memory = new Map();
+  let local = null;
+  let fallbackReason = null;
+  try {
+    local = globalThis.localStorage ?? null;
+  } catch (e) {
+    fallbackReason = `localStorage is not available (${e.name})`;
+  }
+  if (!local && !fallbackReason) fallbackReason = "localStorage is not available";
+
+  function fallBack(e) {
+    if (!fallbackReason) {
+      fallbackReason = `localStorage failed (${e.name}); keeping data in memory for this page only`;
+      console.warn(`Tailor: ${fallbackReason}`);
+    }
+  }
+
+  return {
+    /** Reads a key; null when absent. */
+    get(key) {
+      if (memory.has(key)) return memory.get(key);
+      if (!local) return null;
+      try {
+        return local.getItem(key);
+      } catch (e) {
+        fallBack(e);
+        return null;
+      }
+    },
+    /** Writes a key, falling back to memory on QuotaExceededError or a throwing storage. */
+    set(key, value) {
+      if (local && !memory.has(key)) {
+        try {
+          local.setItem(key, value);
+          return;
+        } catch (e) {
+          fallBack(e);
+        }
+      }
+      memory.set(key, value);
+    },
+    /** Deletes a key everywhere it may be. */
+    remove(key) {
+      memory.delete(key);
+      if (!local) return;
+      try {
+        local.removeItem(key);
+      } catch (e) {
+        fallBack(e);
+      }
+    },
+    /** Every Tailor key held, with where it lives and its size in bytes (UTF-16). */
+    keys(prefix = PREFIX) {
+      const out = new Map();
+      if (local) {
+        try {
+          for (let i = 0; i < local.length; i++) {
+            const k = local.key(i);
+            if (k?.startsWith(prefix)) out.set(k, { key: k, store: "localStorage", bytes: 2 * (k.length + (local.getItem(k)?.length ?? 0)) });
+          }
+        } catch (e) {
+          fallBack(e);
+        }
+      }
+      for (const [k, v] of memory) if (k.startsWith(prefix)) out.set(k, { key: k, store: "memory", bytes: 2 * (k.length + v.length) });
+      return [...out.values()];
+    },
+    /** Why data is kept in memory, or null when localStorage works. */
+    get fallbackReason() {
+      return fallbackReason;
+    },
+  };
+}
