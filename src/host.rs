@@ -12,6 +12,12 @@ pub trait Host {
     fn number_to_string(&self, n: f64) -> String;
     /// JavaScript `Number(s)` for a string (`""` is 0, `" 0x1F "` is 31, junk is NaN).
     fn string_to_number(&self, s: &str) -> f64;
+    /// JavaScript `s.toLowerCase()`. The default lowers ASCII only; the browser lends
+    /// its own and [`NativeHost`] uses Rust's Unicode lowering, so the .wasm carries
+    /// no case tables.
+    fn to_lower_case(&self, s: &str) -> String {
+        s.to_ascii_lowercase()
+    }
 }
 
 /// The native host: the `regress` ECMAScript regex engine and `ryu-js` formatting.
@@ -40,6 +46,10 @@ impl Host for NativeHost {
 
     fn string_to_number(&self, s: &str) -> f64 {
         js_string_to_number(s)
+    }
+
+    fn to_lower_case(&self, s: &str) -> String {
+        s.to_lowercase()
     }
 }
 

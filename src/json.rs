@@ -195,21 +195,8 @@ impl From<Vec<Value>> for Value {
 /// JavaScript's shortest round-trip formatting (and its `1e+21` style) is not what
 /// Rust's `Display` produces, and the browser already carries the real thing.
 pub fn number_to_string(n: f64, host: &dyn Host) -> String {
-    if n == 0.0 {
-        return "0".into(); // also -0, as in JS
-    }
     if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 {
-        let mut digits = Vec::new();
-        let mut v = n.abs() as u64;
-        while v > 0 {
-            digits.push(b'0' + (v % 10) as u8);
-            v /= 10;
-        }
-        if n < 0.0 {
-            digits.push(b'-');
-        }
-        digits.reverse();
-        return String::from_utf8(digits).unwrap_or_default();
+        return integer_to_string(n); // "0" for -0 too, as in JS
     }
     host.number_to_string(n)
 }
@@ -257,10 +244,156 @@ impl core::fmt::Display for ParseError {
 /// Parses a JSON text (RFC 8259). Nesting deeper than 128 levels is rejected rather
 /// than risking the stack on hostile input.
 ///
-/// Numbers are converted by Rust's own float parser; the browser build uses
-/// [`parse_with_host`] instead, so that parser (several kilobytes) never reaches the .wasm.
+/// Numbers go through [`decimal_to_f64`], which is exact for every number with at most
+/// 15 significant digits and a decimal exponent within ±22 (all that rules, consent
+/// records and profiles hold) and within an ulp beyond. Where JavaScript's exact
+/// result matters (conditions from users), use [`parse_with_host`]. Rust's own float
+/// parser is kept out on purpose: with its tables it weighs about 10 KB of .wasm.
 pub fn parse(text: &str) -> Result<Value, ParseError> {
-    parse_numbers_with(text, &|s: &str| s.parse().unwrap_or(f64::NAN))
+    parse_numbers_with(text, &decimal_to_f64)
+}
+
+/// Converts a JSON number literal (already validated) to `f64` without Rust's float
+/// parser: Clinger's fast path, exact when the significand fits in 2^53 and the
+/// exponent in ±22; a close approximation otherwise.
+pub fn decimal_to_f64(literal: &str) -> f64 {
+    let (negative, body) = match literal.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, literal),
+    };
+    let (mantissa_part, exp_part) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], &body[i + 1..]),
+        None => (body, ""),
+    };
+    let mut exponent: i32 = 0;
+    if !exp_part.is_empty() {
+        let (sign, digits) = match exp_part.as_bytes()[0] {
+            b'-' => (-1, &exp_part[1..]),
+            b'+' => (1, &exp_part[1..]),
+            _ => (1, exp_part),
+        };
+        let mut e: i32 = 0;
+        for d in digits.bytes() {
+            e = e.saturating_mul(10).saturating_add((d - b'0') as i32);
+        }
+        exponent = sign * e;
+    }
+    let mut significand: u64 = 0;
+    let mut digits = 0;
+    let mut seen_point = false;
+    for b in mantissa_part.bytes() {
+        if b == b'.' {
+            seen_point = true;
+            continue;
+        }
+        if significand == 0 && b == b'0' {
+            if seen_point {
+                exponent -= 1;
+            }
+            continue;
+        }
+        if digits < 19 {
+            significand = significand * 10 + (b - b'0') as u64;
+            digits += 1;
+            if seen_point {
+                exponent -= 1;
+            }
+        } else if !seen_point {
+            exponent += 1; // digits beyond 19 only scale
+        }
+    }
+    let m = significand as f64;
+    let value = if significand == 0 {
+        0.0
+    } else if significand < (1 << 53) && (-22..=22).contains(&exponent) {
+        if exponent >= 0 { m * POW10[exponent as usize] } else { m / POW10[(-exponent) as usize] }
+    } else if exponent > 308 + 19 {
+        f64::INFINITY
+    } else if exponent < -343 {
+        0.0
+    } else {
+        // Split the scaling so intermediate values neither overflow nor underflow early.
+        let mut v = m;
+        let mut e = exponent;
+        while e > 22 {
+            v *= 1e22;
+            e -= 22;
+        }
+        while e < -22 {
+            v /= 1e22;
+            e += 22;
+        }
+        if e >= 0 { v * POW10[e as usize] } else { v / POW10[(-e) as usize] }
+    };
+    if negative { -value } else { value }
+}
+
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// A JSON string literal for `s` (quotes and escapes), for messages: cheaper in the
+/// .wasm than `{:?}`, which pulls in Unicode printability tables.
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    write_string(&mut out, s);
+    out
+}
+
+/// Formats a number for messages and the core's own storage formats without a host:
+/// exact for integers below 2^53, six decimals at most otherwise. (Rust's float
+/// formatting weighs about 20 KB of .wasm.)
+pub fn plain_number(n: f64) -> String {
+    if n.is_nan() {
+        return "NaN".into();
+    }
+    if n.is_infinite() {
+        return if n > 0.0 { "Infinity".into() } else { "-Infinity".into() };
+    }
+    if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 {
+        return integer_to_string(n);
+    }
+    let scaled = (n.abs() * 1e6).round();
+    if scaled >= 9_007_199_254_740_992.0 {
+        // Beyond 2^53 micro-units: the integer part is all that is meaningful.
+        return integer_to_string(n.trunc());
+    }
+    let int = (scaled / 1e6).trunc();
+    let mut frac = (scaled - int * 1e6) as u64;
+    let mut out = if n < 0.0 { String::from("-") } else { String::new() };
+    out.push_str(&integer_to_string(int));
+    if frac > 0 {
+        let mut width = 6;
+        while frac % 10 == 0 {
+            frac /= 10;
+            width -= 1;
+        }
+        let digits = integer_to_string(frac as f64);
+        out.push('.');
+        for _ in digits.len()..width {
+            out.push('0');
+        }
+        out.push_str(&digits);
+    }
+    out
+}
+
+fn integer_to_string(n: f64) -> String {
+    if n == 0.0 {
+        return "0".into();
+    }
+    let mut digits = Vec::new();
+    let mut v = n.abs() as u64;
+    while v > 0 {
+        digits.push(b'0' + (v % 10) as u8);
+        v /= 10;
+    }
+    if n < 0.0 {
+        digits.push(b'-');
+    }
+    digits.reverse();
+    String::from_utf8(digits).unwrap_or_default()
 }
 
 /// [`parse`], converting numbers with the host's `Number(s)`: JSON's number grammar is a
@@ -530,9 +663,34 @@ mod tests {
     }
 
     #[test]
-    fn host_numbers_match_rust_numbers() {
-        let text = "[0, -0.5, 1e21, 123456789.123456789, 5e-324, 1.7976931348623157e308]";
-        assert_eq!(parse(text).unwrap(), parse_with_host(text, &NativeHost).unwrap());
+    fn host_numbers_are_exact() {
+        let literals = ["0", "-0.5", "1e21", "123456789.123456789", "5e-324", "1.7976931348623157e308"];
+        let text = format!("[{}]", literals.join(","));
+        let parsed = parse_with_host(&text, &NativeHost).unwrap();
+        let want: Vec<Value> = literals.iter().map(|l| Value::Number(l.parse().unwrap())).collect();
+        assert_eq!(parsed, Value::Array(want));
+    }
+
+    #[test]
+    fn decimal_to_f64_is_exact_where_it_promises() {
+        for lit in ["0", "-0", "1", "0.5", "0.1", "123.456", "1e22", "1.5e-7", "-2.25", "9007199254740991", "0.000001", "100e-2", "3.14159265358979"] {
+            assert_eq!(decimal_to_f64(lit), lit.parse::<f64>().unwrap(), "{lit}");
+        }
+        for lit in ["1e300", "1.7976931348623157e308", "5e-324", "123456789012345678901234567890", "2.2250738585072014e-308"] {
+            let (got, want) = (decimal_to_f64(lit), lit.parse::<f64>().unwrap());
+            assert!((got - want).abs() <= want.abs() * 4.0 * f64::EPSILON, "{lit}: {got} vs {want}");
+        }
+        assert_eq!(decimal_to_f64("1e400"), f64::INFINITY);
+    }
+
+    #[test]
+    fn plain_numbers_and_quotes() {
+        assert_eq!(plain_number(42.0), "42");
+        assert_eq!(plain_number(-0.5), "-0.5");
+        assert_eq!(plain_number(0.05), "0.05");
+        assert_eq!(plain_number(1.0 / 3.0), "0.333333");
+        assert_eq!(plain_number(f64::NAN), "NaN");
+        assert_eq!(quote("a\"b\n"), r#""a\"b\n""#);
     }
 
     #[test]

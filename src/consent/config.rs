@@ -105,8 +105,8 @@ pub(crate) struct Decoder {
 pub(crate) fn describe(v: Option<&Value>) -> String {
     match v {
         None => "nothing (the field is required)".into(),
-        Some(Value::String(s)) => format!("string {s:?}"),
-        Some(Value::Number(n)) => format!("number {n}"),
+        Some(Value::String(s)) => format!("string {}", json::quote(s)),
+        Some(Value::Number(n)) => format!("number {}", json::plain_number(*n)),
         Some(Value::Bool(b)) => format!("boolean {b}"),
         Some(other) => other.type_name().into(),
     }
@@ -135,7 +135,7 @@ impl Decoder {
                         self.problems.push(Problem {
                             path: join(path, k),
                             expected: format!("one of the fields {}", allowed.join(", ")),
-                            found: format!("unknown field {k:?}"),
+                            found: format!("unknown field {}", json::quote(k)),
                         });
                     }
                 }

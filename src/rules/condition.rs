@@ -299,7 +299,7 @@ impl Evaluator<'_> {
                     },
                 };
                 let Some(Value::Array(values)) = entry.get("values") else { return Ok(false) };
-                Ok(is_in(walk(obj, key), values, false))
+                Ok(is_in(walk(obj, key), values, None))
             }
             Some(Value::String(t)) if t == "condition" => match entry.get("condition") {
                 Some(c @ (Value::Object(_) | Value::Array(_))) => {
@@ -317,7 +317,7 @@ impl Evaluator<'_> {
         Ok(match condition {
             Value::String(c) => {
                 if insensitive {
-                    eq_lower(&to_js_string(actual, self.host)?, c)
+                    eq_lower(&to_js_string(actual, self.host)?, c, self.host)
                 } else if let JsValue::String(s) = actual {
                     s == c
                 } else {
@@ -369,15 +369,15 @@ impl Evaluator<'_> {
             "$exists" => (actual != JsValue::Null) == truthy(expected.into()),
             "$in" | "$ini" | "$nin" | "$nini" => {
                 let Value::Array(list) = expected else { return Ok(false) };
-                let found = is_in(actual, list, matches!(op, "$ini" | "$nini"));
+                let found = is_in(actual, list, matches!(op, "$ini" | "$nini").then_some(self.host));
                 if op.starts_with("$n") {
                     !found
                 } else {
                     found
                 }
             }
-            "$inGroup" => self.group_values(expected)?.is_some_and(|v| is_in(actual, v, false)),
-            "$notInGroup" => self.group_values(expected)?.is_some_and(|v| !is_in(actual, v, false)),
+            "$inGroup" => self.group_values(expected)?.is_some_and(|v| is_in(actual, v, None)),
+            "$notInGroup" => self.group_values(expected)?.is_some_and(|v| !is_in(actual, v, None)),
             "$not" => !self.value(expected, actual, false, visited)?,
             "$size" => match actual {
                 JsValue::Array(a) => self.value(expected, JsValue::Number(a.len() as f64), false, visited)?,
@@ -797,22 +797,24 @@ fn same_value_zero(a: JsValue, b: JsValue) -> bool {
 }
 
 /// `toLowerCase()` on both sides, then `===`.
-fn eq_lower(a: &str, b: &str) -> bool {
+fn eq_lower(a: &str, b: &str, host: &dyn Host) -> bool {
     if a.is_ascii() && b.is_ascii() {
         a.eq_ignore_ascii_case(b)
     } else {
-        a.to_lowercase() == b.to_lowercase()
+        // The host's toLowerCase: exact JS semantics, and no Unicode tables in the .wasm.
+        host.to_lower_case(a) == host.to_lower_case(b)
     }
 }
 
 /// `isIn(actual, expected, insensitive)`: membership, or an intersection when
 /// the attribute is an array.
-fn is_in(actual: JsValue, expected: &[Value], insensitive: bool) -> bool {
+/// `insensitive` carries the host whose `toLowerCase` compares strings.
+fn is_in(actual: JsValue, expected: &[Value], insensitive: Option<&dyn Host>) -> bool {
     let matches = |a: JsValue| {
         expected.iter().any(|e| match (insensitive, a, e) {
-            (true, JsValue::String(x), Value::String(y)) => eq_lower(x, y),
-            (true, _, _) => strict_eq(a, e.into()),
-            (false, _, _) => same_value_zero(a, e.into()),
+            (Some(host), JsValue::String(x), Value::String(y)) => eq_lower(x, y, host),
+            (Some(_), _, _) => strict_eq(a, e.into()),
+            (None, _, _) => same_value_zero(a, e.into()),
         })
     };
     match actual {

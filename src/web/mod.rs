@@ -25,6 +25,8 @@ extern "C" {
     fn number_to_string(n: f64) -> String;
     /// `Number(s)`.
     fn string_to_number(s: &str) -> f64;
+    /// `s.toLowerCase()`.
+    fn to_lower_case(s: &str) -> String;
 }
 
 /// The browser lends the core its RegExp engine and number conversions.
@@ -44,6 +46,9 @@ impl Host for BrowserHost {
     }
     fn string_to_number(&self, s: &str) -> f64 {
         string_to_number(s)
+    }
+    fn to_lower_case(&self, s: &str) -> String {
+        to_lower_case(s)
     }
 }
 

@@ -23,3 +23,7 @@ export function number_to_string(n) {
 export function string_to_number(s) {
   return Number(s);
 }
+
+export function to_lower_case(s) {
+  return s.toLowerCase();
+}
