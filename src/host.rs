@@ -20,6 +20,30 @@ pub trait Host {
     }
 }
 
+/// Number formatting for the core's own storage formats and messages, where JavaScript's
+/// exact `String(n)` does not matter and no host is at hand: [`crate::json::plain_number`]
+/// and [`crate::json::decimal_to_f64`], which keep Rust's float formatting and parsing
+/// (about 30 KB of .wasm) out. No regex support.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PlainHost;
+
+impl Host for PlainHost {
+    fn regex_test(&self, _pattern: &str, _insensitive: bool, _subject: &str) -> Option<bool> {
+        None
+    }
+    fn number_to_string(&self, n: f64) -> String {
+        crate::json::plain_number(n)
+    }
+    fn string_to_number(&self, s: &str) -> f64 {
+        let t = s.trim();
+        // Only JSON number literals are converted here; anything else is NaN.
+        match crate::json::parse(t) {
+            Ok(crate::json::Value::Number(n)) => n,
+            _ => f64::NAN,
+        }
+    }
+}
+
 /// The native host: the `regress` ECMAScript regex engine and `ryu-js` formatting.
 /// Used by native tests and benchmarks; never compiled into the .wasm.
 #[cfg(not(target_arch = "wasm32"))]

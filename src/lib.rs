@@ -11,6 +11,8 @@
 //! - [`rules`]: the rules document, its validation, conditions, hashing and bucketing.
 //! - [`consent`]: purposes, signals (GPC, TCF, GPP, CMPs), expiry, record, hash-chained ledger.
 //! - [`context`]: page, campaign, channel, device and time attributes from plain inputs.
+//! - [`profile`]: the on-device behavioural profile: event ring, rollups, visits,
+//!   impressions, sticky assignments, compact serialization and pruning.
 //! - [`decide`]: audience → schedule → caps → allocation → decision, with an explanation.
 //! - [`web`]: the JavaScript API, the browser's host functions.
 
@@ -19,6 +21,7 @@ pub mod context;
 pub mod decide;
 pub mod host;
 pub mod json;
+pub mod profile;
 pub mod rules;
 
 #[cfg(target_arch = "wasm32")]

@@ -3,8 +3,86 @@
 //! Decoding walks the JSON value by hand instead of through serde derive: it is much
 //! smaller in the .wasm, and it lets validation go on after the first mistake so a
 //! rule author sees every problem, each with its JSON path, in one pass.
+//!
+//! The fields each object accepts are the `const` slices of [`fields`]; a test checks
+//! them against `pkg/rules.schema.json`, so the schema and the decoder cannot drift.
+//! Unknown fields are errors everywhere, conditions included (an unknown `$` operator
+//! is reported rather than silently evaluating to false): a typo must never quietly
+//! switch a rule off.
 
 use crate::json::{self, Map, Value};
+use crate::rules::time::{parse_date, parse_duration};
+
+/// The fields each object of the document accepts, and those it requires. The JSON
+/// Schema (`pkg/rules.schema.json`) must list exactly these (checked by a test).
+pub mod fields {
+    /// The document itself.
+    pub const ROOT: &[&str] = &["$schema", "version", "revision", "events", "goals", "audiences", "savedGroups", "caps", "experiences"];
+    /// Required at the top level.
+    pub const ROOT_REQUIRED: &[&str] = &["version"];
+    /// An entry of `events`.
+    pub const EVENT: &[&str] = &["keep", "retention"];
+    /// Required in an entry of `events`.
+    pub const EVENT_REQUIRED: &[&str] = &[];
+    /// A frequency cap (`caps`, `experiences[].cap`).
+    pub const CAP: &[&str] = &["impressions", "per"];
+    /// Required in a cap.
+    pub const CAP_REQUIRED: &[&str] = &["impressions", "per"];
+    /// An experience.
+    pub const EXPERIENCE: &[&str] = &[
+        "id", "slot", "audience", "schedule", "lifetime", "priority", "cap", "variants", "holdout", "seed", "hashVersion",
+        "coverage", "goal",
+    ];
+    /// Required in an experience.
+    pub const EXPERIENCE_REQUIRED: &[&str] = &["id", "slot", "variants"];
+    /// An experience's schedule.
+    pub const SCHEDULE: &[&str] = &["start", "end"];
+    /// Required in a schedule.
+    pub const SCHEDULE_REQUIRED: &[&str] = &[];
+    /// A variant.
+    pub const VARIANT: &[&str] = &["id", "weight", "content"];
+    /// Required in a variant.
+    pub const VARIANT_REQUIRED: &[&str] = &["id"];
+    /// A variant's content.
+    pub const CONTENT: &[&str] = &["text", "html", "template", "attributes", "classes"];
+    /// Required in content.
+    pub const CONTENT_REQUIRED: &[&str] = &[];
+    /// `content.classes`.
+    pub const CLASSES: &[&str] = &["add", "remove"];
+    /// Required in `content.classes`.
+    pub const CLASSES_REQUIRED: &[&str] = &[];
+    /// The `$`-keys a condition may hold at condition level: GrowthBook's own, then
+    /// Tailor's behavioural ones. Any other key is an attribute path.
+    pub const CONDITION: &[&str] = &["$and", "$or", "$nor", "$not", "$savedGroup", "$event", "$since", "$scenario", "$audience"];
+    /// The condition-level keys allowed in a `where` filter on event properties (no
+    /// behavioural operators there).
+    pub const FILTER: &[&str] = &["$and", "$or", "$nor", "$not", "$savedGroup"];
+    /// `{"$event": {…}}`: a count of events in a window.
+    pub const EVENT_OPERATOR: &[&str] = &["name", "where", "within", "count"];
+    /// Required in `$event`.
+    pub const EVENT_OPERATOR_REQUIRED: &[&str] = &["name"];
+    /// `{"$since": {…}}`: time since the last such event.
+    pub const SINCE_OPERATOR: &[&str] = &["name", "where", "within", "$gt", "$gte", "$lt", "$lte"];
+    /// Required in `$since`.
+    pub const SINCE_OPERATOR_REQUIRED: &[&str] = &["name"];
+    /// `{"$scenario": {…}}`: ordered steps.
+    pub const SCENARIO_OPERATOR: &[&str] = &["steps", "within", "notFollowedBy"];
+    /// Required in `$scenario`.
+    pub const SCENARIO_OPERATOR_REQUIRED: &[&str] = &["steps"];
+    /// One step of a scenario (also `notFollowedBy`).
+    pub const STEP: &[&str] = &["name", "where"];
+    /// Required in a step.
+    pub const STEP_REQUIRED: &[&str] = &["name"];
+    /// GrowthBook's value operators (GROWTHBOOK-SEMANTICS.md §4.3).
+    pub const VALUE_OPERATORS: &[&str] = &[
+        "$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$exists", "$in", "$nin", "$ini", "$nini", "$inGroup", "$notInGroup",
+        "$not", "$size", "$elemMatch", "$all", "$alli", "$regex", "$regexi", "$type", "$veq", "$vne", "$vgt", "$vgte", "$vlt",
+        "$vlte",
+    ];
+}
+
+/// Caps hold at most this many impressions (the profile keeps no more per experience).
+pub const MAX_CAP_IMPRESSIONS: u32 = 100;
 
 /// One thing wrong with a rules document.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,25 +100,118 @@ pub struct Problem {
 pub struct Rules {
     /// Format version; only 1 exists.
     pub version: u32,
-    /// Named audiences: a condition each.
-    pub audiences: Map,
+    /// The rules' consent revision: when it changes, consent is asked again.
+    pub revision: Option<String>,
+    /// The events the profile may record, in document order.
+    pub events: Vec<EventSpec>,
+    /// Event names counted as goals.
+    pub goals: Vec<String>,
+    /// Named audiences, in document order.
+    pub audiences: Vec<Audience>,
+    /// GrowthBook saved groups, passed through to conditions (`$inGroup`, `$savedGroup`).
+    pub saved_groups: Map,
+    /// The global cap across all experiences.
+    pub caps: Option<Cap>,
     /// Experiences, in document order.
     pub experiences: Vec<Experience>,
+}
+
+impl Rules {
+    /// The declaration of event `name`, if the document declares it.
+    pub fn event(&self, name: &str) -> Option<&EventSpec> {
+        self.events.iter().find(|e| e.name == name)
+    }
+    /// The audience named `name`.
+    pub fn audience(&self, name: &str) -> Option<&Audience> {
+        self.audiences.iter().find(|a| a.name == name)
+    }
+}
+
+/// What the profile keeps of one event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventSpec {
+    /// The event name.
+    pub name: String,
+    /// The only properties stored; every other property is dropped on arrival.
+    pub keep: Vec<String>,
+    /// How long occurrences are kept, in ms; `None` keeps them until the profile's
+    /// byte budget rolls them up.
+    pub retention: Option<f64>,
+}
+
+/// A condition, with its top-level parts split out for explanations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Audience {
+    /// The name under `audiences` (empty for an inline audience).
+    pub name: String,
+    /// The whole condition.
+    pub condition: Value,
+    /// Each top-level key, and each element of a top-level `$and`, as a standalone
+    /// condition: the condition passes exactly when every clause passes.
+    pub clauses: Vec<Clause>,
+}
+
+/// One top-level part of an audience condition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Clause {
+    /// Where it is in the document, e.g. `$.audiences.fans.$and[1]`.
+    pub path: String,
+    /// A short name for summaries: the attribute path or the operator with what it is
+    /// about, e.g. `visits`, `$event view_item`, `$scenario view_item → add_to_cart`.
+    pub label: String,
+    /// A standalone condition, e.g. `{"visits": {"$gte": 2}}`.
+    pub condition: Value,
+}
+
+/// A frequency cap: at most `impressions` in any window of `per`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cap {
+    /// Maximum impressions in the window.
+    pub impressions: u32,
+    /// Window length in ms.
+    pub per: f64,
+    /// The window as written, e.g. "1d", for explanations.
+    pub per_text: String,
+}
+
+/// When an experience runs: `start <= now < end`, both in ms since the epoch (UTC).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Schedule {
+    /// First instant it runs.
+    pub start: Option<f64>,
+    /// First instant it no longer runs.
+    pub end: Option<f64>,
 }
 
 /// One personalized experience for one slot.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Experience {
-    /// Unique id, shown in explanations.
+    /// Unique id, shown in explanations; the default hashing seed.
     pub id: String,
     /// The `data-tailor-slot` it decides.
     pub slot: String,
     /// Who sees it: a named audience or an inline condition; `None` means everyone.
     pub audience: Option<AudienceRef>,
-    /// Higher wins when several experiences target one slot.
+    /// When it runs.
+    pub schedule: Schedule,
+    /// Stops showing this long (ms) after the visitor first saw it.
+    pub lifetime: Option<f64>,
+    /// Higher wins when several experiences target one slot; ties keep document order.
     pub priority: f64,
+    /// Per-experience frequency cap.
+    pub cap: Option<Cap>,
     /// The variants, at least one.
     pub variants: Vec<Variant>,
+    /// Fraction of the audience kept on the default content, 0..=1.
+    pub holdout: f64,
+    /// Hashing seed; defaults to `id`.
+    pub seed: Option<String>,
+    /// GrowthBook hash version, 1 (default) or 2.
+    pub hash_version: u32,
+    /// Fraction of the audience enrolled, 0..=1 (default 1).
+    pub coverage: f64,
+    /// The goal event this experience is measured by.
+    pub goal: Option<String>,
 }
 
 /// How an experience names its audience.
@@ -48,8 +219,8 @@ pub struct Experience {
 pub enum AudienceRef {
     /// The name of an entry in `audiences`.
     Named(String),
-    /// A condition written in place.
-    Inline(Value),
+    /// A condition written in place (its `name` is empty).
+    Inline(Audience),
 }
 
 /// One variant of an experience.
@@ -72,18 +243,49 @@ pub struct Content {
     pub html: Option<String>,
     /// Uses `<template data-tailor-variant="slot:variant">` from the page.
     pub template: Option<String>,
+    /// Attributes set on the slot element, in document order.
+    pub attributes: Vec<(String, String)>,
+    /// Classes added to the slot element.
+    pub add_classes: Vec<String>,
+    /// Classes removed from the slot element.
+    pub remove_classes: Vec<String>,
+}
+
+impl Content {
+    /// The content as JSON, in the document's own shape (absent parts omitted).
+    pub fn to_value(&self) -> Value {
+        let mut m = Map::new();
+        for (k, v) in [("text", &self.text), ("html", &self.html), ("template", &self.template)] {
+            if let Some(s) = v {
+                m.insert(k, s.as_str().into());
+            }
+        }
+        if !self.attributes.is_empty() {
+            m.insert("attributes", Value::Object(Map(self.attributes.iter().map(|(k, v)| (k.clone(), v.as_str().into())).collect())));
+        }
+        if !self.add_classes.is_empty() || !self.remove_classes.is_empty() {
+            let list = |l: &[String]| Value::Array(l.iter().map(|s| s.as_str().into()).collect());
+            let mut c = Map::new();
+            c.insert("add", list(&self.add_classes));
+            c.insert("remove", list(&self.remove_classes));
+            m.insert("classes", Value::Object(c));
+        }
+        Value::Object(m)
+    }
 }
 
 /// Parses and validates a rules document. On failure every problem found is returned,
 /// syntax errors included (as a single problem at `$` naming line and column).
 pub fn parse_rules(text: &str) -> Result<Rules, Vec<Problem>> {
-    match json::parse(text) {
+    parse_rules_with(text, &crate::host::PlainHost)
+}
+
+/// [`parse_rules`], converting numbers with the host's `Number(s)`, so every number
+/// in a condition is exactly what JavaScript would see.
+pub fn parse_rules_with(text: &str, host: &dyn crate::host::Host) -> Result<Rules, Vec<Problem>> {
+    match json::parse_with_host(text, host) {
         Ok(v) => decode_rules(&v),
-        Err(e) => Err(vec![Problem {
-            path: "$".into(),
-            expected: "a JSON document".into(),
-            found: e.to_string(),
-        }]),
+        Err(e) => Err(vec![Problem { path: "$".into(), expected: "a JSON document".into(), found: e.to_string() }]),
     }
 }
 
@@ -98,19 +300,74 @@ pub fn decode_rules(doc: &Value) -> Result<Rules, Vec<Problem>> {
     }
 }
 
-/// Collects problems while decoding.
-#[derive(Default)]
-struct Decoder {
-    problems: Vec<Problem>,
+/// `path.key`, or `path['key']` when the key is not a plain name (dots, spaces, …).
+pub fn key_path(path: &str, key: &str) -> String {
+    let plain = !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b == b'-');
+    if plain {
+        format!("{path}.{key}")
+    } else {
+        format!("{path}[{}]", json_string(key))
+    }
+}
+
+fn json_string(s: &str) -> String {
+    Value::String(s.into()).to_json(&crate::host::PlainHost)
 }
 
 fn describe(v: &Value) -> String {
     match v {
-        Value::String(s) => format!("string {s:?}"),
+        Value::String(s) => format!("string {}", json_string(s)),
         Value::Number(n) => format!("number {n}"),
         Value::Bool(b) => format!("boolean {b}"),
         other => other.type_name().to_string(),
     }
+}
+
+/// Edit distance, for "did you mean" hints on misspelt fields.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for j in 0..b.len() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != b[j])).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+fn did_you_mean(word: &str, candidates: &[&str]) -> String {
+    match candidates.iter().map(|c| (distance(word, c), c)).min() {
+        Some((d, c)) if d <= 2 && d < word.len() => format!(" (did you mean {}?)", json_string(c)),
+        _ => String::new(),
+    }
+}
+
+const REQUIRED: &str = "nothing (the field is required)";
+
+/// What a condition may contain where it appears.
+#[derive(Clone, Copy)]
+enum Scope<'a> {
+    /// An audience or experience condition: attributes and behavioural operators.
+    Audience,
+    /// A `where` filter on an event's kept properties.
+    Event(Option<&'a [String]>),
+    /// Inside `$elemMatch`: plain GrowthBook paths and operators only.
+    Plain,
+}
+
+/// Collects problems while decoding.
+#[derive(Default)]
+struct Decoder {
+    problems: Vec<Problem>,
+    events: Vec<EventSpec>,
+    audience_names: Vec<String>,
+    saved_group_ids: Option<Vec<String>>,
+    /// `$audience` names referenced by the condition being checked.
+    refs: Vec<String>,
 }
 
 impl Decoder {
@@ -118,17 +375,27 @@ impl Decoder {
         self.problems.push(Problem { path: path.into(), expected: expected.into(), found: found.into() });
     }
 
-    /// The object at `path`, with every key outside `allowed` reported.
-    fn object<'v>(&mut self, v: &'v Value, path: &str, allowed: &[&str]) -> Option<&'v Map> {
+    /// The object at `path`, with every key outside `allowed` and every missing key of
+    /// `required` reported.
+    fn object<'v>(&mut self, v: &'v Value, path: &str, allowed: &[&str], required: &[&str]) -> Option<&'v Map> {
         match v {
             Value::Object(m) => {
                 for (k, _) in m.iter() {
                     if !allowed.contains(&k.as_str()) {
-                        self.problem(
-                            &format!("{path}.{k}"),
-                            &format!("one of the fields {}", allowed.join(", ")),
-                            format!("unknown field {k:?}"),
-                        );
+                        let expected = format!("one of the fields {}{}", allowed.join(", "), did_you_mean(k, allowed));
+                        self.problem(&key_path(path, k), &expected, format!("unknown field {}", json_string(k)));
+                    }
+                }
+                for r in required {
+                    if !m.contains_key(r) {
+                        let expected = match *r {
+                            "version" => "1",
+                            "variants" | "steps" => "a non-empty array",
+                            "impressions" => "a whole number of impressions",
+                            "per" => "a duration such as \"1d\"",
+                            _ => "a non-empty string",
+                        };
+                        self.problem(&key_path(path, r), expected, REQUIRED);
                     }
                 }
                 Some(m)
@@ -140,60 +407,170 @@ impl Decoder {
         }
     }
 
-    fn string(&mut self, m: &Map, key: &str, path: &str, required: bool) -> Option<String> {
-        match m.get(key) {
-            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-            Some(other) => {
-                self.problem(&format!("{path}.{key}"), "a non-empty string", describe(other));
+    /// A map whose keys are names (`events`, `audiences`): no field list.
+    fn map<'v>(&mut self, v: &'v Value, path: &str) -> Option<&'v Map> {
+        match v {
+            Value::Object(m) => Some(m),
+            other => {
+                self.problem(path, "an object", describe(other));
                 None
             }
-            None if required => {
-                self.problem(&format!("{path}.{key}"), "a non-empty string", "nothing (the field is required)");
+        }
+    }
+
+    /// An optional non-empty string (required ones are reported by [`Self::object`]).
+    fn string(&mut self, m: &Map, key: &str, path: &str) -> Option<String> {
+        match m.get(key)? {
+            Value::String(s) if !s.is_empty() => Some(s.clone()),
+            other => {
+                self.problem(&key_path(path, key), "a non-empty string", describe(other));
                 None
             }
-            None => None,
         }
     }
 
     fn number(&mut self, m: &Map, key: &str, path: &str, min: f64, max: f64) -> Option<f64> {
-        match m.get(key) {
-            Some(Value::Number(n)) if *n >= min && *n <= max => Some(*n),
-            Some(other) => {
-                self.problem(&format!("{path}.{key}"), &format!("a number between {min} and {max}"), describe(other));
+        match m.get(key)? {
+            Value::Number(n) if *n >= min && *n <= max => Some(*n),
+            other => {
+                let expected = if max == f64::MAX { "a number".to_string() } else { format!("a number between {min} and {max}") };
+                self.problem(&key_path(path, key), &expected, describe(other));
                 None
             }
-            None => None,
         }
     }
 
+    fn string_list(&mut self, v: &Value, path: &str) -> Vec<String> {
+        let Some(items) = v.as_array() else {
+            self.problem(path, "an array of strings", describe(v));
+            return Vec::new();
+        };
+        let mut out: Vec<String> = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            match item {
+                Value::String(s) if !s.is_empty() => {
+                    if out.contains(s) {
+                        self.problem(&format!("{path}[{i}]"), "each name once", format!("duplicate {}", json_string(s)));
+                    }
+                    out.push(s.clone());
+                }
+                other => self.problem(&format!("{path}[{i}]"), "a non-empty string", describe(other)),
+            }
+        }
+        out
+    }
+
+    fn duration(&mut self, m: &Map, key: &str, path: &str) -> Option<(f64, String)> {
+        let v = m.get(key)?;
+        match v.as_str().and_then(|s| Some((parse_duration(s)?, s.to_string()))) {
+            Some(d) => Some(d),
+            None => {
+                self.problem(&key_path(path, key), "a duration such as \"30m\", \"12h\", \"14d\" or \"2w\"", describe(v));
+                None
+            }
+        }
+    }
+
+    fn event_name(&mut self, m: &Map, key: &str, path: &str) -> Option<String> {
+        let name = self.string(m, key, path)?;
+        if !self.events.iter().any(|e| e.name == name) {
+            let names: Vec<&str> = self.events.iter().map(|e| e.name.as_str()).collect();
+            let expected = format!("the name of an event declared under $.events{}", did_you_mean(&name, &names));
+            self.problem(&key_path(path, key), &expected, format!("{}, which is not declared", json_string(&name)));
+        }
+        Some(name)
+    }
+
+    fn cap(&mut self, v: &Value, path: &str) -> Option<Cap> {
+        let m = self.object(v, path, fields::CAP, fields::CAP_REQUIRED)?;
+        let impressions = match m.get("impressions") {
+            Some(Value::Number(n)) if n.fract() == 0.0 && *n >= 1.0 && *n <= MAX_CAP_IMPRESSIONS as f64 => Some(*n as u32),
+            Some(other) => {
+                self.problem(&key_path(path, "impressions"), "a whole number between 1 and 100", describe(other));
+                None
+            }
+            None => None,
+        };
+        let per = self.duration(m, "per", path);
+        let (per, per_text) = per?;
+        Some(Cap { impressions: impressions?, per, per_text })
+    }
+
     fn rules(&mut self, doc: &Value) -> Rules {
-        let mut rules = Rules { version: 1, audiences: Map::new(), experiences: Vec::new() };
-        let Some(m) = self.object(doc, "$", &["$schema", "version", "audiences", "experiences"]) else {
+        let mut rules = Rules {
+            version: 1,
+            revision: None,
+            events: Vec::new(),
+            goals: Vec::new(),
+            audiences: Vec::new(),
+            saved_groups: Map::new(),
+            caps: None,
+            experiences: Vec::new(),
+        };
+        let Some(m) = self.object(doc, "$", fields::ROOT, fields::ROOT_REQUIRED) else {
             return rules;
         };
         match m.get("version") {
             Some(Value::Number(n)) if *n == 1.0 => {}
             Some(other) => self.problem("$.version", "1", describe(other)),
-            None => self.problem("$.version", "1", "nothing (the field is required)"),
+            None => {}
         }
-        if let Some(a) = m.get("audiences") {
-            if let Some(am) = self.object(a, "$.audiences", &[]) {
-                // Every key is a name: no key is "unknown" here, so undo those reports.
-                self.problems.retain(|p| !p.path.starts_with("$.audiences.") || !p.found.starts_with("unknown field"));
-                for (name, cond) in am.iter() {
-                    if cond.as_object().is_none() {
-                        self.problem(&format!("$.audiences.{name}"), "a condition object", describe(cond));
-                    }
-                }
-                rules.audiences = am.clone();
+        if let Some(v) = m.get("$schema") {
+            if v.as_str().is_none() {
+                self.problem("$.$schema", "a string (the schema's URL)", describe(v));
             }
         }
+        rules.revision = self.string(m, "revision", "$");
+        if let Some(em) = m.get("events").and_then(|v| self.map(v, "$.events")) {
+            for (name, spec) in em.iter() {
+                let path = key_path("$.events", name);
+                if name.is_empty() {
+                    self.problem(&path, "a non-empty event name", "an empty name");
+                }
+                let Some(sm) = self.object(spec, &path, fields::EVENT, fields::EVENT_REQUIRED) else { continue };
+                let keep = sm.get("keep").map(|k| self.string_list(k, &format!("{path}.keep"))).unwrap_or_default();
+                let retention = self.duration(sm, "retention", &path).map(|d| d.0);
+                self.events.push(EventSpec { name: name.clone(), keep, retention });
+            }
+        }
+        if let Some(g) = m.get("goals") {
+            rules.goals = self.string_list(g, "$.goals");
+            for (i, goal) in rules.goals.iter().enumerate() {
+                if !self.events.iter().any(|e| &e.name == goal) {
+                    self.problems.push(Problem {
+                        path: format!("$.goals[{i}]"),
+                        expected: "the name of an event declared under $.events".into(),
+                        found: format!("{}, which is not declared", json_string(goal)),
+                    });
+                }
+            }
+        }
+        if let Some(sg) = m.get("savedGroups").and_then(|v| self.map(v, "$.savedGroups")) {
+            self.saved_group_ids = Some(sg.iter().map(|(k, _)| k.clone()).collect());
+            rules.saved_groups = sg.clone();
+        }
+        if let Some(c) = m.get("caps") {
+            rules.caps = self.cap(c, "$.caps");
+        }
+        let mut graph: Vec<(String, Vec<String>)> = Vec::new();
+        if let Some(am) = m.get("audiences").and_then(|v| self.map(v, "$.audiences")) {
+            self.audience_names = am.iter().map(|(k, _)| k.clone()).collect();
+            for (name, cond) in am.iter() {
+                let path = key_path("$.audiences", name);
+                self.refs.clear();
+                self.condition(cond, &path, Scope::Audience);
+                graph.push((name.clone(), std::mem::take(&mut self.refs)));
+                rules.audiences.push(Audience { name: name.clone(), condition: cond.clone(), clauses: clauses(cond, &path) });
+            }
+        }
+        self.cycles(&graph);
         match m.get("experiences") {
             Some(Value::Array(list)) => {
                 for (i, e) in list.iter().enumerate() {
-                    if let Some(x) = self.experience(e, &format!("$.experiences[{i}]"), &rules.audiences) {
+                    let path = format!("$.experiences[{i}]");
+                    if let Some(x) = self.experience(e, &path) {
                         if rules.experiences.iter().any(|o| o.id == x.id) {
-                            self.problem(&format!("$.experiences[{i}].id"), "an id not used by another experience", format!("duplicate id {:?}", x.id));
+                            self.problem(&format!("{path}.id"), "an id not used by another experience", format!("duplicate id {}", json_string(&x.id)));
                         }
                         rules.experiences.push(x);
                     }
@@ -202,65 +579,400 @@ impl Decoder {
             Some(other) => self.problem("$.experiences", "an array", describe(other)),
             None => {}
         }
+        rules.events = std::mem::take(&mut self.events);
         rules
     }
 
-    fn experience(&mut self, v: &Value, path: &str, audiences: &Map) -> Option<Experience> {
-        let m = self.object(v, path, &["id", "slot", "audience", "priority", "variants"])?;
-        let id = self.string(m, "id", path, true);
-        let slot = self.string(m, "slot", path, true);
-        let priority = self.number(m, "priority", path, f64::MIN, f64::MAX).unwrap_or(0.0);
-        let audience = match m.get("audience") {
-            None => None,
-            Some(Value::String(name)) => {
-                if !audiences.contains_key(name) {
-                    self.problem(&format!("{path}.audience"), "the name of an audience defined under $.audiences", format!("{name:?}, which is not defined"));
+    /// Reports each `$audience` reference cycle once, at the first audience on it.
+    fn cycles(&mut self, graph: &[(String, Vec<String>)]) {
+        // 0 = unvisited, 1 = on the current path, 2 = done.
+        let mut state = vec![0u8; graph.len()];
+        let mut stack: Vec<usize> = Vec::new();
+        for start in 0..graph.len() {
+            self.visit(graph, start, &mut state, &mut stack);
+        }
+    }
+
+    fn visit(&mut self, graph: &[(String, Vec<String>)], at: usize, state: &mut [u8], stack: &mut Vec<usize>) {
+        if state[at] != 0 {
+            return;
+        }
+        state[at] = 1;
+        stack.push(at);
+        for r in &graph[at].1 {
+            let Some(next) = graph.iter().position(|(n, _)| n == r) else { continue };
+            match state[next] {
+                0 => self.visit(graph, next, state, stack),
+                1 => {
+                    let from = stack.iter().position(|&s| s == next).unwrap_or(0);
+                    let mut names: Vec<&str> = stack[from..].iter().map(|&s| graph[s].0.as_str()).collect();
+                    names.push(&graph[next].0);
+                    self.problem(
+                        &key_path("$.audiences", &graph[next].0),
+                        "audiences that do not refer to themselves through $audience",
+                        format!("a reference cycle: {}", names.join(" → ")),
+                    );
                 }
-                Some(AudienceRef::Named(name.clone()))
+                _ => {}
             }
-            Some(c @ Value::Object(_)) => Some(AudienceRef::Inline(c.clone())),
-            Some(other) => {
-                self.problem(&format!("{path}.audience"), "an audience name or a condition object", describe(other));
-                None
-            }
+        }
+        stack.pop();
+        state[at] = 2;
+    }
+
+    /// Checks a condition: structure of the logical and behavioural operators, names of
+    /// events and audiences, and GrowthBook operator names in value positions.
+    fn condition(&mut self, v: &Value, path: &str, scope: Scope) {
+        let Some(m) = v.as_object() else {
+            self.problem(path, "a condition object", describe(v));
+            return;
         };
-        let mut variants = Vec::new();
-        match m.get("variants") {
-            Some(Value::Array(list)) if !list.is_empty() => {
-                for (i, v) in list.iter().enumerate() {
-                    if let Some(x) = self.variant(v, &format!("{path}.variants[{i}]")) {
-                        variants.push(x);
+        for (key, value) in m.iter() {
+            let p = key_path(path, key);
+            match key.as_str() {
+                "$and" | "$or" | "$nor" => match value.as_array() {
+                    Some(list) => {
+                        for (i, c) in list.iter().enumerate() {
+                            self.condition(c, &format!("{p}[{i}]"), scope);
+                        }
+                    }
+                    None => self.problem(&p, "an array of conditions", describe(value)),
+                },
+                "$not" => self.condition(value, &p, scope),
+                "$savedGroup" => {}
+                "$event" | "$since" | "$scenario" | "$audience" if matches!(scope, Scope::Audience) => self.behaviour(key, value, &p),
+                k if k.starts_with('$') => {
+                    let allowed: &[&str] = if matches!(scope, Scope::Audience) { fields::CONDITION } else { fields::FILTER };
+                    let expected = format!("a condition operator ({}) or an attribute name{}", allowed.join(", "), did_you_mean(k, allowed));
+                    let found = if fields::CONDITION.contains(&k) { format!("{k}, which cannot be used here") } else { format!("unknown operator {k}") };
+                    self.problem(&p, &expected, found);
+                }
+                attr => {
+                    if let Scope::Event(Some(keep)) = scope {
+                        let first = attr.split('.').next().unwrap_or(attr);
+                        if !keep.iter().any(|k| k == first) {
+                            let names: Vec<&str> = keep.iter().map(String::as_str).collect();
+                            let expected = format!("a property listed in the event's \"keep\" ({}){}", names.join(", "), did_you_mean(first, &names));
+                            self.problem(&p, &expected, format!("{}, which is never stored", json_string(attr)));
+                        }
+                    }
+                    self.condition_value(value, &p);
+                }
+            }
+        }
+    }
+
+    /// Checks a GrowthBook condition value: operator names and the shapes GrowthBook
+    /// would silently turn into `false`.
+    fn condition_value(&mut self, v: &Value, path: &str) {
+        let Some(m) = v.as_object() else { return };
+        let dollars = m.iter().filter(|(k, _)| k.starts_with('$')).count();
+        if dollars == 0 {
+            return; // a literal object, compared by deep equality
+        }
+        if dollars != m.len() {
+            self.problem(path, "an operator object (every key starting with $) or a literal", "an object mixing operators and plain keys");
+            return;
+        }
+        for (op, arg) in m.iter() {
+            let p = key_path(path, op);
+            match op.as_str() {
+                "$not" | "$size" => self.condition_value(arg, &p),
+                "$elemMatch" => {
+                    let is_ops = arg.as_object().is_some_and(|o| !o.is_empty() && o.iter().all(|(k, _)| k.starts_with('$')));
+                    if is_ops {
+                        self.condition_value(arg, &p)
+                    } else {
+                        self.condition(arg, &p, Scope::Plain)
+                    }
+                }
+                "$in" | "$nin" | "$ini" | "$nini" | "$all" | "$alli" => {
+                    if arg.as_array().is_none() {
+                        self.problem(&p, "an array", describe(arg));
+                    }
+                }
+                "$regex" | "$regexi" | "$type" => {
+                    if arg.as_str().is_none() {
+                        self.problem(&p, "a string", describe(arg));
+                    }
+                }
+                "$inGroup" | "$notInGroup" => {
+                    let known = match (arg.as_str(), &self.saved_group_ids) {
+                        (Some(id), Some(ids)) => ids.iter().any(|i| i == id),
+                        _ => false,
+                    };
+                    if !known {
+                        self.problem(&p, "the id of a group defined under $.savedGroups", describe(arg));
+                    }
+                }
+                o if fields::VALUE_OPERATORS.contains(&o) => {}
+                o => {
+                    let expected = format!("a GrowthBook operator{}", did_you_mean(o, fields::VALUE_OPERATORS));
+                    self.problem(&p, &expected, format!("unknown operator {o}"));
+                }
+            }
+        }
+    }
+
+    /// A `where` filter on the properties of event `name`.
+    fn where_filter(&mut self, m: &Map, path: &str, name: Option<&str>) {
+        let Some(w) = m.get("where") else { return };
+        let keep = name.and_then(|n| self.events.iter().find(|e| e.name == n)).map(|e| e.keep.clone());
+        self.condition(w, &key_path(path, "where"), Scope::Event(keep.as_deref()));
+    }
+
+    fn step(&mut self, v: &Value, path: &str) {
+        if let Some(m) = self.object(v, path, fields::STEP, fields::STEP_REQUIRED) {
+            let name = self.event_name(m, "name", path);
+            self.where_filter(m, path, name.as_deref());
+        }
+    }
+
+    fn behaviour(&mut self, key: &str, v: &Value, path: &str) {
+        match key {
+            "$audience" => match v.as_str() {
+                Some(name) if self.audience_names.iter().any(|a| a == name) => self.refs.push(name.into()),
+                _ => {
+                    let names: Vec<&str> = self.audience_names.iter().map(String::as_str).collect();
+                    let hint = v.as_str().map(|n| did_you_mean(n, &names)).unwrap_or_default();
+                    self.problem(path, &format!("the name of an audience defined under $.audiences{hint}"), describe(v));
+                }
+            },
+            "$event" => {
+                let Some(m) = self.object(v, path, fields::EVENT_OPERATOR, fields::EVENT_OPERATOR_REQUIRED) else { return };
+                let name = self.event_name(m, "name", path);
+                self.where_filter(m, path, name.as_deref());
+                self.duration(m, "within", path);
+                if let Some(c) = m.get("count") {
+                    let ok = matches!(c, Value::Number(_)) || c.as_object().is_some_and(|o| !o.is_empty());
+                    if ok {
+                        self.condition_value(c, &key_path(path, "count"));
+                    } else {
+                        self.problem(&key_path(path, "count"), "a number or an operator object such as {\"$gte\": 3}", describe(c));
                     }
                 }
             }
-            Some(other) => self.problem(&format!("{path}.variants"), "a non-empty array of variants", describe(other)),
-            None => self.problem(&format!("{path}.variants"), "a non-empty array of variants", "nothing (the field is required)"),
+            "$since" => {
+                let Some(m) = self.object(v, path, fields::SINCE_OPERATOR, fields::SINCE_OPERATOR_REQUIRED) else { return };
+                let name = self.event_name(m, "name", path);
+                self.where_filter(m, path, name.as_deref());
+                let mut any = false;
+                for op in ["within", "$gt", "$gte", "$lt", "$lte"] {
+                    any |= m.contains_key(op);
+                    self.duration(m, op, path);
+                }
+                if !any {
+                    self.problem(path, "at least one of within, $gt, $gte, $lt, $lte (durations)", "none");
+                }
+            }
+            _ => {
+                let Some(m) = self.object(v, path, fields::SCENARIO_OPERATOR, fields::SCENARIO_OPERATOR_REQUIRED) else { return };
+                match m.get("steps") {
+                    Some(Value::Array(steps)) if !steps.is_empty() => {
+                        for (i, s) in steps.iter().enumerate() {
+                            self.step(s, &format!("{path}.steps[{i}]"));
+                        }
+                    }
+                    Some(other) => self.problem(&key_path(path, "steps"), "a non-empty array of steps", describe(other)),
+                    None => {}
+                }
+                self.duration(m, "within", path);
+                if let Some(n) = m.get("notFollowedBy") {
+                    self.step(n, &key_path(path, "notFollowedBy"));
+                }
+            }
         }
-        Some(Experience { id: id?, slot: slot?, audience, priority, variants })
+    }
+
+    fn experience(&mut self, v: &Value, path: &str) -> Option<Experience> {
+        let m = self.object(v, path, fields::EXPERIENCE, fields::EXPERIENCE_REQUIRED)?;
+        let id = self.string(m, "id", path);
+        let slot = self.string(m, "slot", path);
+        let priority = self.number(m, "priority", path, f64::MIN, f64::MAX).unwrap_or(0.0);
+        let apath = key_path(path, "audience");
+        let audience = match m.get("audience") {
+            None => None,
+            Some(Value::String(name)) => {
+                if !self.audience_names.contains(name) {
+                    let names: Vec<&str> = self.audience_names.iter().map(String::as_str).collect();
+                    let expected = format!("the name of an audience defined under $.audiences{}", did_you_mean(name, &names));
+                    self.problem(&apath, &expected, format!("{}, which is not defined", json_string(name)));
+                }
+                Some(AudienceRef::Named(name.clone()))
+            }
+            Some(c @ Value::Object(_)) => {
+                self.condition(c, &apath, Scope::Audience);
+                Some(AudienceRef::Inline(Audience { name: String::new(), condition: c.clone(), clauses: clauses(c, &apath) }))
+            }
+            Some(other) => {
+                self.problem(&apath, "an audience name or a condition object", describe(other));
+                None
+            }
+        };
+        let mut schedule = Schedule::default();
+        if let Some(s) = m.get("schedule") {
+            let spath = key_path(path, "schedule");
+            if let Some(sm) = self.object(s, &spath, fields::SCHEDULE, fields::SCHEDULE_REQUIRED) {
+                for (key, slot) in [("start", &mut schedule.start), ("end", &mut schedule.end)] {
+                    if let Some(v) = sm.get(key) {
+                        *slot = v.as_str().and_then(parse_date);
+                        if slot.is_none() {
+                            self.problem(
+                                &key_path(&spath, key),
+                                "an ISO date (\"2026-03-01\", midnight UTC) or an RFC 3339 date-time with an offset (\"2026-03-01T09:00:00+01:00\")",
+                                describe(v),
+                            );
+                        }
+                    }
+                }
+                if let (Some(a), Some(b)) = (schedule.start, schedule.end) {
+                    if b <= a {
+                        self.problem(&format!("{spath}.end"), "an end after the start", format!("{} (not after the start {})", describe(&sm.get("end").cloned().unwrap_or(Value::Null)), describe(&sm.get("start").cloned().unwrap_or(Value::Null))));
+                    }
+                }
+            }
+        }
+        let lifetime = self.duration(m, "lifetime", path).map(|d| d.0);
+        let cap = m.get("cap").and_then(|c| self.cap(c, &key_path(path, "cap")));
+        let holdout = self.number(m, "holdout", path, 0.0, 1.0).unwrap_or(0.0);
+        let coverage = self.number(m, "coverage", path, 0.0, 1.0).unwrap_or(1.0);
+        let seed = self.string(m, "seed", path);
+        let hash_version = match m.get("hashVersion") {
+            None => 1,
+            Some(Value::Number(n)) if *n == 1.0 || *n == 2.0 => *n as u32,
+            Some(other) => {
+                self.problem(&key_path(path, "hashVersion"), "1 or 2", describe(other));
+                1
+            }
+        };
+        let goal = m.get("goal").and_then(|_| self.event_name(m, "goal", path));
+        let mut variants: Vec<Variant> = Vec::new();
+        let vpath = key_path(path, "variants");
+        match m.get("variants") {
+            Some(Value::Array(list)) if !list.is_empty() => {
+                for (i, v) in list.iter().enumerate() {
+                    let p = format!("{vpath}[{i}]");
+                    if let Some(x) = self.variant(v, &p) {
+                        if variants.iter().any(|o| o.id == x.id) {
+                            self.problem(&format!("{p}.id"), "an id not used by another variant of this experience", format!("duplicate id {}", json_string(&x.id)));
+                        }
+                        variants.push(x);
+                    }
+                }
+                let weighted = variants.iter().filter(|v| v.weight.is_some()).count();
+                if weighted > 0 && variants.len() == list.len() {
+                    if weighted != variants.len() {
+                        self.problem(&vpath, "a weight on every variant, or on none", format!("weights on {weighted} of {} variants", variants.len()));
+                    } else {
+                        let sum: f64 = variants.iter().filter_map(|v| v.weight).sum();
+                        if (sum - 1.0).abs() > 0.01 {
+                            self.problem(&vpath, "weights summing to 1 (±0.01)", format!("weights summing to {}", (sum * 1e6).round() / 1e6));
+                        }
+                    }
+                }
+            }
+            Some(other) => self.problem(&vpath, "a non-empty array of variants", describe(other)),
+            None => {}
+        }
+        Some(Experience {
+            id: id?,
+            slot: slot?,
+            audience,
+            schedule,
+            lifetime,
+            priority,
+            cap,
+            variants,
+            holdout,
+            seed,
+            hash_version,
+            coverage,
+            goal,
+        })
     }
 
     fn variant(&mut self, v: &Value, path: &str) -> Option<Variant> {
-        let m = self.object(v, path, &["id", "weight", "content"])?;
-        let id = self.string(m, "id", path, true);
+        let m = self.object(v, path, fields::VARIANT, fields::VARIANT_REQUIRED)?;
+        let id = self.string(m, "id", path);
         let weight = self.number(m, "weight", path, 0.0, 1.0);
-        let content = match m.get("content") {
-            None => None,
-            Some(c) => {
-                let cpath = format!("{path}.content");
-                self.object(c, &cpath, &["text", "html", "template"]).map(|cm| Content {
-                    text: self.string(cm, "text", &cpath, false),
-                    html: self.string(cm, "html", &cpath, false),
-                    template: self.string(cm, "template", &cpath, false),
-                })
-            }
-        };
+        let content = m.get("content").and_then(|c| self.content(c, &key_path(path, "content")));
         Some(Variant { id: id?, weight, content })
+    }
+
+    fn content(&mut self, v: &Value, path: &str) -> Option<Content> {
+        let m = self.object(v, path, fields::CONTENT, fields::CONTENT_REQUIRED)?;
+        let mut c = Content {
+            text: m.get("text").and_then(|_| self.string(m, "text", path)),
+            html: m.get("html").and_then(|_| self.string(m, "html", path)),
+            template: m.get("template").and_then(|_| self.string(m, "template", path)),
+            ..Content::default()
+        };
+        if let Some(a) = m.get("attributes") {
+            let apath = key_path(path, "attributes");
+            if let Some(am) = self.map(a, &apath) {
+                for (name, value) in am.iter() {
+                    match value {
+                        Value::String(s) => c.attributes.push((name.clone(), s.clone())),
+                        other => self.problem(&key_path(&apath, name), "a string", describe(other)),
+                    }
+                }
+            }
+        }
+        if let Some(cl) = m.get("classes") {
+            let cpath = key_path(path, "classes");
+            if let Some(cm) = self.object(cl, &cpath, fields::CLASSES, fields::CLASSES_REQUIRED) {
+                c.add_classes = cm.get("add").map(|l| self.string_list(l, &format!("{cpath}.add"))).unwrap_or_default();
+                c.remove_classes = cm.get("remove").map(|l| self.string_list(l, &format!("{cpath}.remove"))).unwrap_or_default();
+            }
+        }
+        Some(c)
+    }
+}
+
+/// Splits a condition into its top-level clauses (each key; each element of `$and`).
+fn clauses(cond: &Value, path: &str) -> Vec<Clause> {
+    let Some(m) = cond.as_object() else { return Vec::new() };
+    let mut out = Vec::new();
+    for (k, v) in m.iter() {
+        let p = key_path(path, k);
+        match (k.as_str(), v) {
+            ("$and", Value::Array(list)) => {
+                for (i, c) in list.iter().enumerate() {
+                    let path = format!("{p}[{i}]");
+                    let label = match c.as_object().filter(|m| m.len() == 1).and_then(|m| m.0.first()) {
+                        Some((k, v)) => label(k, v),
+                        None => format!("$and[{i}]"),
+                    };
+                    out.push(Clause { path, label, condition: c.clone() });
+                }
+            }
+            _ => out.push(Clause { path: p, label: label(k, v), condition: Value::Object(Map(vec![(k.clone(), v.clone())])) }),
+        }
+    }
+    out
+}
+
+/// A clause's short name (see [`Clause::label`]).
+fn label(key: &str, v: &Value) -> String {
+    let about = match key {
+        "$event" | "$since" => v.get("name").and_then(Value::as_str).map(str::to_string),
+        "$audience" => v.as_str().map(str::to_string),
+        "$scenario" => v.get("steps").and_then(Value::as_array).map(|s| s.iter().filter_map(|x| x.get("name")?.as_str()).collect::<Vec<_>>().join(" → ")),
+        _ => None,
+    };
+    match about {
+        Some(a) => format!("{key} {a}"),
+        None => key.to_string(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn paths(doc: &str) -> Vec<String> {
+        parse_rules(doc).unwrap_err().into_iter().map(|p| p.path).collect()
+    }
 
     #[test]
     fn reports_every_problem_with_its_path() {
@@ -282,7 +994,9 @@ mod tests {
                 "$.experiences[1].variants",
             ]
         );
+        assert_eq!(problems[1].expected, "one of the fields id, slot, audience, schedule, lifetime, priority, cap, variants, holdout, seed, hashVersion, coverage, goal (did you mean \"audience\"?)");
         assert_eq!(problems[2].found, "string \"half\"");
+        assert_eq!(problems[3].found, REQUIRED);
     }
 
     #[test]
@@ -290,5 +1004,133 @@ mod tests {
         let problems = parse_rules("{\n\"version\": 1,,\n}").unwrap_err();
         assert_eq!(problems.len(), 1);
         assert!(problems[0].found.contains("line 2"), "{:?}", problems[0]);
+    }
+
+    const FULL: &str = r#"{
+      "$schema": "https://example.com/rules.schema.json",
+      "version": 1,
+      "revision": "2026-03",
+      "events": {
+        "view_item": {"keep": ["category", "price"], "retention": "30d"},
+        "add_to_cart": {"keep": ["category"]},
+        "purchase": {}
+      },
+      "goals": ["purchase"],
+      "savedGroups": {"staff": ["u1", "u2"]},
+      "caps": {"impressions": 10, "per": "1d"},
+      "audiences": {
+        "shoe-fans": {"$and": [{"visits": {"$gte": 2}},
+          {"$event": {"name": "view_item", "where": {"category": "shoes"}, "within": "14d", "count": {"$gte": 3}}}]},
+        "lapsed": {"$since": {"name": "purchase", "$gte": "30d"}},
+        "abandoners": {"$scenario": {"steps": [{"name": "view_item"}, {"name": "add_to_cart", "where": {"category": {"$in": ["shoes"]}}}],
+           "within": "1d", "notFollowedBy": {"name": "purchase"}}, "id": {"$notInGroup": "staff"}},
+        "fans-and-lapsed": {"$audience": "shoe-fans", "page.path": {"$regex": "^/shop"}}
+      },
+      "experiences": [{
+        "id": "spring-hero", "slot": "hero", "audience": "shoe-fans",
+        "schedule": {"start": "2026-03-01", "end": "2026-04-01T00:00:00+02:00"},
+        "lifetime": "48h", "priority": 10, "cap": {"impressions": 3, "per": "1d"},
+        "holdout": 0.1, "seed": "s", "hashVersion": 2, "coverage": 0.9, "goal": "purchase",
+        "variants": [{"id": "control", "weight": 0.5},
+                     {"id": "sale", "weight": 0.5, "content": {"text": "-20%", "attributes": {"data-x": "1"}, "classes": {"add": ["hot"], "remove": []}}}]
+      }, {
+        "id": "inline", "slot": "banner", "audience": {"device.type": "mobile", "$and": [{"channel": "email"}, {"$audience": "lapsed"}]},
+        "variants": [{"id": "only", "content": {"html": "<b>Hi</b>"}}]
+      }]
+    }"#;
+
+    #[test]
+    fn decodes_a_complete_document() {
+        let r = parse_rules(FULL).unwrap_or_else(|p| panic!("{p:#?}"));
+        assert_eq!(r.revision.as_deref(), Some("2026-03"));
+        assert_eq!(r.events.len(), 3);
+        assert_eq!(r.event("view_item").unwrap().retention, Some(30.0 * 86_400_000.0));
+        assert_eq!(r.caps.as_ref().unwrap().impressions, 10);
+        let e = &r.experiences[0];
+        assert_eq!(e.schedule.start, Some(1_772_323_200_000.0));
+        assert_eq!(e.schedule.end, Some(1_775_001_600_000.0 - 7_200_000.0));
+        assert_eq!((e.hash_version, e.coverage, e.holdout, e.lifetime), (2, 0.9, 0.1, Some(48.0 * 3_600_000.0)));
+        assert_eq!(e.variants[1].content.as_ref().unwrap().add_classes, ["hot"]);
+        let clauses = &r.audience("shoe-fans").unwrap().clauses;
+        assert_eq!(clauses.len(), 2);
+        assert_eq!(clauses[1].path, "$.audiences.shoe-fans.$and[1]");
+        let Some(AudienceRef::Inline(a)) = &r.experiences[1].audience else { panic!() };
+        let cp: Vec<_> = a.clauses.iter().map(|c| c.path.as_str()).collect();
+        assert_eq!(cp, ["$.experiences[1].audience[\"device.type\"]", "$.experiences[1].audience.$and[0]", "$.experiences[1].audience.$and[1]"]);
+    }
+
+    #[test]
+    fn reports_many_mistakes_at_once_with_exact_paths() {
+        let doc = r#"{
+          "version": 1,
+          "events": {"view_item": {"keep": ["category"], "retention": "2 weeks"}, "purchase": {}},
+          "audiences": {
+            "a": {"$audience": "b"},
+            "b": {"$or": [{"$audience": "a"}]},
+            "c": {"$event": {"name": "view_itme"}},
+            "c2": {"$event": {"name": "view_item", "where": {"colour": "red"}, "count": {"$gtee": 2}}},
+            "d": {"$evnt": {"name": "purchase"}, "age": {"$regx": "x"}}
+          },
+          "experiences": [
+            {"id": "x", "slot": "hero", "audience": "e", "variants": [{"id": "v1", "weight": 0.5}, {"id": "v2", "weight": 0.3}],
+             "schedule": {"start": "2026-04-01", "end": "2026-03-01"}, "lifetime": "two days"},
+            {"id": "x", "slot": "hero", "goal": "buy", "cap": {"impressions": 0, "per": "1d"}, "hashVersion": 3,
+             "variants": [{"id": "v", "content": {"txt": "hi"}}, {"id": "v"}]}
+          ]
+        }"#;
+        let problems = parse_rules(doc).unwrap_err();
+        let got: Vec<(&str, &str)> = problems.iter().map(|p| (p.path.as_str(), p.found.as_str())).collect();
+        let want = [
+            ("$.events.view_item.retention", "string \"2 weeks\""),
+            ("$.audiences.c.$event.name", "\"view_itme\", which is not declared"),
+            ("$.audiences.c2.$event.where.colour", "\"colour\", which is never stored"),
+            ("$.audiences.c2.$event.count.$gtee", "unknown operator $gtee"),
+            ("$.audiences.d.$evnt", "unknown operator $evnt"),
+            ("$.audiences.d.age.$regx", "unknown operator $regx"),
+            ("$.audiences.a", "a reference cycle: a → b → a"),
+            ("$.experiences[0].audience", "\"e\", which is not defined"),
+            ("$.experiences[0].schedule.end", "string \"2026-03-01\" (not after the start string \"2026-04-01\")"),
+            ("$.experiences[0].lifetime", "string \"two days\""),
+            ("$.experiences[0].variants", "weights summing to 0.8"),
+            ("$.experiences[1].cap.impressions", "number 0"),
+            ("$.experiences[1].hashVersion", "number 3"),
+            ("$.experiences[1].goal", "\"buy\", which is not declared"),
+            ("$.experiences[1].variants[0].content.txt", "unknown field \"txt\""),
+            ("$.experiences[1].variants[1].id", "duplicate id \"v\""),
+            ("$.experiences[1].id", "duplicate id \"x\""),
+        ];
+        assert_eq!(got, want, "{problems:#?}");
+        assert!(problems[1].expected.contains("did you mean \"view_item\""), "{:?}", problems[1]);
+        assert!(problems[4].expected.contains("did you mean \"$event\""), "{:?}", problems[4]);
+    }
+
+    #[test]
+    fn audience_cycles_are_reported_once_with_their_path() {
+        let doc = r#"{"version": 1, "audiences": {
+            "self": {"$audience": "self"},
+            "x": {"$and": [{"$audience": "y"}]}, "y": {"$not": {"$audience": "z"}}, "z": {"$audience": "x"},
+            "ok": {"$audience": "x"}}}"#;
+        let problems = parse_rules(doc).unwrap_err();
+        let found: Vec<_> = problems.iter().map(|p| (p.path.as_str(), p.found.as_str())).collect();
+        assert_eq!(found, [("$.audiences.self", "a reference cycle: self → self"), ("$.audiences.x", "a reference cycle: x → y → z → x")]);
+    }
+
+    #[test]
+    fn behavioural_operators_are_only_allowed_in_audiences() {
+        let doc = r#"{"version": 1, "events": {"e": {"keep": ["p"]}}, "audiences": {
+            "a": {"$event": {"name": "e", "where": {"$audience": "a", "p": 1}}},
+            "b": {"$since": {"name": "e"}},
+            "c": {"$scenario": {"steps": [], "within": "1d"}},
+            "d": {"tags": {"$elemMatch": {"$audience": "a"}}}}}"#;
+        assert_eq!(
+            paths(doc),
+            ["$.audiences.a.$event.where.$audience", "$.audiences.b.$since", "$.audiences.c.$scenario.steps", "$.audiences.d.tags.$elemMatch.$audience"]
+        );
+    }
+
+    #[test]
+    fn odd_keys_are_quoted_in_paths() {
+        assert_eq!(key_path("$.a", "page.path"), "$.a[\"page.path\"]");
+        assert_eq!(key_path("$.a", "shoe-fans"), "$.a.shoe-fans");
     }
 }

@@ -12,7 +12,8 @@ mod growthbook;
 pub use consent::{verify_ledger_json, Consent};
 
 use crate::context::{self, PageInputs};
-use crate::decide::{self, Decision};
+use crate::decide;
+use crate::profile::{self, Profile};
 use crate::host::Host;
 use crate::json::{self, Map, Value};
 use crate::rules::{self, Problem, Rules};
@@ -81,10 +82,16 @@ pub fn validate_rules_json(text: &str) -> String {
     }
 }
 
-/// A loaded, validated rules document ready to decide slots.
+/// A loaded, validated rules document ready to decide slots, and the visitor's
+/// profile while personalization is granted (the JS runtime loads and drops it).
 #[wasm_bindgen]
 pub struct Engine {
     rules: Rules,
+    profile: Option<Profile>,
+}
+
+fn props(json_text: &str) -> Value {
+    json::parse_with_host(json_text, &BrowserHost).unwrap_or(Value::Null)
 }
 
 #[wasm_bindgen]
@@ -92,37 +99,93 @@ impl Engine {
     /// Parses and validates `rules_json`; throws the JSON array of problems.
     #[wasm_bindgen(constructor)]
     pub fn new(rules_json: &str) -> Result<Engine, String> {
-        rules::parse_rules(rules_json).map(|rules| Engine { rules }).map_err(|p| problems_json(&p))
+        rules::parse_rules_with(rules_json, &BrowserHost).map(|rules| Engine { rules, profile: None }).map_err(|p| problems_json(&p))
     }
 
     /// Decides every slot for a page (`page_json`: the inputs of
     /// [`PageInputs::from_json`]); `unit` is the allocation identity. Returns a JSON
-    /// array of decisions.
-    pub fn decide(&self, page_json: &str, unit: &str) -> String {
-        let page = json::parse_with_host(page_json, &BrowserHost).unwrap_or(Value::Null);
-        let attributes = context::attributes(&PageInputs::from_json(&page));
-        let decisions = decide::decide_all(&self.rules, &attributes, unit, &BrowserHost);
-        Value::Array(decisions.iter().map(decision_value).collect()).to_json(&BrowserHost)
+    /// array of decisions, each with its explanation.
+    pub fn decide(&self, page_json: &str, unit: &str, now_ms: f64) -> String {
+        let attributes = context::attributes(&PageInputs::from_json(&props(page_json)));
+        let decisions = decide::decide_all(&self.rules, &attributes, self.profile.as_ref(), unit, now_ms, &BrowserHost);
+        Value::Array(decisions.iter().map(|d| d.to_value()).collect()).to_json(&BrowserHost)
     }
-}
 
-fn opt(s: &Option<String>) -> Value {
-    s.as_deref().map_or(Value::Null, Value::from)
-}
+    /// Starts using a profile: the stored one, or a new one when there is none. Returns
+    /// the reason a stored profile was discarded (corrupted or foreign), if it was.
+    #[wasm_bindgen(js_name = loadProfile)]
+    pub fn load_profile(&mut self, stored: Option<String>, now_ms: f64) -> Option<String> {
+        let (profile, discarded) = match stored.as_deref().map(|t| Profile::parse_with(t, &BrowserHost)) {
+            None => (Profile::new(), None),
+            Some(Ok(p)) => (p, None),
+            Some(Err(e)) => (Profile::new(), Some(e.message)),
+        };
+        self.profile = Some(profile);
+        if let Some(p) = self.profile.as_mut() {
+            p.prune(&self.rules, now_ms, profile::BYTE_BUDGET);
+        }
+        discarded
+    }
 
-fn decision_value(d: &Decision) -> Value {
-    let mut m = Map::new();
-    m.insert("slot", d.slot.as_str().into());
-    m.insert("experience", opt(&d.experience));
-    m.insert("variant", opt(&d.variant));
-    let content = d.content.as_ref().map_or(Value::Null, |c| {
-        let mut cm = Map::new();
-        cm.insert("text", opt(&c.text));
-        cm.insert("html", opt(&c.html));
-        cm.insert("template", opt(&c.template));
-        Value::Object(cm)
-    });
-    m.insert("content", content);
-    m.insert("reasons", Value::Array(d.reasons.iter().map(|r| r.as_str().into()).collect()));
-    Value::Object(m)
+    /// Forgets the profile in memory (consent withdrawn).
+    #[wasm_bindgen(js_name = dropProfile)]
+    pub fn drop_profile(&mut self) {
+        self.profile = None;
+    }
+
+    /// Whether a profile is in use.
+    #[wasm_bindgen(js_name = hasProfile)]
+    pub fn has_profile(&self) -> bool {
+        self.profile.is_some()
+    }
+
+    /// Records an event the rules declare (only its `keep` properties); false when
+    /// there is no profile or the rules do not declare it.
+    pub fn track(&mut self, name: &str, props_json: &str, now_ms: f64) -> bool {
+        let rules = &self.rules;
+        self.profile.as_mut().is_some_and(|p| p.record_event(rules, name, &props(props_json), now_ms))
+    }
+
+    /// Records a page view.
+    #[wasm_bindgen(js_name = pageView)]
+    pub fn page_view(&mut self, props_json: &str, now_ms: f64) {
+        let rules = &self.rules;
+        if let Some(p) = self.profile.as_mut() {
+            p.record_page_view(rules, &props(props_json), now_ms);
+        }
+    }
+
+    /// Records that `variant` of `experience` was shown (caps, lifetimes, stickiness).
+    pub fn impression(&mut self, experience: &str, variant: &str, now_ms: f64) {
+        if let Some(p) = self.profile.as_mut() {
+            decide::record_impression(p, experience, variant, now_ms);
+        }
+    }
+
+    /// The profile in its storage format, pruned to the retention and byte budget.
+    #[wasm_bindgen(js_name = profileText)]
+    pub fn profile_text(&mut self, now_ms: f64) -> Option<String> {
+        let rules = &self.rules;
+        self.profile.as_mut().map(|p| {
+            p.prune(rules, now_ms, profile::BYTE_BUDGET);
+            p.serialize_with(&BrowserHost)
+        })
+    }
+
+    /// What the profile holds, for `inventory()`: counts and attributes (JSON).
+    #[wasm_bindgen(js_name = profileSummary)]
+    pub fn profile_summary(&self, now_ms: f64) -> String {
+        let Some(p) = &self.profile else { return "null".into() };
+        let mut m = Map::new();
+        m.insert("events", (p.events().len() as f64).into());
+        m.insert("rollups", (p.rollups().len() as f64).into());
+        m.insert("eventNames", Value::Array(p.names().iter().map(|n| n.as_str().into()).collect()));
+        let mut attrs = Map::new();
+        for (k, v) in p.attributes(now_ms) {
+            attrs.insert(k, v);
+        }
+        m.insert("attributes", Value::Object(attrs));
+        m.insert("bytes", (p.serialize_with(&BrowserHost).len() as f64).into());
+        Value::Object(m).to_json(&BrowserHost)
+    }
 }

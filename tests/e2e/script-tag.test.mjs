@@ -49,7 +49,11 @@ test("any other visitor keeps the page's default content", async () => {
   await page.goto(`${env.base}?utm_campaign=autumn`);
   assert.match(await heroText(page), /^Shoes for every season/);
   assert.equal((await page.evaluate(() => window.tailor.decide("hero"))).variant, null);
-  assert.match((await page.evaluate(() => window.tailor.explain("hero"))).join(" "), /audience did not match/);
+  const why = await page.evaluate(() => window.tailor.explain("hero"));
+  assert.match(why.summary, /spring-campaign-hero/);
+  assert.equal(why.candidates[0].outcome, "excluded");
+  assert.equal(why.candidates[0].audience.conditions[0].passed, false);
+  assert.equal(why.candidates[0].audience.conditions[0].seen, "autumn");
   await page.screenshot({ path: new URL("hero-default.png", ARTIFACTS).pathname, fullPage: true });
   assert.deepEqual(consoleMessages.filter((m) => m.type === "error"), []);
   assert.deepEqual(await storageSnapshot(page), { cookies: 0, localStorage: 0, sessionStorage: 0, indexedDB: 0, caches: 0 });

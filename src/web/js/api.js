@@ -95,10 +95,16 @@ export class Engine {
 
   /**
    * Decides every slot for a page context ({ url, referrer, userAgent, language,
-   * hour, weekday, viewportWidth }); `unit` is the allocation identity.
+   * hour, weekday, viewportWidth }). `unit` is the allocation identity (experiments
+   * with several variants need one); `now` the time in ms (default: now).
    */
-  decide(page = {}, unit = "") {
-    return JSON.parse(this._engine.decide(JSON.stringify(pageInputs(page)), String(unit)));
+  decide(page = {}, unit = "", now = Date.now()) {
+    return JSON.parse(this._engine.decide(JSON.stringify(pageInputs(page)), String(unit), now));
+  }
+
+  /** The underlying core engine (the page runtime loads the profile into it). */
+  get core() {
+    return this._engine;
   }
 }
 

@@ -1,17 +1,18 @@
 // The page runtime: loads the rules, reads the page context, asks the core to decide
-// every slot and applies the decisions to the DOM. It never throws into the host
+// every slot and applies the decisions to the DOM; under consent, captures the
+// visitor's interactions into the on-device profile. It never throws into the host
 // page: every failure leaves the default content and one console message.
 import { Engine, TailorError, pageInputs, version } from "./api.js";
 import { sanitize, safeAttribute } from "./sanitize.js";
 import { createStorage } from "./storage.js";
 import { startConsent } from "./consent.js";
+import { startCapture } from "./capture.js";
 
 const SLOT = "data-tailor-slot";
-
-function report(listeners, error) {
-  console.error(error.message);
-  for (const cb of listeners.error) safely(cb, error);
-}
+const PROFILE_KEY = "tailor:p:profile";
+const ID_KEY = "tailor:p:id";
+/** Profile writes are batched: at most one every 250 ms, plus a flush on pagehide. */
+const WRITE_DELAY_MS = 250;
 
 function safely(cb, arg) {
   try {
@@ -21,16 +22,21 @@ function safely(cb, arg) {
   }
 }
 
+function asTailorError(e, code) {
+  return e instanceof TailorError ? e : new TailorError(code, `Tailor: ${e?.message ?? e}`);
+}
+
 async function loadRules(source) {
   if (source === undefined || source === null || source === "") {
     throw new TailorError("RULES_MISSING", "Tailor: no rules given (set data-rules on the script tag, or pass `rules` to start())");
   }
   if (typeof source === "object") return source;
-  const inline = typeof document !== "undefined" && document.getElementById(source);
+  const inline = document.getElementById(source);
   if (inline && inline.tagName === "SCRIPT") return inline.textContent;
   let response;
   try {
-    // The only request Tailor makes: no cookies, no referrer details beyond the origin.
+    // The only request Tailor makes: no cookies, and the rules URL carries nothing
+    // about the visitor.
     response = await fetch(source, { credentials: "omit", referrerPolicy: "strict-origin" });
   } catch (e) {
     throw new TailorError("RULES_UNREACHABLE", `Tailor: could not fetch rules from ${source} (${e.message})`);
@@ -47,15 +53,16 @@ function domReady() {
 }
 
 function randomUnit() {
-  const bytes = new Uint8Array(8);
-  crypto.getRandomValues(bytes);
+  const bytes = crypto.getRandomValues(new Uint8Array(8));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /**
  * Starts Tailor on the current page. Options: `rules` (an object, JSON text, a URL or
- * the id of an inline JSON script), `wasmReady` (a promise the script tag passes while
- * the .wasm compiles), `antiFlickerMs` (default 500). Returns the page API.
+ * the id of an inline JSON script), `consent` (the consent configuration),
+ * `wasmReady` (a promise the script tag passes while the .wasm compiles),
+ * `antiFlickerMs` (default 500), `allowAutomation` (enrol automated browsers and
+ * visitors who never interact; default false). Returns the page API.
  */
 export function start(options = {}) {
   if (typeof document === "undefined") {
@@ -65,18 +72,39 @@ export function start(options = {}) {
   const decisions = new Map();
   const defaults = new WeakMap();
   const hidden = new Set();
-  // Allocation identity for this page view only: nothing is stored without consent.
-  const unit = randomUnit();
-  let engine = null;
   const storage = createStorage();
+  // Allocation identity for this page view only, when nothing may be stored.
+  const pageUnit = randomUnit();
+  const allowAutomation = options.allowAutomation === true;
+  const automated = navigator.webdriver === true && !allowAutomation;
+  let interacted = allowAutomation;
+  let engine = null;
   let consent = null;
-  // Consent calls made before the .wasm is ready run, in order, once it is.
+  let capture = null;
   const pendingConsent = [];
+  const impressions = new Map(); // slot → "experience\u0000variant" recorded on this page
+  let flushTimer = null;
+  let dirty = false;
+  let pageViewRecorded = false;
+
+  function report(error) {
+    console.error(error.message);
+    for (const cb of listeners.error) safely(cb, error);
+  }
+
+  const personalization = () => consent?.granted("personalization") === true;
+
+  function unit() {
+    if (automated) return ""; // not enrolled in experiments
+    return (personalization() && storage.get(ID_KEY)) || pageUnit;
+  }
+
+  // --- slots -------------------------------------------------------------------------
 
   function hideUndecided() {
     for (const el of document.querySelectorAll(`[${SLOT}]`)) {
       if (!hidden.has(el) && el.style.visibility !== "hidden") {
-        el.style.visibility = "hidden";
+        el.style.visibility = "hidden"; // keeps the slot's box: no layout shift
         hidden.add(el);
       }
     }
@@ -96,17 +124,25 @@ export function start(options = {}) {
     const saved = defaults.get(el);
     if (!saved) {
       const attrs = new Map([...el.attributes].filter((a) => a.name !== "style").map((a) => [a.name, a.value]));
-      defaults.set(el, { nodes: [...el.childNodes].map((n) => n.cloneNode(true)), attrs });
-      return;
+      defaults.set(el, { nodes: [...el.childNodes].map((n) => n.cloneNode(true)), attrs, shown: null });
+      return defaults.get(el);
     }
+    return saved;
+  }
+
+  function resetToDefault(el, saved) {
     el.replaceChildren(...saved.nodes.map((n) => n.cloneNode(true)));
     for (const a of [...el.attributes]) if (a.name !== "style" && !saved.attrs.has(a.name)) el.removeAttribute(a.name);
     for (const [name, value] of saved.attrs) if (el.getAttribute(name) !== value) el.setAttribute(name, value);
   }
 
   function applyContent(el, decision) {
-    restoreDefault(el);
-    const content = decision.content;
+    const saved = restoreDefault(el);
+    const key = `${decision.experience}\u0000${decision.variant}\u0000${decision.holdout}`;
+    if (saved.shown === key) return; // already showing it: leave the DOM alone
+    if (saved.shown !== null) resetToDefault(el, saved);
+    saved.shown = key;
+    const content = decision.holdout ? null : decision.content;
     if (!content) return;
     if (content.template) {
       const tpl = document.querySelector(`template[data-tailor-variant="${CSS.escape(content.template)}"]`);
@@ -126,17 +162,35 @@ export function start(options = {}) {
 
   function apply(list) {
     for (const d of list) {
+      const previous = decisions.get(d.slot);
       decisions.set(d.slot, d);
       for (const el of document.querySelectorAll(`[${SLOT}="${CSS.escape(d.slot)}"]`)) {
         try {
           applyContent(el, d);
         } catch (e) {
-          report(listeners, e instanceof TailorError ? e : new TailorError("APPLY_FAILED", `Tailor: could not apply slot "${d.slot}" (${e.message})`));
+          report(e instanceof TailorError ? e : new TailorError("APPLY_FAILED", `Tailor: could not apply slot "${d.slot}" (${e.message})`));
         } finally {
           reveal(el);
         }
       }
-      for (const cb of listeners.decision) safely(cb, d);
+      const changed = !previous || previous.experience !== d.experience || previous.variant !== d.variant || previous.holdout !== d.holdout;
+      if (changed) for (const cb of listeners.decision) safely(cb, d);
+    }
+    recordImpressions();
+  }
+
+  // Impressions feed caps, lifetimes and sticky assignment: only under consent, and
+  // only once the visitor has interacted (unless automation is allowed).
+  function recordImpressions() {
+    if (!engine || !interacted || automated || !personalization()) return;
+    const now = Date.now();
+    for (const d of decisions.values()) {
+      if (!d.variant || d.holdout) continue;
+      const key = `${d.experience}\u0000${d.variant}`;
+      if (impressions.get(d.slot) === key) continue;
+      impressions.set(d.slot, key);
+      engine.core.impression(d.experience, d.variant, now);
+      markDirty();
     }
   }
 
@@ -150,15 +204,101 @@ export function start(options = {}) {
     });
   }
 
+  function redecide() {
+    if (!engine) return;
+    try {
+      apply(engine.decide(context(), unit()));
+    } catch (e) {
+      report(asTailorError(e, "DECIDE_FAILED"));
+    }
+  }
+
+  // --- the profile -------------------------------------------------------------------
+
+  function markDirty() {
+    dirty = true;
+    if (flushTimer === null) flushTimer = setTimeout(flush, WRITE_DELAY_MS);
+  }
+
+  function cancelWrites() {
+    if (flushTimer !== null) clearTimeout(flushTimer);
+    flushTimer = null;
+    dirty = false;
+  }
+
+  function flush() {
+    flushTimer = null;
+    if (!dirty || !engine) return;
+    dirty = false;
+    // Another tab may have withdrawn consent a moment ago: check the record first.
+    consent?.resync();
+    if (!personalization() || !engine.core.hasProfile()) return;
+    const text = engine.core.profileText(Date.now());
+    if (text) storage.set(PROFILE_KEY, text);
+    redecide();
+  }
+
+  function dropProfile() {
+    cancelWrites();
+    capture?.stop();
+    capture = null;
+    engine?.core.dropProfile();
+    impressions.clear();
+    pageViewRecorded = false;
+  }
+
+  function useProfile() {
+    if (!engine || engine.core.hasProfile()) return;
+    const discarded = engine.core.loadProfile(storage.get(PROFILE_KEY) ?? undefined, Date.now());
+    if (discarded) {
+      console.warn(`Tailor: the stored profile could not be read (${discarded}); starting a new one`);
+      storage.remove(PROFILE_KEY);
+    }
+    capture = startCapture({ record, onNavigate: navigated, onInteract: interact });
+    if (!pageViewRecorded) {
+      pageViewRecorded = true;
+      record("page_view", { path: location.pathname });
+    }
+  }
+
+  function consentChanged() {
+    if (personalization()) useProfile();
+    else dropProfile();
+    redecide();
+  }
+
+  function record(name, props) {
+    if (!engine || !personalization()) return false; // dropped, never buffered
+    const now = Date.now();
+    const stored = name === "page_view" ? (engine.core.pageView(JSON.stringify(props ?? {}), now), true) : engine.core.track(name, JSON.stringify(props ?? {}), now);
+    if (stored) markDirty();
+    return stored;
+  }
+
+  function interact() {
+    if (interacted) return;
+    interacted = true;
+    recordImpressions();
+  }
+
+  function navigated() {
+    if (personalization()) record("page_view", { path: location.pathname });
+    redecide();
+  }
+
+  // URL changes re-decide even without consent (contextual rules need no profile).
+  const urlWatch = watchUrl(() => (capture ? capture.navigated() : redecide()));
+
+  // --- the API -----------------------------------------------------------------------
+
   const api = {
     /** Resolves once the first decisions are applied (or the defaults kept). */
     ready: null,
-    /** Runs a queued command: `["method", ...args]`. */
+    /** Runs a queued command: `["method", ...args]`, or `["consent.grant", …]`. */
     push(command) {
       try {
-        if (!Array.isArray(command)) throw new TailorError("UNKNOWN_COMMAND", "Tailor: a queued command must be an array such as [\"track\", \"signup\"]");
+        if (!Array.isArray(command)) throw new TailorError("UNKNOWN_COMMAND", 'Tailor: a queued command must be an array such as ["track", "signup"]');
         const [name, ...args] = command;
-        // "consent.grant" reaches api.consent.grant.
         const [head, tail] = String(name).split(".", 2);
         const target = tail === undefined ? api : api[head];
         const method = tail === undefined ? head : tail;
@@ -167,7 +307,7 @@ export function start(options = {}) {
         }
         return target[method](...args);
       } catch (e) {
-        report(listeners, e instanceof TailorError ? e : new TailorError("COMMAND_FAILED", `Tailor: ${e.message}`));
+        report(asTailorError(e, "COMMAND_FAILED"));
       }
     },
     /** Subscribes to "decision" or "error"; returns an unsubscribe function. */
@@ -181,19 +321,24 @@ export function start(options = {}) {
     decide(slot) {
       return decisions.get(slot) ?? null;
     },
-    /** Why a slot shows what it shows. */
+    /** Why a slot shows what it shows: a one-line summary and the full explanation. */
     explain(slot) {
       const d = decisions.get(slot);
-      return d ? d.reasons : null;
+      return d ? { summary: d.summary, ...d.explanation } : null;
     },
     /**
-     * Records an interaction. Without the visitor's consent nothing is kept: the event
-     * is dropped, never buffered.
+     * Records an interaction, keeping only the properties the rules list under the
+     * event's `keep`. Without personalization consent nothing is kept: the event is
+     * dropped, never buffered. Returns whether it was stored.
      */
-    track(name) {
+    track(name, props) {
       if (typeof name !== "string" || name === "") {
         throw new TailorError("BAD_EVENT", "Tailor: track(name, props) needs a non-empty event name");
       }
+      if (props !== undefined && (props === null || typeof props !== "object")) {
+        throw new TailorError("BAD_EVENT", `Tailor: track("${name}", props): props must be an object`);
+      }
+      return record(name, props);
     },
     version,
     /** Consent: grant, revoke, decide, state, on("change" | "ask"), export. */
@@ -209,16 +354,19 @@ export function start(options = {}) {
     forget() {
       if (!consent) return void pendingConsent.push(["forget"]);
       consent.revoke(["personalization", "measurement"]);
+      dropProfile();
       consent.reset();
       for (const { key } of storage.keys()) storage.remove(key);
     },
-    /** Every storage key Tailor holds, its purpose and size, and where it lives. */
+    /** Every storage key Tailor holds, its purpose and size, and what the profile contains. */
     inventory() {
       const purposeOf = (k) => (k.startsWith("tailor:p:") ? "personalization" : k.startsWith("tailor:m:") ? "measurement" : "consent record");
       return {
         keys: storage.keys().map((k) => ({ ...k, purpose: purposeOf(k.key) })),
         storage: storage.fallbackReason ? "memory" : "localStorage",
         fallbackReason: storage.fallbackReason,
+        profile: engine ? JSON.parse(engine.core.profileSummary(Date.now())) : null,
+        consent: consent ? consent.state() : null,
       };
     },
   };
@@ -234,8 +382,9 @@ export function start(options = {}) {
 
   function startConsentHandling() {
     consent = startConsent(storage, options.consent, {
-      purge: () => {},
-      changed: () => redecide(),
+      // Runs before the purpose's keys are deleted: nothing in memory may write them back.
+      purge: (purposes) => purposes.includes("personalization") && dropProfile(),
+      changed: () => engine && consentChanged(),
     });
     for (const [name, ...args] of pendingConsent.splice(0)) {
       if (name === "forget") api.forget();
@@ -243,9 +392,22 @@ export function start(options = {}) {
     }
   }
 
-  function redecide() {
-    if (engine) apply(engine.decide(context(), unit));
+  // Footer links and buttons: <a data-tailor-consent="revoke">, "grant" or "forget".
+  function declarativeConsent(event) {
+    const el = event.target?.closest?.("[data-tailor-consent]");
+    if (!el) return;
+    const action = el.getAttribute("data-tailor-consent");
+    const purposes = (el.getAttribute("data-tailor-purposes") || "personalization measurement").split(/[\s,]+/).filter(Boolean);
+    event.preventDefault();
+    if (action === "revoke") api.consent.revoke(purposes);
+    else if (action === "grant") api.consent.grant(purposes);
+    else if (action === "forget") api.forget();
   }
+  document.addEventListener("click", declarativeConsent);
+
+  addEventListener("pagehide", flush);
+  document.addEventListener("visibilitychange", () => document.visibilityState === "hidden" && flush());
+  for (const type of ["pointerdown", "keydown", "touchstart", "wheel"]) addEventListener(type, interact, { once: true, passive: true, capture: true });
 
   async function run() {
     await domReady();
@@ -255,15 +417,16 @@ export function start(options = {}) {
       const rulesPromise = loadRules(options.rules);
       rulesPromise.catch(() => {});
       await options.wasmReady;
+      engine = new Engine(await rulesPromise);
       try {
         startConsentHandling();
       } catch (e) {
-        report(listeners, e instanceof TailorError ? e : new TailorError("CONSENT_FAILED", `Tailor: ${e.message}`));
+        report(asTailorError(e, "CONSENT_FAILED"));
       }
-      engine = new Engine(await rulesPromise);
-      apply(engine.decide(context(), unit));
+      if (personalization()) useProfile();
+      redecide();
     } catch (e) {
-      report(listeners, e instanceof TailorError ? e : new TailorError("START_FAILED", `Tailor: ${e.message}`));
+      report(asTailorError(e, "START_FAILED"));
     } finally {
       clearTimeout(timer);
       revealAll();
@@ -271,5 +434,40 @@ export function start(options = {}) {
   }
 
   api.ready = run().catch(() => {});
+  api.stop = () => {
+    urlWatch();
+    dropProfile();
+    consent?.stop();
+    document.removeEventListener("click", declarativeConsent);
+  };
   return api;
+}
+
+// Calls `onChange` after history.pushState/replaceState and popstate change the URL
+// (single-page apps). Returns a function that restores the originals.
+function watchUrl(onChange) {
+  let last = location.href;
+  const check = () => {
+    if (location.href !== last) {
+      last = location.href;
+      onChange();
+    }
+  };
+  const originals = { pushState: history.pushState, replaceState: history.replaceState };
+  for (const name of Object.keys(originals)) {
+    history[name] = function (...args) {
+      const result = originals[name].apply(this, args);
+      try {
+        check();
+      } catch (e) {
+        console.error("Tailor: could not follow a navigation", e);
+      }
+      return result;
+    };
+  }
+  addEventListener("popstate", check);
+  return () => {
+    Object.assign(history, originals);
+    removeEventListener("popstate", check);
+  };
 }

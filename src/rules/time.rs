@@ -1,0 +1,221 @@
+//! Durations and dates as rule authors write them, and the calendar arithmetic the
+//! core needs (ISO weeks for cohorts, readable dates in explanations).
+//!
+//! Everything is in milliseconds since the Unix epoch, UTC: the core never reads a
+//! clock or the host's time zone, so a schedule means the same instant on every device.
+
+/// Milliseconds in a minute.
+pub const MINUTE_MS: f64 = 60_000.0;
+/// Milliseconds in an hour.
+pub const HOUR_MS: f64 = 3_600_000.0;
+/// Milliseconds in a day.
+pub const DAY_MS: f64 = 86_400_000.0;
+
+/// Parses a duration: a positive whole number followed by one unit, `s` (seconds),
+/// `m` (minutes), `h` (hours), `d` (days) or `w` (weeks): `"30m"`, `"48h"`, `"14d"`,
+/// `"2w"`. Returns milliseconds, or `None` for anything else (`"0d"`, `"1.5h"`, `"3"`).
+pub fn parse_duration(s: &str) -> Option<f64> {
+    let unit = match s.as_bytes().last()? {
+        b's' => 1_000.0,
+        b'm' => MINUTE_MS,
+        b'h' => HOUR_MS,
+        b'd' => DAY_MS,
+        b'w' => 7.0 * DAY_MS,
+        _ => return None,
+    };
+    let digits = &s[..s.len() - 1];
+    if digits.is_empty() || digits.len() > 6 || !digits.bytes().all(|b| b.is_ascii_digit()) || digits.starts_with('0') {
+        return None;
+    }
+    Some(digits.parse::<f64>().ok()? * unit)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m as i64 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The date `(year, month, day)` of a day number since 1970-01-01.
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+}
+
+fn is_leap(y: i64) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+fn days_in_month(y: i64, m: u32) -> u32 {
+    match m {
+        2 if is_leap(y) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// The day number (days since 1970-01-01, UTC) containing `ms`.
+pub fn day_number(ms: f64) -> i64 {
+    (ms / DAY_MS).floor() as i64
+}
+
+/// Parses a schedule date: an ISO date `"2026-03-01"` (midnight UTC) or an RFC 3339
+/// date-time with an explicit offset, `"2026-03-01T09:00:00+01:00"` or
+/// `"2026-03-01T08:00:00Z"` (seconds and fractions optional). A date-time without an
+/// offset is rejected: it would mean a different instant in every visitor's time zone.
+/// Returns milliseconds since the epoch.
+pub fn parse_date(s: &str) -> Option<f64> {
+    let b = s.as_bytes();
+    let num = |from: usize, len: usize| -> Option<i64> {
+        let part = b.get(from..from + len)?;
+        part.iter().all(u8::is_ascii_digit).then(|| part.iter().fold(0i64, |a, &c| a * 10 + (c - b'0') as i64))
+    };
+    let (y, m, d) = (num(0, 4)?, num(5, 2)? as u32, num(8, 2)? as u32);
+    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') || !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
+        return None;
+    }
+    let mut ms = days_from_civil(y, m, d) as f64 * DAY_MS;
+    if b.len() == 10 {
+        return Some(ms);
+    }
+    if !matches!(b[10], b'T' | b't') || b.get(13) != Some(&b':') {
+        return None;
+    }
+    let (hh, mi) = (num(11, 2)?, num(14, 2)?);
+    let mut i = 16;
+    let mut sec = 0.0;
+    if b.get(i) == Some(&b':') {
+        sec = num(17, 2)? as f64;
+        i = 19;
+        if b.get(i) == Some(&b'.') {
+            let start = i + 1;
+            i = start;
+            while b.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+            if i == start {
+                return None;
+            }
+            sec += s[start - 1..i].parse::<f64>().ok()?;
+        }
+    }
+    if hh > 23 || mi > 59 || sec >= 61.0 {
+        return None;
+    }
+    ms += (hh * 3_600_000 + mi * 60_000) as f64 + (sec.min(59.999) * 1000.0).floor();
+    let offset = match b.get(i)? {
+        b'Z' | b'z' if b.len() == i + 1 => 0.0,
+        sign @ (b'+' | b'-') if b.len() == i + 6 && b[i + 3] == b':' => {
+            let (oh, om) = (num(i + 1, 2)?, num(i + 4, 2)?);
+            if oh > 23 || om > 59 {
+                return None;
+            }
+            let o = (oh * 3_600_000 + om * 60_000) as f64;
+            if *sign == b'+' {
+                o
+            } else {
+                -o
+            }
+        }
+        _ => return None,
+    };
+    Some(ms - offset)
+}
+
+fn push2(out: &mut String, n: u32) {
+    out.push((b'0' + (n / 10 % 10) as u8) as char);
+    out.push((b'0' + (n % 10) as u8) as char);
+}
+
+/// `"2026-03-01T09:30:00Z"`: the UTC instant, to the second.
+pub fn format_date_time(ms: f64) -> String {
+    let day = day_number(ms);
+    let (y, m, d) = civil_from_days(day);
+    let secs = ((ms - day as f64 * DAY_MS) / 1000.0).floor() as u32;
+    let mut out = y.to_string();
+    out.push('-');
+    push2(&mut out, m);
+    out.push('-');
+    push2(&mut out, d);
+    out.push('T');
+    push2(&mut out, secs / 3600);
+    out.push(':');
+    push2(&mut out, secs / 60 % 60);
+    out.push(':');
+    push2(&mut out, secs % 60);
+    out.push('Z');
+    out
+}
+
+/// The ISO 8601 week containing `ms` (UTC), as `"2026-W09"`: weeks start on Monday and
+/// week 1 is the one containing the year's first Thursday.
+pub fn iso_week(ms: f64) -> String {
+    let day = day_number(ms);
+    // 1970-01-01 was a Thursday; ISO weekday 1 = Monday … 7 = Sunday.
+    let weekday = (day + 3).rem_euclid(7) + 1;
+    let thursday = day - weekday + 4;
+    let (year, _, _) = civil_from_days(thursday);
+    let week = (thursday - days_from_civil(year, 1, 1)) / 7 + 1;
+    let mut out = year.to_string();
+    out.push_str("-W");
+    push2(&mut out, week as u32);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30m"), Some(30.0 * MINUTE_MS));
+        assert_eq!(parse_duration("48h"), Some(48.0 * HOUR_MS));
+        assert_eq!(parse_duration("14d"), Some(14.0 * DAY_MS));
+        assert_eq!(parse_duration("2w"), Some(14.0 * DAY_MS));
+        assert_eq!(parse_duration("10s"), Some(10_000.0));
+        for bad in ["", "d", "0d", "01d", "1.5h", "3", "-1d", "1D", "1 d", "1y"] {
+            assert_eq!(parse_duration(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(parse_date("1970-01-01"), Some(0.0));
+        assert_eq!(parse_date("2026-03-01"), Some(1_772_323_200_000.0));
+        assert_eq!(parse_date("2026-03-01T01:00:00+01:00"), Some(1_772_323_200_000.0));
+        assert_eq!(parse_date("2026-03-01T00:00Z"), Some(1_772_323_200_000.0));
+        assert_eq!(parse_date("2026-02-28T23:00:00.500-01:00"), Some(1_772_323_200_500.0));
+        assert_eq!(parse_date("2024-02-29"), Some(days_from_civil(2024, 2, 29) as f64 * DAY_MS));
+        for bad in ["2026-02-29", "2026-13-01", "2026-3-1", "2026-03-01T10:00:00", "2026-03-01T25:00Z", "tomorrow", "2026-03-01Z"] {
+            assert_eq!(parse_date(bad), None, "{bad:?}");
+        }
+        assert_eq!(format_date_time(1_772_323_200_000.0 + 3_723_000.0), "2026-03-01T01:02:03Z");
+        for z in [-800_000i64, -1, 0, 59, 60, 20_000, 2_000_000] {
+            let (y, m, d) = civil_from_days(z);
+            assert_eq!(days_from_civil(y, m, d), z);
+        }
+    }
+
+    #[test]
+    fn iso_weeks() {
+        let at = |y, m, d| days_from_civil(y, m, d) as f64 * DAY_MS;
+        assert_eq!(iso_week(at(2026, 11, 16)), "2026-W47");
+        assert_eq!(iso_week(at(2026, 1, 1)), "2026-W01");
+        assert_eq!(iso_week(at(2027, 1, 1)), "2026-W53");
+        assert_eq!(iso_week(at(2024, 12, 30)), "2025-W01");
+        assert_eq!(iso_week(at(2021, 1, 3)), "2020-W53");
+    }
+}
