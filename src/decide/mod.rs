@@ -289,7 +289,7 @@ impl Ctx<'_> {
                     let first = p.impressions(&e.id).map(|i| i.first);
                     let over = first.is_some_and(|f| now >= f + l);
                     if let (true, Some(f)) = (over, first) {
-                        capped = Some(format!("lifetime over (first seen {}, shown for {}h)", format_date_time(f), l / 3_600_000.0));
+                        capped = Some(format!("lifetime over (first seen {}, shown for {}h)", format_date_time(f), crate::json::plain_number(l / 3_600_000.0)));
                     }
                     let ends = first.map_or(Value::Null, |f| date(f + l));
                     caps.insert("lifetime", obj(vec![("firstSeen", first.map_or(Value::Null, date)), ("endsAt", ends), ("over", over.into())]));
@@ -361,7 +361,7 @@ impl Ctx<'_> {
             alloc.insert("coverage", e.coverage.into());
             alloc.insert("ranges", Value::Array(ranges.iter().map(|&(a, b)| Value::Array(vec![a.into(), b.into()])).collect()));
             if idx < 0 {
-                break 'alloc Outcome::Excluded(format!("not enrolled (bucket {n} is outside the coverage ranges)"));
+                break 'alloc Outcome::Excluded(format!("not enrolled (bucket {} is outside the coverage ranges)", crate::json::plain_number(n)));
             }
             alloc.insert("variant", e.variants[idx as usize].id.as_str().into());
             Outcome::Shown { variant: idx as usize, sticky: false }
@@ -411,7 +411,7 @@ impl Ctx<'_> {
                 Outcome::Holdout => {
                     d.experience = Some(e.id.clone());
                     d.holdout = true;
-                    ("holdout", format!("held out ({}% of the audience keeps the default content)", e.holdout * 100.0))
+                    ("holdout", format!("held out ({}% of the audience keeps the default content)", crate::json::plain_number(e.holdout * 100.0)))
                 }
                 Outcome::Excluded(why) => {
                     passed_over.push(format!("\"{}\": {why}", e.id));

@@ -317,7 +317,7 @@ fn json_string(s: &str) -> String {
 fn describe(v: &Value) -> String {
     match v {
         Value::String(s) => format!("string {}", json_string(s)),
-        Value::Number(n) => format!("number {n}"),
+        Value::Number(n) => format!("number {}", json::plain_number(*n)),
         Value::Bool(b) => format!("boolean {b}"),
         other => other.type_name().to_string(),
     }
@@ -433,7 +433,7 @@ impl Decoder {
         match m.get(key)? {
             Value::Number(n) if *n >= min && *n <= max => Some(*n),
             other => {
-                let expected = if max == f64::MAX { "a number".to_string() } else { format!("a number between {min} and {max}") };
+                let expected = if max == f64::MAX { "a number".to_string() } else { format!("a number between {} and {}", json::plain_number(min), json::plain_number(max)) };
                 self.problem(&key_path(path, key), &expected, describe(other));
                 None
             }
@@ -866,7 +866,7 @@ impl Decoder {
                     } else {
                         let sum: f64 = variants.iter().filter_map(|v| v.weight).sum();
                         if (sum - 1.0).abs() > 0.01 {
-                            self.problem(&vpath, "weights summing to 1 (±0.01)", format!("weights summing to {}", (sum * 1e6).round() / 1e6));
+                            self.problem(&vpath, "weights summing to 1 (±0.01)", format!("weights summing to {}", json::plain_number(sum)));
                         }
                     }
                 }
