@@ -14,6 +14,7 @@
 //! - [`profile`]: the on-device behavioural profile: event ring, rollups, visits,
 //!   impressions, sticky assignments, compact serialization and pruning.
 //! - [`decide`]: audience → schedule → caps → allocation → decision, with an explanation.
+//! - [`measure`]: exposures and goals counted on the device (measurement purpose).
 //! - [`web`]: the JavaScript API, the browser's host functions.
 
 pub mod consent;
@@ -21,6 +22,7 @@ pub mod context;
 pub mod decide;
 pub mod host;
 pub mod json;
+pub mod measure;
 pub mod profile;
 pub mod rules;
 

@@ -13,6 +13,7 @@ pub use consent::{verify_ledger_json, Consent};
 
 use crate::context::{self, PageInputs};
 use crate::decide;
+use crate::measure::Goals;
 use crate::profile::{self, Profile};
 use crate::host::Host;
 use crate::json::{self, Map, Value};
@@ -88,6 +89,7 @@ pub fn validate_rules_json(text: &str) -> String {
 pub struct Engine {
     rules: Rules,
     profile: Option<Profile>,
+    goals: Option<Goals>,
 }
 
 fn props(json_text: &str) -> Value {
@@ -99,7 +101,7 @@ impl Engine {
     /// Parses and validates `rules_json`; throws the JSON array of problems.
     #[wasm_bindgen(constructor)]
     pub fn new(rules_json: &str) -> Result<Engine, String> {
-        rules::parse_rules_with(rules_json, &BrowserHost).map(|rules| Engine { rules, profile: None }).map_err(|p| problems_json(&p))
+        rules::parse_rules_with(rules_json, &BrowserHost).map(|rules| Engine { rules, profile: None, goals: None }).map_err(|p| problems_json(&p))
     }
 
     /// Decides every slot for a page (`page_json`: the inputs of
@@ -170,6 +172,51 @@ impl Engine {
             p.prune(rules, now_ms, profile::BYTE_BUDGET);
             p.serialize_with(&BrowserHost)
         })
+    }
+
+    /// Starts measurement (the measurement purpose is granted): the stored goals
+    /// record, or a new one. Returns why a stored record was discarded, if it was.
+    #[wasm_bindgen(js_name = loadGoals)]
+    pub fn load_goals(&mut self, stored: Option<String>, now_ms: f64) -> Option<String> {
+        let (mut goals, discarded) = match stored.as_deref().map(Goals::parse) {
+            None => (Goals::new(), None),
+            Some(Ok(g)) => (g, None),
+            Some(Err(e)) => (Goals::new(), Some(e)),
+        };
+        goals.prune(&self.rules, now_ms);
+        self.goals = Some(goals);
+        discarded
+    }
+
+    /// Forgets measurement in memory (consent withdrawn).
+    #[wasm_bindgen(js_name = dropGoals)]
+    pub fn drop_goals(&mut self) {
+        self.goals = None;
+    }
+
+    /// Records an exposure for measurement.
+    pub fn expose(&mut self, experience: &str, variant: &str, now_ms: f64) {
+        if let Some(g) = self.goals.as_mut() {
+            g.expose(experience, variant, now_ms);
+        }
+    }
+
+    /// Counts a goal event; returns how many conversions were attributed.
+    pub fn convert(&mut self, name: &str, now_ms: f64) -> u32 {
+        let rules = &self.rules;
+        self.goals.as_mut().map_or(0, |g| g.convert(rules, name, now_ms) as u32)
+    }
+
+    /// The goals record in its storage format.
+    #[wasm_bindgen(js_name = goalsText)]
+    pub fn goals_text(&self) -> Option<String> {
+        self.goals.as_ref().map(Goals::serialize)
+    }
+
+    /// The conversion counters as JSON: `[{goal, experience, variant, count}]`.
+    #[wasm_bindgen(js_name = goalsReport)]
+    pub fn goals_report(&self) -> String {
+        self.goals.as_ref().map_or(Value::Null, Goals::report).to_json(&BrowserHost)
     }
 
     /// What the profile holds, for `inventory()`: counts and attributes (JSON).
