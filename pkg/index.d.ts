@@ -33,6 +33,8 @@ export interface Decision {
   variant: string | null;
   content: Content | null;
   reasons: string[];
+  /** In the page runtime: the decision came after the anti-flicker timeout, so the slot kept its default content for this page view. */
+  late?: boolean;
 }
 
 /** Plain page inputs for deciding outside a browser page (or for a different URL). */
@@ -58,8 +60,12 @@ export function validateRules(rules: RulesDocument): Problem[];
 export class Engine {
   /** @throws TailorError with code `RULES_INVALID` and every problem. */
   constructor(rules: RulesDocument);
-  /** Decides every slot for a page; `unit` is the allocation identity. */
-  decide(page?: PageContext, unit?: string): Decision[];
+  /**
+   * Decides every slot for a page; `unit` is the allocation identity, `now` the time
+   * in ms, `viewStart` when the page view started (impressions since then do not
+   * count against caps).
+   */
+  decide(page?: PageContext, unit?: string, now?: number, viewStart?: number): Decision[];
 }
 
 /** The SDK version. */
@@ -157,8 +163,17 @@ export interface Inventory {
 export interface StartOptions {
   /** The rules: an object, JSON text, a URL, or the id of an inline JSON script. */
   rules: RulesDocument;
-  /** Milliseconds after which undecided slots show their default content (default 500). */
+  /**
+   * Milliseconds after which undecided slots show their default content (default 500);
+   * a decision arriving later keeps the default for that page view. 0: nothing is
+   * hidden and decisions apply whenever they arrive.
+   */
   antiFlickerMs?: number;
+  /**
+   * Enrol automated browsers (navigator.webdriver) in experiments and count visitors
+   * who never interact (default false). Script tag: `data-allow-automation`.
+   */
+  allowAutomation?: boolean;
   /** Consent configuration; without it both purposes stay denied and only GPC is read. */
   consent?: ConsentConfig;
 }
@@ -176,8 +191,12 @@ export interface Tailor {
   decide(slot: string): Decision | null;
   /** Why a slot shows what it shows, or null before ready. */
   explain(slot: string): string[] | null;
-  /** Records an interaction (kept only under consent). */
-  track(name: string, props?: Record<string, unknown>): void;
+  /**
+   * Records an interaction (kept only under consent, only its `keep` properties):
+   * whether it was stored; `undefined` before the rules and consent record are loaded
+   * (held until then, stored only if consent was already given).
+   */
+  track(name: string, props?: Record<string, unknown>): boolean | undefined;
   /** The SDK version. */
   version(): string;
   /** Consent. */

@@ -31,11 +31,14 @@ function resolve(pathname, extraMounts) {
 /**
  * Starts the server; resolves to { server, url }. `extraHeaders(pathname)` may add
  * headers (tests: CSP); `mounts` adds [prefix, folder] pairs (folder absolute or
- * relative to the repository).
+ * relative to the repository); `delay(pathname, searchParams)` returns milliseconds
+ * to wait before answering (tests: slow rules), or 0.
  */
-export function serve({ port = 8080, host = "127.0.0.1", extraHeaders = () => ({}), mounts: extraMounts = [] } = {}) {
+export function serve({ port = 8080, host = "127.0.0.1", extraHeaders = () => ({}), mounts: extraMounts = [], delay = () => 0 } = {}) {
   const server = createServer(async (req, res) => {
-    const { pathname } = new URL(req.url, "http://x");
+    const { pathname, searchParams } = new URL(req.url, "http://x");
+    const wait = Number(delay(pathname, searchParams)) || 0;
+    if (wait > 0) await new Promise((ok) => setTimeout(ok, wait));
     try {
       const file = resolve(pathname, extraMounts);
       const body = await readFile(file);

@@ -13,7 +13,10 @@
 //!    skipped): the lifetime (shown until `first impression + lifetime`, exclusive),
 //!    the experience's cap and the global cap (`impressions` in the last `per`: an
 //!    impression exactly `per` ago no longer counts). Variants decided for earlier
-//!    slots of the same call count towards the global cap.
+//!    slots of the same call count towards the global cap. Impressions recorded since
+//!    the current page view started ([`decide_view`]) do not count: deciding again
+//!    during one page view (the profile or the consent changed) never takes away the
+//!    content whose impression that page view has just counted.
 //! 4. **allocation**: a sticky assignment from the profile wins if its variant still
 //!    exists. Otherwise GrowthBook bucketing: `hash(seed || id, unit, hashVersion || 1)`
 //!    over ranges from `coverage` and the variants' weights. A visitor outside every
@@ -113,6 +116,8 @@ struct Ctx<'a> {
     attrs: &'a Value,
     profile: Option<&'a Profile>,
     now: f64,
+    /// When the current page view started: impressions from then on are its own.
+    view_start: f64,
     unit: &'a str,
     /// Variants decided for earlier slots of this round (for the global cap).
     shown: Cell<u32>,
@@ -295,7 +300,7 @@ impl Ctx<'_> {
                     caps.insert("lifetime", obj(vec![("firstSeen", first.map_or(Value::Null, date)), ("endsAt", ends), ("over", over.into())]));
                 }
                 if let Some(c) = &e.cap {
-                    let n = p.impressions_after(Some(&e.id), now - c.per);
+                    let n = p.impressions_between(Some(&e.id), now - c.per, self.view_start);
                     let reached = n >= c.impressions;
                     if reached && capped.is_none() {
                         capped = Some(format!("cap reached ({n} of {} impressions in {})", c.impressions, c.per_text));
@@ -303,7 +308,7 @@ impl Ctx<'_> {
                     caps.insert("cap", cap_value(n, c, reached));
                 }
                 if let Some(c) = &self.rules.caps {
-                    let n = p.impressions_after(None, now - c.per) + self.shown.get();
+                    let n = p.impressions_between(None, now - c.per, self.view_start) + self.shown.get();
                     let reached = n >= c.impressions;
                     if reached && capped.is_none() {
                         capped = Some(format!("global cap reached ({n} of {} impressions in {})", c.impressions, c.per_text));
@@ -472,6 +477,14 @@ impl Ctx<'_> {
 /// `seed`, `hashVersion`, `holdout`, `holdoutBucket`, `inHoldout`, `bucket`, `coverage`,
 /// `ranges`, `variant`).
 pub fn decide_all(rules: &Rules, context: &Value, profile: Option<&Profile>, unit_id: &str, now_ms: f64, host: &dyn Host) -> Vec<Decision> {
+    decide_view(rules, context, profile, unit_id, now_ms, now_ms, host)
+}
+
+/// [`decide_all`] during a page view that started at `view_start_ms` (at most
+/// `now_ms`): impressions recorded from then on belong to this page view and do not
+/// count towards caps, so re-deciding (after the profile or the consent changed) keeps
+/// what the page view counted instead of capping it on the spot.
+pub fn decide_view(rules: &Rules, context: &Value, profile: Option<&Profile>, unit_id: &str, now_ms: f64, view_start_ms: f64, host: &dyn Host) -> Vec<Decision> {
     let merged;
     let attrs = match profile {
         Some(p) => {
@@ -489,6 +502,7 @@ pub fn decide_all(rules: &Rules, context: &Value, profile: Option<&Profile>, uni
         attrs,
         profile,
         now: now_ms,
+        view_start: view_start_ms.min(now_ms),
         unit: unit_id,
         shown: Cell::new(0),
         host,

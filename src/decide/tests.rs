@@ -251,6 +251,28 @@ fn per_experience_caps_count_impressions_in_a_sliding_window() {
 }
 
 #[test]
+fn a_page_view_keeps_what_its_own_impression_counted() {
+    let r = rules(r#""caps": {"impressions": 5, "per": "1d"}, "experiences": [{"id": "x", "slot": "s", "cap": {"impressions": 2, "per": "1d"}, "variants": [{"id": "v", "content": {"text": "x"}}]}]"#);
+    let mut p = Profile::new();
+    record_impression(&mut p, "x", "v", T0);
+    // The second page view shows x and counts its impression at once...
+    let view = T0 + HOUR_MS;
+    assert_eq!(decide_view(&r, &context(), Some(&p), "u", view, view, &NativeHost)[0].experience.as_deref(), Some("x"));
+    record_impression(&mut p, "x", "v", view + 10.0);
+    // ...and deciding again during that page view (the profile changed) keeps it.
+    let again = decide_view(&r, &context(), Some(&p), "u", view + 300.0, view, &NativeHost);
+    assert_eq!(again[0].experience.as_deref(), Some("x"));
+    assert_eq!(at(&again[0].explanation, "candidates.0.caps.cap.impressions"), &Value::from(1.0));
+    assert_eq!(at(&again[0].explanation, "candidates.0.caps.global.impressions"), &Value::from(1.0));
+    // The next page view is the third: capped.
+    let next = view + MINUTE_MS;
+    assert_eq!(decide_view(&r, &context(), Some(&p), "u", next, next, &NativeHost)[0].experience, None);
+    assert_eq!(decide(&r, Some(&p), "u", next)[0].experience, None, "decide_all: a page view starting now");
+    // A start after `now` is read as `now`.
+    assert_eq!(decide_view(&r, &context(), Some(&p), "u", next, next + DAY_MS, &NativeHost)[0].experience, None);
+}
+
+#[test]
 fn lifetimes_stop_an_experience_after_first_sight() {
     let r = rules(r#""experiences": [{"id": "x", "slot": "s", "lifetime": "48h", "variants": [{"id": "v"}]}]"#);
     let mut p = Profile::new();

@@ -221,6 +221,16 @@ impl Profile {
             .map(|i| i.recent.iter().rev().take_while(|&&t| t > from_ms).count() as u32)
             .sum()
     }
+    /// Impressions strictly between `from_ms` and `until_ms` of one experience, or of all
+    /// of them: caps re-evaluated during a page view leave out that page view's own
+    /// impressions (those at or after `until_ms`, when it started).
+    pub fn impressions_between(&self, experience: Option<&str>, from_ms: f64, until_ms: f64) -> u32 {
+        self.impressions
+            .iter()
+            .filter(|i| experience.map_or(true, |e| e == i.experience))
+            .map(|i| i.recent.iter().filter(|&&t| t > from_ms && t < until_ms).count() as u32)
+            .sum()
+    }
     /// The variant this visitor was assigned in `experience`, if any.
     pub fn assignment(&self, experience: &str) -> Option<&str> {
         self.assignments.iter().find(|(e, _)| e == experience).map(|(_, v)| v.as_str())
@@ -382,7 +392,17 @@ impl Profile {
     /// - while the serialized size exceeds `max_bytes`: fold raw events into rollups
     ///   down to 200, then drop property detail from the oldest rollups, then fold
     ///   the remaining raw events, then drop the oldest rollups.
+    ///
+    /// The size is measured as [`Self::serialize`] writes it; a caller that stores
+    /// [`Self::serialize_with`] another host must prune with [`Self::prune_with`].
     pub fn prune(&mut self, rules: &Rules, now_ms: f64, max_bytes: usize) {
+        self.prune_with(rules, now_ms, max_bytes, &PlainHost);
+    }
+
+    /// [`Self::prune`], measuring the size as [`Self::serialize_with`] `host` writes it:
+    /// the browser's `String(n)` writes up to 17 significant digits where the plain
+    /// formatter writes six decimals, so the byte budget holds for what is stored.
+    pub fn prune_with(&mut self, rules: &Rules, now_ms: f64, max_bytes: usize, host: &dyn Host) {
         let keep: Vec<Option<f64>> = self
             .names
             .iter()
@@ -405,7 +425,7 @@ impl Profile {
         self.assignments.retain(|(e, _)| rules.experiences.iter().any(|x| &x.id == e));
 
         loop {
-            let size = self.size_bytes();
+            let size = self.serialize_with(host).len();
             if size <= max_bytes {
                 break;
             }
@@ -811,6 +831,31 @@ mod tests {
         assert_eq!(Profile::parse(&forged).unwrap_err().message, "bad event");
         let body = r#"{"v":2,"vi":1,"pv":1,"n":[],"e":[],"r":[],"i":[],"a":[]}"#;
         assert!(Profile::parse(&format!("tp1:{:08x}:{body}", fnv1a32(body))).is_err());
+    }
+
+    /// The budget holds for the text actually stored: prices computed in JavaScript
+    /// (`0.1 * 3`) print with 17 digits in the browser, six decimals in the plain
+    /// formatter, so measuring with the wrong host overshoots the budget.
+    #[test]
+    fn the_byte_budget_holds_for_the_host_that_serializes() {
+        let r = rules();
+        let js = crate::host::NativeHost;
+        let mut p = Profile::new();
+        for i in 0..1000 {
+            let price = (i % 97) as f64 * 1.1 + 0.1 * 3.0;
+            p.record_event(&r, "add_to_cart", &obj(&[("category", "shoes".into()), ("price", price.into())]), T0 + i as f64 * MINUTE_MS);
+        }
+        // A budget between the two measures of the same profile.
+        let (plain_len, js_len) = (p.size_bytes(), p.serialize_with(&js).len());
+        assert!(js_len > plain_len + 5_000, "{plain_len} {js_len}");
+        let budget = (plain_len + js_len) / 2;
+        let mut plain = p.clone();
+        plain.prune(&r, T0 + DAY_MS, budget);
+        assert!(plain.size_bytes() <= budget);
+        assert!(plain.serialize_with(&js).len() > budget, "the plain measure understates what the browser stores");
+        p.prune_with(&r, T0 + DAY_MS, budget, &js);
+        assert!(p.serialize_with(&js).len() <= budget, "{}", p.serialize_with(&js).len());
+        assert_eq!(p.count("add_to_cart", 0.0), 1000);
     }
 
     /// A year of heavy browsing (200 events a day) stays under 64 KiB, and the year's

@@ -105,11 +105,13 @@ impl Engine {
     }
 
     /// Decides every slot for a page (`page_json`: the inputs of
-    /// [`PageInputs::from_json`]); `unit` is the allocation identity. Returns a JSON
-    /// array of decisions, each with its explanation.
-    pub fn decide(&self, page_json: &str, unit: &str, now_ms: f64) -> String {
+    /// [`PageInputs::from_json`]); `unit` is the allocation identity; `view_start_ms`
+    /// when the page view started (default `now_ms`, see [`decide::decide_view`]).
+    /// Returns a JSON array of decisions, each with its explanation.
+    pub fn decide(&self, page_json: &str, unit: &str, now_ms: f64, view_start_ms: Option<f64>) -> String {
         let attributes = context::attributes(&PageInputs::from_json(&props(page_json)));
-        let decisions = decide::decide_all(&self.rules, &attributes, self.profile.as_ref(), unit, now_ms, &BrowserHost);
+        let start = view_start_ms.unwrap_or(now_ms);
+        let decisions = decide::decide_view(&self.rules, &attributes, self.profile.as_ref(), unit, now_ms, start, &BrowserHost);
         Value::Array(decisions.iter().map(|d| d.to_value()).collect()).to_json(&BrowserHost)
     }
 
@@ -124,7 +126,7 @@ impl Engine {
         };
         self.profile = Some(profile);
         if let Some(p) = self.profile.as_mut() {
-            p.prune(&self.rules, now_ms, profile::BYTE_BUDGET);
+            p.prune_with(&self.rules, now_ms, profile::BYTE_BUDGET, &BrowserHost);
         }
         discarded
     }
@@ -169,7 +171,7 @@ impl Engine {
     pub fn profile_text(&mut self, now_ms: f64) -> Option<String> {
         let rules = &self.rules;
         self.profile.as_mut().map(|p| {
-            p.prune(rules, now_ms, profile::BYTE_BUDGET);
+            p.prune_with(rules, now_ms, profile::BYTE_BUDGET, &BrowserHost);
             p.serialize_with(&BrowserHost)
         })
     }

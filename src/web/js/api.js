@@ -96,10 +96,12 @@ export class Engine {
   /**
    * Decides every slot for a page context ({ url, referrer, userAgent, language,
    * hour, weekday, viewportWidth }). `unit` is the allocation identity (experiments
-   * with several variants need one); `now` the time in ms (default: now).
+   * with several variants need one); `now` the time in ms (default: now);
+   * `viewStart` when the page view started (default `now`): impressions recorded
+   * since then are this page view's own and do not count against caps.
    */
-  decide(page = {}, unit = "", now = Date.now()) {
-    return JSON.parse(this._engine.decide(JSON.stringify(pageInputs(page)), String(unit), now));
+  decide(page = {}, unit = "", now = Date.now(), viewStart = now) {
+    return JSON.parse(this._engine.decide(JSON.stringify(pageInputs(page)), String(unit), now, viewStart));
   }
 
   /** The underlying core engine (the page runtime loads the profile into it). */

@@ -1,8 +1,9 @@
 // Event capture, installed only while personalization is granted and removed the
 // moment it is not: clicks and form submissions on elements marked
-// data-tailor-track="name" (properties from data-tailor-prop-*), scroll depth,
-// engaged time (visible tab only) and page views of single-page-app navigations.
-// What is kept of each event is decided by the rules' `keep` lists, in the core.
+// data-tailor-track="name" (properties from data-tailor-prop-*), scroll depth and
+// engaged time (visible tab only). Page views, including single-page-app navigations,
+// are recorded by the runtime. What is kept of each event is decided by the rules'
+// `keep` lists, in the core.
 
 const PROP = "data-tailor-prop-";
 const DEPTHS = [25, 50, 75, 100];
@@ -14,10 +15,12 @@ function propsOf(el) {
 }
 
 /**
- * Starts capturing; `record(name, props)` stores an event, `onNavigate()` runs after a
- * single-page-app navigation. Returns `{ navigated, stop }`.
+ * Starts capturing; `record(name, props)` stores an event. Returns `{ navigated,
+ * hidden, visible, stop }`: the runtime calls `hidden()` when the tab is hidden or the
+ * page is left, *before* it flushes the profile, so the engaged time of those last
+ * seconds is part of that final write.
  */
-export function startCapture({ record, onNavigate }) {
+export function startCapture({ record }) {
   const off = [];
   const on = (target, type, fn, opts) => {
     target.addEventListener(type, fn, opts);
@@ -35,7 +38,7 @@ export function startCapture({ record, onNavigate }) {
     if (form?.hasAttribute?.("data-tailor-track")) record(form.getAttribute("data-tailor-track"), propsOf(form));
   }, { capture: true });
 
-  // Scroll depth: each of 25/50/75/100 % once per page.
+  // Scroll depth: each of 25/50/75/100 % once per page view.
   let reached = 0;
   let scrollQueued = false;
   const measureScroll = () => {
@@ -56,34 +59,33 @@ export function startCapture({ record, onNavigate }) {
     }
   }, { passive: true });
 
-  // Engaged time: only while the tab is visible; recorded when the page is left.
+  // Engaged time: counted only while the tab is visible; each visible stretch is
+  // recorded when it ends (tab hidden, page left, single-page-app navigation).
   let visibleSince = document.visibilityState === "visible" ? performance.now() : null;
-  let engagedMs = 0;
-  const pauseClock = () => {
-    if (visibleSince !== null) engagedMs += performance.now() - visibleSince;
+  const closeEngaged = () => {
+    if (visibleSince === null) return;
+    const seconds = Math.round((performance.now() - visibleSince) / 1000);
     visibleSince = null;
-  };
-  const recordEngaged = () => {
-    pauseClock();
-    const seconds = Math.round(engagedMs / 1000);
-    engagedMs = 0;
     if (seconds > 0) record("engaged_time", { seconds });
-    if (document.visibilityState === "visible") visibleSince = performance.now();
   };
-  on(document, "visibilitychange", () => {
-    if (document.visibilityState === "visible") visibleSince = performance.now();
-    else recordEngaged();
-  });
-  on(window, "pagehide", recordEngaged);
+  const resume = () => {
+    if (visibleSince === null && document.visibilityState === "visible") visibleSince = performance.now();
+  };
 
   return {
-    /** A single-page-app navigation: close the old page's engaged time, then onNavigate. */
+    /** A single-page-app navigation: the old page's engaged time ends, scroll depth restarts. */
     navigated() {
-      recordEngaged();
+      closeEngaged();
+      resume();
       reached = 0;
-      onNavigate();
     },
+    /** The tab was hidden or the page is being left. */
+    hidden: closeEngaged,
+    /** The tab is visible again. */
+    visible: resume,
+    /** Removes every listener; nothing more is recorded. */
     stop() {
+      visibleSince = null;
       for (const f of off.splice(0)) f();
     },
   };

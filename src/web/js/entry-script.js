@@ -16,29 +16,24 @@ function inlineJson(id) {
   }
 }
 
+// A boolean data attribute: present (empty or any value but "false") means true.
+function flag(value) {
+  return value !== undefined && value !== "false";
+}
+
 (() => {
   try {
     const script = document.currentScript;
+    const data = script?.dataset ?? {};
     const queued = Array.isArray(window.tailor) ? window.tailor : [];
-    const wasmUrl = new URL(script?.dataset.wasm || "tailor_bg.wasm", script?.src || location.href);
+    const wasmUrl = new URL(data.wasm || "tailor_bg.wasm", script?.src || location.href);
     const wasmReady = init({ module_or_path: wasmUrl });
-    wasmReady.catch// The consent configuration: the id of an inline <script type="application/json">.
-function inlineJson(id) {
-  if (!id) return undefined;
-  const el = document.getElementById(id);
-  try {
-    return JSON.parse(el.textContent);
-  } catch (e) {
-    console.error(`Tailor: data-consent="${id}" must name an inline JSON script (${el ? e.message : "no such element"}); using the defaults (everything denied)`);
-    return undefined;
-  }
-}
-
-(() => {}); // reported by start(); never an unhandled rejection in the host page
+    wasmReady.catch(() => {}); // reported by start(); never an unhandled rejection in the host page
     const api = start({
-      rules: script?.dataset.rules,
-      consent: inlineJson(script?.dataset.consent),
-      antiFlickerMs: script?.dataset.antiFlicker ? Number(script.dataset.antiFlicker) : undefined,
+      rules: data.rules,
+      consent: inlineJson(data.consent),
+      antiFlickerMs: data.antiFlicker ? Number(data.antiFlicker) : undefined,
+      allowAutomation: flag(data.allowAutomation),
       wasmReady,
     });
     window.tailor = api;

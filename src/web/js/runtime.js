@@ -13,6 +13,8 @@ const PROFILE_KEY = "tailor:p:profile";
 const ID_KEY = "tailor:p:id";
 /** Profile writes are batched: at most one every 250 ms, plus a flush on pagehide. */
 const WRITE_DELAY_MS = 250;
+/** Calls made before the rules and the consent are known, held until they are. */
+const MAX_PENDING = 200;
 
 function safely(cb, arg) {
   try {
@@ -31,6 +33,8 @@ async function loadRules(source) {
     throw new TailorError("RULES_MISSING", "Tailor: no rules given (set data-rules on the script tag, or pass `rules` to start())");
   }
   if (typeof source === "object") return source;
+  // An inline script after the SDK's tag is only there once the document is parsed.
+  if (!document.getElementById(source) && !/[/.:]/.test(source)) await domReady();
   const inline = document.getElementById(source);
   if (inline && inline.tagName === "SCRIPT") return inline.textContent;
   let response;
@@ -61,8 +65,15 @@ function randomUnit() {
  * Starts Tailor on the current page. Options: `rules` (an object, JSON text, a URL or
  * the id of an inline JSON script), `consent` (the consent configuration),
  * `wasmReady` (a promise the script tag passes while the .wasm compiles),
- * `antiFlickerMs` (default 500), `allowAutomation` (enrol automated browsers and
- * visitors who never interact; default false). Returns the page API.
+ * `antiFlickerMs` (default 500; 0 hides nothing and applies decisions whenever they
+ * arrive), `allowAutomation` (enrol automated browsers and visitors who never
+ * interact; default false). Returns the page API.
+ *
+ * Anti-flicker: until the first decisions, slots (never the page) are hidden with
+ * `visibility: hidden`, which keeps their box, so nothing around them moves. After
+ * `antiFlickerMs` the defaults show; decisions that arrive later do not replace what
+ * the visitor is already reading: the slots keep their default content for this page
+ * view (`decide(slot).late` is true) until the next navigation or consent change.
  */
 export function start(options = {}) {
   if (typeof document === "undefined") {
@@ -77,15 +88,25 @@ export function start(options = {}) {
   const pageUnit = randomUnit();
   const allowAutomation = options.allowAutomation === true;
   const automated = navigator.webdriver === true && !allowAutomation;
+  const antiFlickerMs = Number.isFinite(options.antiFlickerMs) && options.antiFlickerMs >= 0 ? options.antiFlickerMs : 500;
   let interacted = allowAutomation;
   let engine = null;
   let consent = null;
   let capture = null;
-  const pendingConsent = [];
-  const impressions = new Map(); // slot → "experience\u0000variant" recorded on this page
+  let started = false; // the first decisions were made (or start failed)
+  // Commands and track() calls made before the rules and consent were known, in order.
+  const pending = [];
+  const impressions = new Map(); // slot → "experience\u0000variant" recorded on this page view
+  let viewStart = Date.now(); // this page view's own impressions do not count against caps
   let flushTimer = null;
   let dirty = false;
   let pageViewRecorded = false;
+  // Anti-flicker: a constructed style sheet hiding every slot until the first
+  // decisions (inline styles where constructed sheets are missing), and whether the
+  // first decisions came too late to replace the defaults already shown.
+  let veil = null;
+  let settled = antiFlickerMs === 0;
+  let late = false;
 
   function report(error) {
     console.error(error.message);
@@ -101,21 +122,53 @@ export function start(options = {}) {
 
   // --- slots -------------------------------------------------------------------------
 
+  // `visibility: hidden` keeps the slot's box: nothing around it moves.
   function hideUndecided() {
-    for (const el of document.querySelectorAll(`[${SLOT}]`)) {
-      if (!hidden.has(el) && el.style.visibility !== "hidden") {
-        el.style.visibility = "hidden"; // keeps the slot's box: no layout shift
-        hidden.add(el);
+    if (settled) return;
+    if (veil === null) {
+      try {
+        const sheet = new CSSStyleSheet();
+        sheet.replaceSync(`[${SLOT}]{visibility:hidden}`);
+        document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+        veil = sheet;
+      } catch {
+        veil = false;
       }
+    }
+    if (veil === false) for (const el of document.querySelectorAll(`[${SLOT}]`)) hideSlot(el);
+  }
+
+  function hideSlot(el) {
+    if (!hidden.has(el) && el.style.visibility !== "hidden") {
+      el.style.visibility = "hidden";
+      hidden.add(el);
     }
   }
 
-  function reveal(el) {
-    if (hidden.delete(el)) el.style.visibility = "";
+  function revealAll() {
+    settled = true;
+    if (veil) document.adoptedStyleSheets = document.adoptedStyleSheets.filter((s) => s !== veil);
+    veil = false;
+    for (const el of hidden) el.style.visibility = "";
+    hidden.clear();
   }
 
-  function revealAll() {
-    for (const el of [...hidden]) reveal(el);
+  // What the page shows when the decision came after the anti-flicker timeout: the
+  // default, with the decision that was not applied in the explanation.
+  function keptDefault(d) {
+    if (!late || (!d.variant && !d.holdout)) return d;
+    const would = d.holdout ? `hold the visitor out of "${d.experience}"` : `show "${d.experience}" variant "${d.variant}"`;
+    return {
+      ...d,
+      experience: null,
+      variant: null,
+      content: null,
+      holdout: false,
+      sticky: false,
+      late: true,
+      summary: `${d.slot}: default content kept: the decision to ${would} came after the ${antiFlickerMs} ms anti-flicker timeout, when the default was already showing; the next navigation or consent change decides again`,
+      explanation: { ...d.explanation, experience: null, variant: null, holdout: false, sticky: false, late: { timeoutMs: antiFlickerMs, wouldShow: { experience: d.experience, variant: d.variant, holdout: d.holdout } } },
+    };
   }
 
   // The page's own content and attributes of a slot, kept so that a later decision
@@ -160,32 +213,74 @@ export function start(options = {}) {
     for (const c of content.classes?.remove ?? []) el.classList.remove(c);
   }
 
-  function apply(list) {
-    for (const d of list) {
-      const previous = decisions.get(d.slot);
-      decisions.set(d.slot, d);
-      for (const el of document.querySelectorAll(`[${SLOT}="${CSS.escape(d.slot)}"]`)) {
-        try {
-          applyContent(el, d);
-        } catch (e) {
-          report(e instanceof TailorError ? e : new TailorError("APPLY_FAILED", `Tailor: could not apply slot "${d.slot}" (${e.message})`));
-        } finally {
-          reveal(el);
-        }
-      }
-      const changed = !previous || previous.experience !== d.experience || previous.variant !== d.variant || previous.holdout !== d.holdout;
-      if (changed) for (const cb of listeners.decision) safely(cb, d);
+  function applyTo(el, d) {
+    try {
+      applyContent(el, d);
+    } catch (e) {
+      report(e instanceof TailorError ? e : new TailorError("APPLY_FAILED", `Tailor: could not apply slot "${d.slot}" (${e.message})`));
     }
-    recordImpressions();
   }
 
-  // Impressions feed caps, lifetimes and sticky assignment: only under consent, and
-  // only once the visitor has interacted (unless automation is allowed).
+  function apply(list) {
+    for (const raw of list) {
+      const d = keptDefault(raw);
+      const previous = decisions.get(d.slot);
+      decisions.set(d.slot, d);
+      for (const el of document.querySelectorAll(`[${SLOT}="${CSS.escape(d.slot)}"]`)) applyTo(el, d);
+      const changed = !previous || previous.experience !== d.experience || previous.variant !== d.variant || previous.holdout !== d.holdout || !previous.late !== !d.late;
+      if (changed) for (const cb of listeners.decision) safely(cb, d);
+    }
+    // Our own changes to the slots are not new slots.
+    slotWatch?.takeRecords();
+    revealAll();
+    scheduleImpressions();
+  }
+
+  // Slots added after the decisions (a single-page app rendering its next view, a
+  // lazily loaded section) get the current decision as soon as they are in the page.
+  const slotWatch = typeof MutationObserver === "function" ? new MutationObserver(slotsAdded) : null;
+  slotWatch?.observe(document.documentElement, { childList: true, subtree: true });
+
+  function slotsAdded(records) {
+    let added = false;
+    for (const r of records) {
+      for (const n of r.addedNodes) {
+        if (n.nodeType !== 1) continue;
+        const els = n.matches(`[${SLOT}]`) ? [n, ...n.querySelectorAll(`[${SLOT}]`)] : n.querySelectorAll(`[${SLOT}]`);
+        for (const el of els) {
+          if (!settled && veil === false) hideSlot(el);
+          const d = decisions.get(el.getAttribute(SLOT));
+          if (!d) continue;
+          applyTo(el, d);
+          added = true;
+        }
+      }
+    }
+    slotWatch.takeRecords();
+    if (added) scheduleImpressions();
+  }
+
+  // Impressions are counted a moment after the decisions are applied, so that a
+  // single-page app has rendered its new view: a slot that is not in the page then
+  // was not seen.
+  let impressionTimer = null;
+  function scheduleImpressions() {
+    if (impressionTimer === null) {
+      impressionTimer = setTimeout(() => {
+        impressionTimer = null;
+        recordImpressions();
+      }, 0);
+    }
+  }
+
+  // Impressions feed caps, lifetimes and sticky assignment: only under consent, only
+  // for slots in the page that showed their decision (not a late one), once per page
+  // view, and only once the visitor has interacted (unless automation is allowed).
   function recordImpressions() {
     if (!engine || !interacted || automated || !personalization()) return;
     const now = Date.now();
     for (const d of decisions.values()) {
-      if (!d.variant || d.holdout) continue;
+      if (!d.variant || d.holdout || !document.querySelector(`[${SLOT}="${CSS.escape(d.slot)}"]`)) continue;
       const key = `${d.experience}\u0000${d.variant}`;
       if (impressions.get(d.slot) === key) continue;
       impressions.set(d.slot, key);
@@ -207,7 +302,7 @@ export function start(options = {}) {
   function redecide() {
     if (!engine) return;
     try {
-      apply(engine.decide(context(), unit()));
+      apply(engine.decide(context(), unit(), Date.now(), viewStart));
     } catch (e) {
       report(asTailorError(e, "DECIDE_FAILED"));
     }
@@ -226,7 +321,10 @@ export function start(options = {}) {
     dirty = false;
   }
 
-  function flush() {
+  // Writes the profile if it changed, then re-decides with it (not when the page is
+  // being left: nobody would see the result).
+  function flush(leaving = false) {
+    if (flushTimer !== null) clearTimeout(flushTimer);
     flushTimer = null;
     if (!dirty || !engine) return;
     dirty = false;
@@ -235,7 +333,7 @@ export function start(options = {}) {
     if (!personalization() || !engine.core.hasProfile()) return;
     const text = engine.core.profileText(Date.now());
     if (text) storage.set(PROFILE_KEY, text);
-    redecide();
+    if (!leaving) redecide();
   }
 
   function dropProfile() {
@@ -247,6 +345,14 @@ export function start(options = {}) {
     pageViewRecorded = false;
   }
 
+  // The tab is hidden or the page is left: the last engaged seconds are recorded,
+  // then everything pending is written at once.
+  function leave() {
+    capture?.hidden();
+    flush(true);
+  }
+  const onVisibility = () => (document.visibilityState === "hidden" ? leave() : capture?.visible());
+
   function useProfile() {
     if (!engine || engine.core.hasProfile()) return;
     const discarded = engine.core.loadProfile(storage.get(PROFILE_KEY) ?? undefined, Date.now());
@@ -254,7 +360,7 @@ export function start(options = {}) {
       console.warn(`Tailor: the stored profile could not be read (${discarded}); starting a new one`);
       storage.remove(PROFILE_KEY);
     }
-    capture = startCapture({ record, onNavigate: navigated, onInteract: interact });
+    capture = startCapture({ record });
     if (!pageViewRecorded) {
       pageViewRecorded = true;
       record("page_view", { path: location.pathname });
@@ -264,12 +370,13 @@ export function start(options = {}) {
   function consentChanged() {
     if (personalization()) useProfile();
     else dropProfile();
+    // A choice the visitor makes on this page may change what the slots show.
+    if (started) late = false;
     redecide();
   }
 
-  function record(name, props) {
+  function record(name, props, now = Date.now()) {
     if (!engine || !personalization()) return false; // dropped, never buffered
-    const now = Date.now();
     const stored = name === "page_view" ? (engine.core.pageView(JSON.stringify(props ?? {}), now), true) : engine.core.track(name, JSON.stringify(props ?? {}), now);
     if (stored) markDirty();
     return stored;
@@ -281,13 +388,18 @@ export function start(options = {}) {
     recordImpressions();
   }
 
+  // A single-page-app navigation is a new page view: engaged time and scroll depth
+  // restart, impressions count again, and a late first decision no longer holds.
+  // URL changes re-decide even without consent (contextual rules need no profile).
   function navigated() {
+    capture?.navigated();
+    impressions.clear();
+    viewStart = Date.now();
+    late = false;
     if (personalization()) record("page_view", { path: location.pathname });
     redecide();
   }
-
-  // URL changes re-decide even without consent (contextual rules need no profile).
-  const urlWatch = watchUrl(() => (capture ? capture.navigated() : redecide()));
+  const urlWatch = watchUrl(navigated);
 
   // --- the API -----------------------------------------------------------------------
 
@@ -329,7 +441,9 @@ export function start(options = {}) {
     /**
      * Records an interaction, keeping only the properties the rules list under the
      * event's `keep`. Without personalization consent nothing is kept: the event is
-     * dropped, never buffered. Returns whether it was stored.
+     * dropped, never buffered. Returns whether it was stored; before the rules and
+     * the consent record are loaded the call is held (with its time) and returns
+     * undefined: it is stored then only if consent was already given.
      */
     track(name, props) {
       if (typeof name !== "string" || name === "") {
@@ -337,6 +451,10 @@ export function start(options = {}) {
       }
       if (props !== undefined && (props === null || typeof props !== "object")) {
         throw new TailorError("BAD_EVENT", `Tailor: track("${name}", props): props must be an object`);
+      }
+      if (!consent) {
+        if (!started && pending.length < MAX_PENDING) pending.push(["track", name, JSON.parse(JSON.stringify(props ?? {})), Date.now()]);
+        return undefined;
       }
       return record(name, props);
     },
@@ -352,7 +470,7 @@ export function start(options = {}) {
     },
     /** Erases every byte Tailor holds on this device, the consent record included. */
     forget() {
-      if (!consent) return void pendingConsent.push(["forget"]);
+      if (!consent) return void pending.push(["forget"]);
       consent.revoke(["personalization", "measurement"]);
       dropProfile();
       consent.reset();
@@ -374,7 +492,7 @@ export function start(options = {}) {
   function consentCall(name, ...args) {
     if (!consent) {
       if (name === "state" || name === "export") return null;
-      pendingConsent.push([name, ...args]);
+      pending.push([`consent.${name}`, ...args]);
       return undefined;
     }
     return consent[name](...args);
@@ -386,9 +504,21 @@ export function start(options = {}) {
       purge: (purposes) => purposes.includes("personalization") && dropProfile(),
       changed: () => engine && consentChanged(),
     });
-    for (const [name, ...args] of pendingConsent.splice(0)) {
-      if (name === "forget") api.forget();
-      else consent[name](...args);
+    if (personalization()) useProfile();
+  }
+
+  // Replays, in the order they were made, the calls held while the rules and the
+  // consent record loaded: consent commands, and track() calls with their own time
+  // (stored only if consent was given by then: nothing waits for a later grant).
+  function replayPending() {
+    for (const [name, ...args] of pending.splice(0)) {
+      try {
+        if (name === "forget") api.forget();
+        else if (name === "track") record(args[0], args[1], args[2]);
+        else consent[name.slice("consent.".length)](...args);
+      } catch (e) {
+        report(asTailorError(e, "COMMAND_FAILED"));
+      }
     }
   }
 
@@ -405,29 +535,43 @@ export function start(options = {}) {
   }
   document.addEventListener("click", declarativeConsent);
 
-  addEventListener("pagehide", flush);
-  document.addEventListener("visibilitychange", () => document.visibilityState === "hidden" && flush());
-  for (const type of ["pointerdown", "keydown", "touchstart", "wheel"]) addEventListener(type, interact, { once: true, passive: true, capture: true });
+  addEventListener("pagehide", leave);
+  document.addEventListener("visibilitychange", onVisibility);
+  const INTERACTIONS = ["pointerdown", "keydown", "touchstart", "wheel"];
+  for (const type of INTERACTIONS) addEventListener(type, interact, { once: true, passive: true, capture: true });
+
+  // Hidden from now on (the constructed sheet also covers slots parsed later); the
+  // defaults show after antiFlickerMs if nothing was decided by then.
+  hideUndecided();
+  const timer = settled
+    ? null
+    : setTimeout(() => {
+        if (started) return;
+        late = true;
+        revealAll();
+      }, antiFlickerMs);
 
   async function run() {
-    await domReady();
-    hideUndecided();
-    const timer = setTimeout(revealAll, options.antiFlickerMs ?? 500);
     try {
       const rulesPromise = loadRules(options.rules);
       rulesPromise.catch(() => {});
       await options.wasmReady;
-      engine = new Engine(await rulesPromise);
+      const rules = await rulesPromise;
+      await domReady();
+      hideUndecided(); // where constructed style sheets are missing
+      engine = new Engine(rules);
       try {
         startConsentHandling();
       } catch (e) {
         report(asTailorError(e, "CONSENT_FAILED"));
       }
-      if (personalization()) useProfile();
+      if (consent) replayPending();
       redecide();
     } catch (e) {
       report(asTailorError(e, "START_FAILED"));
     } finally {
+      started = true;
+      pending.length = 0;
       clearTimeout(timer);
       revealAll();
     }
@@ -436,9 +580,13 @@ export function start(options = {}) {
   api.ready = run().catch(() => {});
   api.stop = () => {
     urlWatch();
+    slotWatch?.disconnect();
     dropProfile();
     consent?.stop();
     document.removeEventListener("click", declarativeConsent);
+    removeEventListener("pagehide", leave);
+    document.removeEventListener("visibilitychange", onVisibility);
+    for (const type of INTERACTIONS) removeEventListener(type, interact, { capture: true });
   };
   return api;
 }
@@ -466,8 +614,12 @@ function watchUrl(onChange) {
     };
   }
   addEventListener("popstate", check);
+  // Routers that kept a reference to pushState before Tailor loaded still show up
+  // through the Navigation API where the browser has it.
+  globalThis.navigation?.addEventListener?.("currententrychange", check);
   return () => {
     Object.assign(history, originals);
     removeEventListener("popstate", check);
+    globalThis.navigation?.removeEventListener?.("currententrychange", check);
   };
 }
