@@ -21,9 +21,53 @@ export class TailorError extends Error {
 
 /** Content a variant puts into a slot. */
 export interface Content {
-  text: string | null;
-  html: string | null;
-  template: string | null;
+  /** Replaces the slot's text. */
+  text?: string;
+  /** Replaces the slot's children with sanitized HTML. */
+  html?: string;
+  /** Uses `<template data-tailor-variant="…">` from the page. */
+  template?: string;
+  /** Attributes to set (event handlers and script URLs are refused). */
+  attributes?: Record<string, string>;
+  /** Classes to add and remove. */
+  classes?: { add?: string[]; remove?: string[] };
+}
+
+/** How one top-level audience condition fared. */
+export interface ConditionExplanation {
+  /** JSON path of the condition in the rules document. */
+  path: string;
+  /** A short label, e.g. `utm.campaign` or `$event view_item`. */
+  label: string;
+  passed: boolean;
+  /** The attribute value seen, or what was measured (`{count}`, `{last, elapsedHours}`, …). */
+  seen: unknown;
+}
+
+/** One experience considered for a slot. */
+export interface CandidateExplanation {
+  experience: string;
+  priority: number;
+  outcome: "shown" | "holdout" | "excluded" | "outranked";
+  reason: string | null;
+  audience?: { name: string | null; passed: boolean; conditions: ConditionExplanation[] };
+  schedule?: { state: string; start?: string; end?: string };
+  caps?: Record<string, unknown>;
+  allocation?: Record<string, unknown>;
+}
+
+/** Why a slot shows what it shows. */
+export interface Explanation {
+  slot: string;
+  experience: string | null;
+  variant: string | null;
+  holdout: boolean;
+  sticky: boolean;
+  /** The decision time, RFC 3339. */
+  now: string;
+  /** Whether the visitor's profile was used. */
+  profile: boolean;
+  candidates: CandidateExplanation[];
 }
 
 /** What one slot shows, and why. */
@@ -32,7 +76,13 @@ export interface Decision {
   experience: string | null;
   variant: string | null;
   content: Content | null;
-  reasons: string[];
+  /** The visitor is in the experience's holdout: default content. */
+  holdout: boolean;
+  /** The variant comes from a stored (consented) assignment. */
+  sticky: boolean;
+  /** One readable line. */
+  summary: string;
+  explanation: Explanation;
   /** In the page runtime: the decision came after the anti-flicker timeout, so the slot kept its default content for this page view. */
   late?: boolean;
 }
@@ -190,7 +240,7 @@ export interface Tailor {
   /** The decision for a slot, or null before ready. */
   decide(slot: string): Decision | null;
   /** Why a slot shows what it shows, or null before ready. */
-  explain(slot: string): string[] | null;
+  explain(slot: string): (Explanation & { summary: string; late?: boolean }) | null;
   /**
    * Records an interaction (kept only under consent, only its `keep` properties):
    * whether it was stored; `undefined` before the rules and consent record are loaded

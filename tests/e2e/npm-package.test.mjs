@@ -78,9 +78,11 @@ test("the TypeScript declarations match the runtime and compile under tsc --stri
     function useTailor(t: Tailor) {
       t.on("decision", (d) => d.variant?.toUpperCase());
       t.on("error", (e: TailorError) => e.code);
-      const why: string[] | null = t.explain("hero");
+      const why = t.explain("hero");
+      const passed: boolean | undefined = why?.candidates[0]?.audience?.conditions[0]?.passed;
+      const summary: string | undefined = why?.summary;
       t.track("signup", { plan: "pro" });
-      return t.ready.then(() => why);
+      return t.ready.then(() => [passed, summary, decisions[0]?.explanation.candidates.length]);
     }
     export { problems, decisions, v, useTailor, start };
   `);
