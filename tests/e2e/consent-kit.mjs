@@ -68,6 +68,7 @@ export function pageUrl(env, file, opts = {}, { query = "", base = env.base } = 
 export async function newContext(env, contextOptions = {}, { clock } = {}) {
   const context = await env.browser.newContext(contextOptions);
   await context.addInitScript(auditInitScript);
+  await context.addInitScript(cmpRecorderInitScript);
   if (clock !== undefined) await context.clock.install({ time: clock });
   return context;
 }
@@ -248,10 +249,11 @@ export async function tcString({ publisher = [], publisherLi = [], purposes = []
 }
 
 /**
- * Init script recording every call of the page's __tcfapi and __gpp with its stack in
- * window.__audit (api "__tcfapi" / "__gpp", detail = command), whoever installs them
- * (stub, CMP) and whenever: the getter hands out a recording wrapper of the current
- * function.
+ * Init script (in every consent test context, after the audit script) recording every
+ * call of the page's __tcfapi and __gpp with its stack in window.__audit (api
+ * "__tcfapi" / "__gpp", detail = command), and every assignment ("__tcfapi.set"),
+ * whoever installs them (stub, CMP) and whenever: the getter hands out a recording
+ * wrapper of the current function.
  */
 export function cmpRecorderInitScript() {
   for (const name of ["__tcfapi", "__gpp"]) {
@@ -272,6 +274,10 @@ export function cmpRecorderInitScript() {
         });
       },
       set(v) {
+        const limit = Error.stackTraceLimit;
+        Error.stackTraceLimit = 40;
+        window.__audit.push({ api: `${name}.set`, detail: typeof v, stack: new Error().stack });
+        Error.stackTraceLimit = limit;
         current = v;
         wrapper = undefined;
       },

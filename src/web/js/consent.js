@@ -69,7 +69,8 @@ export function startConsent(storage, config = DEFAULT_CONFIG, hooks = {}) {
       if (e.type === "delete") {
         hooks.purge?.([e.purpose]);
         for (const k of e.keys) storage.remove(k);
-        for (const { key } of storage.keys(e.prefix)) storage.remove(key);
+        // Found by name only: deleting a purpose's data never reads it.
+        for (const key of storage.names(e.prefix)) storage.remove(key);
         changed = true;
       } else if (e.type === "persist") {
         storage.set(e.key, e.value);
@@ -197,8 +198,11 @@ export function startConsent(storage, config = DEFAULT_CONFIG, hooks = {}) {
 
 // --- IAB TCF v2.2 -----------------------------------------------------------------
 
-// __tcfapi in this window, or a proxy to the CMP in a parent frame through the
-// __tcfapiLocator postMessage protocol.
+// __tcfapi in this window, or the CMP in an ancestor frame found through its
+// __tcfapiLocator frame: called directly when that frame is same-origin, through the
+// postMessage protocol otherwise. (The IAB stub's postMessage bridge forwards only the
+// first answer to an addEventListener call, so through it a later withdrawal would
+// never arrive; a direct call keeps the listener registered with the CMP itself.)
 function findTcfApi() {
   if (typeof window.__tcfapi === "function") return window.__tcfapi;
   let frame = window;
@@ -215,6 +219,11 @@ function findTcfApi() {
     frame = frame.parent;
   }
   if (!frame) return null;
+  try {
+    if (typeof frame.__tcfapi === "function") return (...args) => frame.__tcfapi(...args);
+  } catch {
+    /* a cross-origin ancestor: postMessage below */
+  }
   const callbacks = new Map();
   addEventListener("message", (event) => {
     let data = event.data;
@@ -293,10 +302,16 @@ function watchGpp(onData, every) {
 
 // --- Google Consent Mode v2 (read only) ----------------------------------------------
 
+// Only gtag('consent', 'update', …) counts: that is how a CMP relays the visitor's
+// choice (on the page where it is made, and on later pages from its own storage).
+// gtag('consent', 'default', …) is the site's setting before any choice: a granted
+// default would be consent by default (which strict mode forbids), and a denied
+// default, heard before the CMP's update on every page load, would delete a returning
+// visitor's profile each time. Tailor's own defaults (not asked) apply instead.
 function consentModeFrom(entries, state) {
   for (const entry of entries) {
-    // gtag() pushes its `arguments` object: ["consent", "default" | "update", {...}].
-    if (entry && typeof entry === "object" && entry[0] === "consent" && (entry[1] === "default" || entry[1] === "update") && entry[2]) {
+    // gtag() pushes its `arguments` object: ["consent", "update", {...}].
+    if (entry && typeof entry === "object" && entry[0] === "consent" && entry[1] === "update" && entry[2]) {
       for (const k of ["personalization_storage", "analytics_storage"]) {
         if (entry[2][k] === "granted" || entry[2][k] === "denied") state[k] = entry[2][k] === "granted";
       }
@@ -353,7 +368,9 @@ function watchKlaro(onData, services = { personalization: "tailor-personalizatio
       measurement: services.measurement ? manager.getConsent(services.measurement) : undefined,
     });
   };
-  const watcher = { update: (_, name) => (name === "saveConsents" || name === "consents") && read() };
+  // Only saved consents count: Klaro also notifies "consents" for every toggle in its
+  // modal, before the visitor saves (or closes the modal without saving).
+  const watcher = { update: (_, name) => name === "saveConsents" && read() };
   const attach = () => {
     manager = window.klaro?.getManager?.();
     if (!manager) return false;
