@@ -40,7 +40,7 @@ export function bundleCmps() {
   for (const name of ["tcf", "gpp"]) {
     execFileSync(`${root}node_modules/.bin/esbuild`, [
       `tests/e2e/cmp/${name}.js`, "--bundle", "--format=iife", "--platform=browser", "--target=es2020",
-      "--log-level=warning", `--outfile=${CMP_OUT}/${name}.js`,
+      "--log-level=warning", "--preserve-symlinks", `--outfile=${CMP_OUT}/${name}.js`,
     ], { cwd: root, stdio: "inherit" });
   }
   bundled = true;

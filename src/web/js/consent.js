@@ -19,8 +19,19 @@ function coreCall(fn) {
   try {
     return fn();
   } catch (e) {
-    if (typeof e === "string") throw new TailorError("CONSENT_INVALID", `Tailor: ${e}`);
-    throw e;
+    if (typeof e !== "string") throw e;
+    // A configuration the core refused comes as a JSON array of problems.
+    let problems = null;
+    try {
+      problems = JSON.parse(e);
+    } catch {
+      problems = null;
+    }
+    if (Array.isArray(problems)) {
+      const list = problems.map((p) => `${p.path}: expected ${p.expected}, found ${p.found}`).join("; ");
+      throw new TailorError("CONSENT_INVALID", `Tailor: invalid consent configuration: ${list}`, problems);
+    }
+    throw new TailorError("CONSENT_INVALID", `Tailor: ${e}`);
   }
 }
 
@@ -33,6 +44,10 @@ const DEFAULT_CONFIG = { purposes: { personalization: { text: "" }, measurement:
  */
 export function startConsent(storage, config = DEFAULT_CONFIG, hooks = {}) {
   const listeners = { change: [], ask: [] };
+  // Purposes the host was told to ask about again (expiry, notice change). An "ask"
+  // listener registered later (the host's code usually subscribes after start-up, where
+  // an expired or outdated decision is found) still hears it while they are not asked.
+  const askPending = new Set();
   const timers = new Set();
   const cleanups = [];
   let lastRecord = storage.get(RECORD_KEY); // the only read before consent
@@ -79,6 +94,7 @@ export function startConsent(storage, config = DEFAULT_CONFIG, hooks = {}) {
       } else if (e.type === "changed") {
         changed = true;
       } else if (e.type === "ask_again") {
+        for (const p of e.purposes) askPending.add(p);
         notify("ask", e.purposes);
       } else if (e.type === "record_discarded") {
         console.warn(`Tailor: the stored consent record was unreadable and has been discarded (${e.message})`);
@@ -163,10 +179,27 @@ export function startConsent(storage, config = DEFAULT_CONFIG, hooks = {}) {
     /** Each purpose's state ("granted" | "denied" | "not_asked"), source and expiry; gpc_honored. */
     state,
     granted,
-    /** "change" (state) or "ask" (purposes whose decision expired or whose notice changed). */
+    /**
+     * "change" (state) or "ask" (purposes whose decision expired or whose notice
+     * changed; a listener added later still hears it once while they remain not asked).
+     */
     on(event, cb) {
       if (!listeners[event]) throw new TailorError("UNKNOWN_EVENT", `Tailor: unknown consent event ${JSON.stringify(event)}`);
       listeners[event].push(cb);
+      if (event === "ask") {
+        const s = state();
+        const still = [...askPending].filter((p) => s[p].state === "not_asked");
+        if (still.length) {
+          queueMicrotask(() => {
+            if (!listeners.ask.includes(cb)) return;
+            try {
+              cb(still);
+            } catch (e) {
+              console.error("Tailor: a consent listener threw", e);
+            }
+          });
+        }
+      }
       return () => listeners[event].splice(listeners[event].indexOf(cb) >>> 0, 1);
     },
     /** The hash-chained ledger of consent decisions, as JSON text. */
@@ -179,6 +212,7 @@ export function startConsent(storage, config = DEFAULT_CONFIG, hooks = {}) {
     reset() {
       storage.remove(RECORD_KEY);
       lastRecord = null;
+      askPending.clear();
       engine.free?.();
       engine = coreCall(() => new core.Consent(configText, undefined, Date.now(), random32()));
       engine.startupEffects();
@@ -372,7 +406,12 @@ function watchKlaro(onData, services = { personalization: "tailor-personalizatio
   // modal, before the visitor saves (or closes the modal without saving).
   const watcher = { update: (_, name) => name === "saveConsents" && read() };
   const attach = () => {
-    manager = window.klaro?.getManager?.();
+    try {
+      // Throws while Klaro is loaded but not set up yet (no configuration).
+      manager = window.klaro?.getManager?.();
+    } catch {
+      manager = null;
+    }
     if (!manager) return false;
     manager.watch(watcher);
     read();
