@@ -424,6 +424,11 @@ impl ConsentEngine {
                 dirty = true;
             }
             if s.state == State::Granted && !self.record.data[i] {
+                // The record says nothing is stored for this purpose, so anything found
+                // under its keys (left by a partial clean-up that removed only the record)
+                // belongs to no consent: it is cleared before the purpose is used, never
+                // adopted by the new grant.
+                effects.push(Effect::Delete { purpose: p, keys: p.storage_keys() });
                 self.record.data[i] = true;
                 dirty = true;
                 if p == Purpose::Personalization {

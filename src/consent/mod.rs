@@ -34,7 +34,9 @@
 //! [`Effect::AskAgain`] is emitted. A stored decision whose notice text hash or rules
 //! revision differs from the configuration is reset the same way when the engine
 //! starts. A purpose that stops being granted has its storage deleted; granting
-//! personalization again issues a new identifier from fresh random bytes.
+//! personalization again issues a new identifier from fresh random bytes. A grant that
+//! finds no data recorded for its purpose first deletes the purpose's keys, so data
+//! left behind without a record (a partial clean-up) is never adopted.
 //!
 //! Submodules: [`config`] (the configuration and its validation), [`signal`] (signal
 //! inputs and their mapping to purposes), [`ledger`] (records, canonical form,
@@ -284,7 +286,9 @@ pub enum Effect {
     /// [`Effect::Delete`] follows). Warn in the console.
     RecordDiscarded(RecordError),
     /// Delete `keys` and anything else whose name starts with `purpose.key_prefix()`,
-    /// and drop the purpose's in-memory data, before the call returns.
+    /// and drop the purpose's in-memory data, before the call returns. Emitted when a
+    /// purpose stops being granted, and before first use when it becomes granted with
+    /// no data recorded.
     Delete {
         /// The purpose whose data goes.
         purpose: Purpose,

@@ -654,7 +654,9 @@ fn consent_mode_is_read_per_purpose() {
         T0,
         rnd(2),
     );
-    assert_eq!(deleted(&fx), [P]);
+    // Personalization's data goes; measurement, newly granted, has its (empty) keys
+    // cleared before first use.
+    assert_eq!(deleted(&fx), [P, M]);
     assert_eq!(src(&e, P, T0), Source::ConsentMode);
     assert_eq!(src(&e, M, T0), Source::ConsentMode);
     assert!(e.is_granted(M, T0));
@@ -733,6 +735,26 @@ fn re_consent_starts_a_new_identifier() {
     // Measurement has no identifier.
     let (mut e, _) = start("", None, T0);
     assert!(identifier(&e.grant(&[M], Method::Api, T0, rnd(5))).is_none());
+}
+
+#[test]
+fn a_fresh_grant_clears_orphaned_keys_before_first_use() {
+    // No record (a partial clean-up removed it) but maybe an old identifier and profile:
+    // the first grant deletes the purpose's keys, then issues the new identifier.
+    let (mut e, fx) = start("", None, T0);
+    assert!(fx.is_empty());
+    let fx = e.grant(&[P], Method::Api, T0, rnd(1));
+    let delete = fx.iter().position(|x| matches!(x, Effect::Delete { purpose: P, .. })).expect("a delete");
+    let issue = fx.iter().position(|x| matches!(x, Effect::Persist { key: IDENTIFIER_KEY, .. })).expect("an identifier");
+    assert!(delete < issue, "{fx:?}");
+    assert_eq!(deleted(&fx), [P]);
+    // Already granted: nothing is cleared again, in this page or the next.
+    assert!(deleted(&e.grant(&[P], Method::Api, T0 + 1, rnd(2))).is_empty());
+    let record = e.record_json();
+    let (_, fx) = start("", Some(&record), T0 + 2);
+    assert!(fx.is_empty(), "{fx:?}");
+    // The same for measurement.
+    assert_eq!(deleted(&e.grant(&[M], Method::Api, T0 + 3, rnd(3))), [M]);
 }
 
 // ---------------------------------------------------------------- the consent record

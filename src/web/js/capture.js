@@ -38,13 +38,19 @@ export function startCapture({ record }) {
     if (form?.hasAttribute?.("data-tailor-track")) record(form.getAttribute("data-tailor-track"), propsOf(form));
   }, { capture: true });
 
-  // Scroll depth: each of 25/50/75/100 % once per page view.
-  let reached = 0;
+  // Scroll depth: each of 25/50/75/100 % once per page.
+  const currentDepth = () => {
+    const doc = document.documentElement;
+    return Math.min(100, Math.round(((scrollY + innerHeight) / Math.max(doc.scrollHeight, 1)) * 100));
+  };
+  // Capture starting on a page already scrolled (consent granted mid-page): the depth
+  // reached before the grant is not an interaction to record (no buffering), so it is
+  // the baseline; only deeper scrolling counts.
+  let reached = scrollY > 0 ? Math.max(0, ...DEPTHS.filter((d) => d <= currentDepth())) : 0;
   let scrollQueued = false;
   const measureScroll = () => {
     scrollQueued = false;
-    const doc = document.documentElement;
-    const depth = Math.min(100, Math.round(((scrollY + innerHeight) / Math.max(doc.scrollHeight, 1)) * 100));
+    const depth = currentDepth();
     for (const d of DEPTHS) {
       if (d > reached && depth >= d) {
         reached = d;

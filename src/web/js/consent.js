@@ -19,8 +19,19 @@ function coreCall(fn) {
   try {
     return fn();
   } catch (e) {
-    if (typeof e === "string") throw new TailorError("CONSENT_INVALID", `Tailor: ${e}`);
-    throw e;
+    if (typeof e !== "string") throw e;
+    // A configuration the core refused comes as a JSON array of problems.
+    let problems = null;
+    try {
+      problems = JSON.parse(e);
+    } catch {
+      problems = null;
+    }
+    if (Array.isArray(problems)) {
+      const list = problems.map((p) => `${p.path}: expected ${p.expected}, found ${p.found}`).join("; ");
+      throw new TailorError("CONSENT_INVALID", `Tailor: invalid consent configuration: ${list}`, problems);
+    }
+    throw new TailorError("CONSENT_INVALID", `Tailor: ${e}`);
   }
 }
 
@@ -33,6 +44,10 @@ const DEFAULT_CONFIG = { purposes: { personalization: { text: "" }, measurement:
  */
 export function startConsent(storage, config = DEFAULT_CONFIG, hooks = {}) {
   const listeners = { change: [], ask: [] };
+  // Purposes the host was told to ask about again (expiry, notice change). An "ask"
+  // listener registered later (the host's code usually subscribes after start-up, where
+  // an expired or outdated decision is found) still hears it while they are not asked.
+  const askPending = new Set();
   const timers = new Set();
   const cleanups = [];
   let lastRecord = storage.get(RECORD_KEY); // the only read before consent
@@ -69,7 +84,8 @@ export function startConsent(storage, config = DEFAULT_CONFIG, hooks = {}) {
       if (e.type === "delete") {
         hooks.purge?.([e.purpose]);
         for (const k of e.keys) storage.remove(k);
-        for (const { key } of storage.keys(e.prefix)) storage.remove(key);
+        // Found by name only: deleting a purpose's data never reads it.
+        for (const key of storage.names(e.prefix)) storage.remove(key);
         changed = true;
       } else if (e.type === "persist") {
         storage.set(e.key, e.value);
@@ -78,6 +94,7 @@ export function startConsent(storage, config = DEFAULT_CONFIG, hooks = {}) {
       } else if (e.type === "changed") {
         changed = true;
       } else if (e.type === "ask_again") {
+        for (const p of e.purposes) askPending.add(p);
         notify("ask", e.purposes);
       } else if (e.type === "record_discarded") {
         console.warn(`Tailor: the stored consent record was unreadable and has been discarded (${e.message})`);
@@ -162,10 +179,27 @@ export function startConsent(storage, config = DEFAULT_CONFIG, hooks = {}) {
     /** Each purpose's state ("granted" | "denied" | "not_asked"), source and expiry; gpc_honored. */
     state,
     granted,
-    /** "change" (state) or "ask" (purposes whose decision expired or whose notice changed). */
+    /**
+     * "change" (state) or "ask" (purposes whose decision expired or whose notice
+     * changed; a listener added later still hears it once while they remain not asked).
+     */
     on(event, cb) {
       if (!listeners[event]) throw new TailorError("UNKNOWN_EVENT", `Tailor: unknown consent event ${JSON.stringify(event)}`);
       listeners[event].push(cb);
+      if (event === "ask") {
+        const s = state();
+        const still = [...askPending].filter((p) => s[p].state === "not_asked");
+        if (still.length) {
+          queueMicrotask(() => {
+            if (!listeners.ask.includes(cb)) return;
+            try {
+              cb(still);
+            } catch (e) {
+              console.error("Tailor: a consent listener threw", e);
+            }
+          });
+        }
+      }
       return () => listeners[event].splice(listeners[event].indexOf(cb) >>> 0, 1);
     },
     /** The hash-chained ledger of consent decisions, as JSON text. */
@@ -178,6 +212,7 @@ export function startConsent(storage, config = DEFAULT_CONFIG, hooks = {}) {
     reset() {
       storage.remove(RECORD_KEY);
       lastRecord = null;
+      askPending.clear();
       engine.free?.();
       engine = coreCall(() => new core.Consent(configText, undefined, Date.now(), random32()));
       engine.startupEffects();
@@ -197,8 +232,11 @@ export function startConsent(storage, config = DEFAULT_CONFIG, hooks = {}) {
 
 // --- IAB TCF v2.2 -----------------------------------------------------------------
 
-// __tcfapi in this window, or a proxy to the CMP in a parent frame through the
-// __tcfapiLocator postMessage protocol.
+// __tcfapi in this window, or the CMP in an ancestor frame found through its
+// __tcfapiLocator frame: called directly when that frame is same-origin, through the
+// postMessage protocol otherwise. (The IAB stub's postMessage bridge forwards only the
+// first answer to an addEventListener call, so through it a later withdrawal would
+// never arrive; a direct call keeps the listener registered with the CMP itself.)
 function findTcfApi() {
   if (typeof window.__tcfapi === "function") return window.__tcfapi;
   let frame = window;
@@ -215,6 +253,11 @@ function findTcfApi() {
     frame = frame.parent;
   }
   if (!frame) return null;
+  try {
+    if (typeof frame.__tcfapi === "function") return (...args) => frame.__tcfapi(...args);
+  } catch {
+    /* a cross-origin ancestor: postMessage below */
+  }
   const callbacks = new Map();
   addEventListener("message", (event) => {
     let data = event.data;
@@ -293,10 +336,16 @@ function watchGpp(onData, every) {
 
 // --- Google Consent Mode v2 (read only) ----------------------------------------------
 
+// Only gtag('consent', 'update', …) counts: that is how a CMP relays the visitor's
+// choice (on the page where it is made, and on later pages from its own storage).
+// gtag('consent', 'default', …) is the site's setting before any choice: a granted
+// default would be consent by default (which strict mode forbids), and a denied
+// default, heard before the CMP's update on every page load, would delete a returning
+// visitor's profile each time. Tailor's own defaults (not asked) apply instead.
 function consentModeFrom(entries, state) {
   for (const entry of entries) {
-    // gtag() pushes its `arguments` object: ["consent", "default" | "update", {...}].
-    if (entry && typeof entry === "object" && entry[0] === "consent" && (entry[1] === "default" || entry[1] === "update") && entry[2]) {
+    // gtag() pushes its `arguments` object: ["consent", "update", {...}].
+    if (entry && typeof entry === "object" && entry[0] === "consent" && entry[1] === "update" && entry[2]) {
       for (const k of ["personalization_storage", "analytics_storage"]) {
         if (entry[2][k] === "granted" || entry[2][k] === "denied") state[k] = entry[2][k] === "granted";
       }
@@ -353,9 +402,16 @@ function watchKlaro(onData, services = { personalization: "tailor-personalizatio
       measurement: services.measurement ? manager.getConsent(services.measurement) : undefined,
     });
   };
-  const watcher = { update: (_, name) => (name === "saveConsents" || name === "consents") && read() };
+  // Only saved consents count: Klaro also notifies "consents" for every toggle in its
+  // modal, before the visitor saves (or closes the modal without saving).
+  const watcher = { update: (_, name) => name === "saveConsents" && read() };
   const attach = () => {
-    manager = window.klaro?.getManager?.();
+    try {
+      // Throws while Klaro is loaded but not set up yet (no configuration).
+      manager = window.klaro?.getManager?.();
+    } catch {
+      manager = null;
+    }
     if (!manager) return false;
     manager.watch(watcher);
     read();

@@ -55,6 +55,22 @@ export function createStorage() {
         fallBack(e);
       }
     },
+    /** The names of the keys starting with `prefix`, without reading their values. */
+    names(prefix = PREFIX) {
+      const out = new Set();
+      if (local) {
+        try {
+          for (let i = 0; i < local.length; i++) {
+            const k = local.key(i);
+            if (k?.startsWith(prefix)) out.add(k);
+          }
+        } catch (e) {
+          fallBack(e);
+        }
+      }
+      for (const k of memory.keys()) if (k.startsWith(prefix)) out.add(k);
+      return [...out];
+    },
     /** Every Tailor key held, with where it lives and its size in bytes (UTF-16). */
     keys(prefix = PREFIX) {
       const out = new Map();
