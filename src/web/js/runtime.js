@@ -453,7 +453,10 @@ export function start(options = {}) {
         throw new TailorError("BAD_EVENT", `Tailor: track("${name}", props): props must be an object`);
       }
       if (!consent) {
-        if (!started && pending.length < MAX_PENDING) pending.push(["track", name, JSON.parse(JSON.stringify(props ?? {})), Date.now()]);
+        // Not started yet: held (stored later only if consent was already on record).
+        // Started without consent handling (a refused configuration): dropped.
+        if (started) return false;
+        if (pending.length < MAX_PENDING) pending.push(["track", name, JSON.parse(JSON.stringify(props ?? {})), Date.now()]);
         return undefined;
       }
       return record(name, props);
