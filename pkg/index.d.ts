@@ -202,11 +202,25 @@ export interface ConsentApi {
   export(): string | null;
 }
 
+/** A goal counted on the device for one variant. */
+export interface GoalCount {
+  goal: string;
+  experience: string;
+  variant: string;
+  count: number;
+}
+
 /** What Tailor holds on this device. */
 export interface Inventory {
   keys: { key: string; store: "localStorage" | "memory"; bytes: number; purpose: Purpose | "consent record" }[];
   storage: "localStorage" | "memory";
   fallbackReason: string | null;
+  /** What the profile holds (null without personalization): counts, event names, attributes, bytes. */
+  profile: { events: number; rollups: number; eventNames: string[]; attributes: Record<string, unknown>; bytes: number } | null;
+  /** The goal counters (null without measurement). */
+  goals: GoalCount[] | null;
+  /** The consent state (null before start). */
+  consent: ConsentState | null;
 }
 
 /** Options of {@link start}. */
@@ -253,6 +267,8 @@ export interface Tailor {
   readonly consent: ConsentApi;
   /** Erases every byte Tailor holds on this device, the consent record included. */
   forget(): void;
+  /** Goals reached after seeing a variant, counted on this device (null without measurement consent). */
+  goals(): GoalCount[] | null;
   /** Every storage key Tailor holds, its purpose and size. */
   inventory(): Inventory;
 }

@@ -11,6 +11,7 @@ import { startCapture } from "./capture.js";
 const SLOT = "data-tailor-slot";
 const PROFILE_KEY = "tailor:p:profile";
 const ID_KEY = "tailor:p:id";
+const GOALS_KEY = "tailor:m:goals";
 /** Profile writes are batched: at most one every 250 ms, plus a flush on pagehide. */
 const WRITE_DELAY_MS = 250;
 /** Calls made before the rules and the consent are known, held until they are. */
@@ -114,6 +115,11 @@ export function start(options = {}) {
   }
 
   const personalization = () => consent?.granted("personalization") === true;
+  const measurement = () => consent?.granted("measurement") === true;
+  // Measurement (exposures and goals) is kept apart from the profile.
+  let goalsLoaded = false;
+  let goalsDirty = false;
+  const exposures = new Map(); // slot → "experience\u0000variant" exposed on this page view
 
   function unit() {
     if (automated) return ""; // not enrolled in experiments
@@ -276,17 +282,59 @@ export function start(options = {}) {
   // Impressions feed caps, lifetimes and sticky assignment: only under consent, only
   // for slots in the page that showed their decision (not a late one), once per page
   // view, and only once the visitor has interacted (unless automation is allowed).
+  // Under measurement the same shown variants are exposures, which goals are
+  // attributed to.
   function recordImpressions() {
-    if (!engine || !interacted || automated || !personalization()) return;
+    if (!engine || !interacted || automated) return;
+    const profile = personalization() && engine.core.hasProfile();
+    const measured = measurement() && goalsLoaded;
+    if (!profile && !measured) return;
     const now = Date.now();
     for (const d of decisions.values()) {
       if (!d.variant || d.holdout || !document.querySelector(`[${SLOT}="${CSS.escape(d.slot)}"]`)) continue;
       const key = `${d.experience}\u0000${d.variant}`;
-      if (impressions.get(d.slot) === key) continue;
-      impressions.set(d.slot, key);
-      engine.core.impression(d.experience, d.variant, now);
-      markDirty();
+      if (profile && impressions.get(d.slot) !== key) {
+        impressions.set(d.slot, key);
+        engine.core.impression(d.experience, d.variant, now);
+        markDirty();
+      }
+      if (measured && exposures.get(d.slot) !== key) {
+        exposures.set(d.slot, key);
+        engine.core.expose(d.experience, d.variant, now);
+        markGoalsDirty();
+      }
     }
+  }
+
+  // --- measurement ---------------------------------------------------------------------
+
+  function markGoalsDirty() {
+    goalsDirty = true;
+    if (flushTimer === null) flushTimer = setTimeout(flush, WRITE_DELAY_MS);
+  }
+
+  function useGoals() {
+    if (!engine || goalsLoaded) return;
+    const discarded = engine.core.loadGoals(storage.get(GOALS_KEY) ?? undefined, Date.now());
+    if (discarded) {
+      console.warn(`Tailor: the stored goals could not be read (${discarded}); starting afresh`);
+      storage.remove(GOALS_KEY);
+    }
+    goalsLoaded = true;
+  }
+
+  function dropGoals() {
+    engine?.core.dropGoals();
+    goalsLoaded = false;
+    goalsDirty = false;
+    exposures.clear();
+  }
+
+  // A goal event counts for the variants seen before it, under measurement only, and
+  // not for automated browsers or visitors who never interacted.
+  function convertGoal(name, now) {
+    if (!engine || !goalsLoaded || !measurement() || !interacted || automated) return;
+    if (engine.core.convert(name, now) > 0) markGoalsDirty();
   }
 
   function context() {
@@ -326,10 +374,16 @@ export function start(options = {}) {
   function flush(leaving = false) {
     if (flushTimer !== null) clearTimeout(flushTimer);
     flushTimer = null;
-    if (!dirty || !engine) return;
-    dirty = false;
+    if ((!dirty && !goalsDirty) || !engine) return;
     // Another tab may have withdrawn consent a moment ago: check the record first.
     consent?.resync();
+    if (goalsDirty && measurement() && goalsLoaded) {
+      const goals = engine.core.goalsText();
+      if (goals) storage.set(GOALS_KEY, goals);
+    }
+    goalsDirty = false;
+    if (!dirty) return;
+    dirty = false;
     if (!personalization() || !engine.core.hasProfile()) return;
     const text = engine.core.profileText(Date.now());
     if (text) storage.set(PROFILE_KEY, text);
@@ -370,12 +424,15 @@ export function start(options = {}) {
   function consentChanged() {
     if (personalization()) useProfile();
     else dropProfile();
+    if (measurement()) useGoals();
+    else dropGoals();
     // A choice the visitor makes on this page may change what the slots show.
     if (started) late = false;
     redecide();
   }
 
   function record(name, props, now = Date.now()) {
+    convertGoal(name, now);
     if (!engine || !personalization()) return false; // dropped, never buffered
     const stored = name === "page_view" ? (engine.core.pageView(JSON.stringify(props ?? {}), now), true) : engine.core.track(name, JSON.stringify(props ?? {}), now);
     if (stored) markDirty();
@@ -394,6 +451,7 @@ export function start(options = {}) {
   function navigated() {
     capture?.navigated();
     impressions.clear();
+    exposures.clear();
     viewStart = Date.now();
     late = false;
     if (personalization()) record("page_view", { path: location.pathname });
@@ -476,8 +534,17 @@ export function start(options = {}) {
       if (!consent) return void pending.push(["forget"]);
       consent.revoke(["personalization", "measurement"]);
       dropProfile();
+      dropGoals();
       consent.reset();
       for (const { key } of storage.keys()) storage.remove(key);
+    },
+    /**
+     * Goals reached after seeing a variant, counted on this device under measurement:
+     * `[{ goal, experience, variant, count }]`, or null without measurement consent.
+     * Nothing is sent: the host may forward these counts to its own analytics.
+     */
+    goals() {
+      return engine && goalsLoaded && measurement() ? JSON.parse(engine.core.goalsReport()) : null;
     },
     /** Every storage key Tailor holds, its purpose and size, and what the profile contains. */
     inventory() {
@@ -487,6 +554,7 @@ export function start(options = {}) {
         storage: storage.fallbackReason ? "memory" : "localStorage",
         fallbackReason: storage.fallbackReason,
         profile: engine ? JSON.parse(engine.core.profileSummary(Date.now())) : null,
+        goals: api.goals(),
         consent: consent ? consent.state() : null,
       };
     },
@@ -504,10 +572,14 @@ export function start(options = {}) {
   function startConsentHandling() {
     consent = startConsent(storage, options.consent, {
       // Runs before the purpose's keys are deleted: nothing in memory may write them back.
-      purge: (purposes) => purposes.includes("personalization") && dropProfile(),
+      purge: (purposes) => {
+        if (purposes.includes("personalization")) dropProfile();
+        if (purposes.includes("measurement")) dropGoals();
+      },
       changed: () => engine && consentChanged(),
     });
     if (personalization()) useProfile();
+    if (measurement()) useGoals();
   }
 
   // Replays, in the order they were made, the calls held while the rules and the
