@@ -89,6 +89,16 @@ impl ConsentEngine {
         if config.tcf.is_some_and(|t| t.gdpr_applies) {
             voices[TCF] = [Some(Voice { state: State::NotAsked, at: now_ms }); 2];
         }
+        // A refusal a live signal gave on an earlier page, or in another tab (whose
+        // record this tab reloads), stands until that signal answers on this page: the
+        // most restrictive voice wins. A remembered grant never counts.
+        for (channel, seen) in record.seen.iter().enumerate() {
+            for (voice, state) in voices[channel].iter_mut().zip(seen) {
+                if *state == Some(State::Denied) {
+                    *voice = Some(Voice { state: State::Denied, at: now_ms });
+                }
+            }
+        }
         let mut engine = ConsentEngine {
             config,
             record,

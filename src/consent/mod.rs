@@ -14,10 +14,12 @@
 //! - **GPC** (personalization only), remembered in the record from first sight
 //!   (sticky), expiring like any refusal;
 //! - the **live signals** of this page view: TCF, GPP, Consent Mode, cookieconsent,
-//!   klaro. They are remembered only to avoid logging the same answer on every page
-//!   load; they never count before the CMP has answered on *this* page, because a CMP
-//!   whose cookie was cleared shows its banner again while an old answer would still
-//!   say "granted".
+//!   klaro. Their last answers are remembered in the record. A remembered *grant*
+//!   never counts before the CMP has answered on *this* page, because a CMP whose
+//!   cookie was cleared shows its banner again while an old answer would still say
+//!   "granted". A remembered *refusal* counts until the CMP answers on this page, so
+//!   that a refusal made in one tab holds in the others (which reload the record) and
+//!   a page load never grants, however briefly, what the CMP last refused.
 //!
 //! The purpose is **denied** when any voice refuses; otherwise **not asked** when TCF
 //! applies but has not answered yet (no consent where GDPR applies); otherwise

@@ -588,13 +588,44 @@ fn tcf_answers_are_logged_once() {
     let fx = e.apply_signal(Signal::Tcf(tcdata(&[1, 5, 6], &[], &[])), T0, rnd(1));
     assert_eq!(records(&e).len(), 1);
     let record = stored(&fx).unwrap();
-    // Next page view: same answer, no new record; the grant waits for it again.
+    // Next page view: same answer, no new record; the grant waits for it again, the
+    // remembered refusal (measurement) holds from the start.
     let (mut e2, fx) = start(TCF, Some(&record), T0 + DAY);
     assert!(fx.is_empty());
     assert_eq!(st(&e2, P, T0 + DAY), State::NotAsked);
+    assert_eq!((st(&e2, M, T0 + DAY), src(&e2, M, T0 + DAY)), (State::Denied, Source::Tcf));
     let fx = e2.apply_signal(Signal::Tcf(tcdata(&[1, 5, 6], &[], &[])), T0 + DAY, rnd(2));
-    assert_eq!(fx, [Effect::Changed { purposes: vec![P, M] }], "no identifier: the stored one continues");
+    assert_eq!(fx, [Effect::Changed { purposes: vec![P] }], "no identifier: the stored one continues");
     assert_eq!(records(&e2).len(), 1);
+}
+
+#[test]
+fn a_remembered_refusal_holds_until_the_signal_answers_again() {
+    // The visitor granted through the API, then a GPP opt-out arrived (in this tab or
+    // another: the other tab reloads the record the same way).
+    let cfg = r#","signals":{"gpp":true}"#;
+    let (mut e, _) = start(cfg, None, T0);
+    e.grant(&[P], Method::Api, T0, rnd(1));
+    let fx = e.apply_signal(gpp("ready", r#"{"usnat":{"SaleOptOut":1}}"#), T0 + 1, rnd(2));
+    assert_eq!(deleted(&fx), [P]);
+    let record = e.record_json();
+    // Another tab (or the next page) starts from the record: still refused, nothing
+    // granted or issued before its own GPP CMP answers.
+    let (mut other, fx) = start(cfg, Some(&record), T0 + 2);
+    assert!(fx.is_empty(), "{fx:?}");
+    assert_eq!((st(&other, P, T0 + 2), src(&other, P, T0 + 2)), (State::Denied, Source::Gpp));
+    // Its CMP answers the same: nothing new. Then the opt-out is lifted: the API grant
+    // counts again, with a new identifier.
+    assert!(other.apply_signal(gpp("ready", r#"{"usnat":{"SaleOptOut":1}}"#), T0 + 3, rnd(3)).is_empty());
+    let fx = other.apply_signal(gpp("ready", r#"{"usnat":{"SaleOptOut":2}}"#), T0 + 4, rnd(4));
+    assert_eq!(st(&other, P, T0 + 4), State::Granted);
+    assert!(identifier(&fx).is_some());
+    // A remembered grant does not count before the signal answers.
+    let (mut e, _) = start(r#","signals":{"klaro":true}"#, None, T0);
+    let signal = Signal::Adapter { adapter: Adapter::Klaro, personalization: Some(true), measurement: Some(false) };
+    let fx = e.apply_signal(signal, T0, rnd(5));
+    let (next, _) = start(r#","signals":{"klaro":true}"#, stored(&fx).as_deref(), T0 + 1);
+    assert_eq!((st(&next, P, T0 + 1), st(&next, M, T0 + 1)), (State::NotAsked, State::Denied));
 }
 
 // ---------------------------------------------------------------- GPP

@@ -3,7 +3,7 @@
 // Google Consent Mode v2 read from the host's dataLayer.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startEnv, openPage, newContext, ready, keys, pKeys, states, state, sdkWrites, sdkCalls, settle, config, RECORD } from "./consent-kit.mjs";
+import { startEnv, openPage, newContext, ready, keys, pKeys, states, state, sdkWrites, sdkCalls, settle, purgedWithin, config, RECORD } from "./consent-kit.mjs";
 
 let env;
 before(async () => (env = await startEnv()));
@@ -129,19 +129,23 @@ test("Klaro: toggles in its modal count only once saved: closing the modal witho
   await context.close();
 });
 
-test("Klaro: withdrawing the service deletes personalization storage before saveAndApplyConsents returns", async () => {
-  const { page, context } = await openPage(env, "klaro.html", { consent: KLARO });
+test("Klaro: withdrawing the service deletes personalization storage and the profile before saveAndApplyConsents returns; another tab purges within 1 s", async () => {
+  const context = await newContext(env);
+  const { page } = await openPage(env, "klaro.html", { consent: KLARO }, { context });
   await page.click(".klaro .cookie-notice .cm-btn-success");
   await page.click("#add");
   await settle(page);
   assert.deepEqual(await pKeys(page), ["tailor:p:id", "tailor:p:profile"]);
+  const other = await openPage(env, "klaro.html", { consent: KLARO }, { context });
+  assert.equal((await states(other.page)).personalization, "granted");
   const after = await page.evaluate(() => {
     const manager = window.klaro.getManager();
     manager.updateConsent("tailor-personalization", false);
     manager.saveAndApplyConsents();
-    return { s: window.tailor.consent.state(), keys: Object.keys(localStorage).filter((k) => k.startsWith("tailor:p:")) };
+    return { s: window.tailor.consent.state(), keys: Object.keys(localStorage).filter((k) => k.startsWith("tailor:p:")), profile: window.tailor.inventory().profile };
   });
-  assert.deepEqual([after.s.personalization.state, after.s.personalization.source, after.s.measurement.state, after.keys], ["denied", "klaro", "granted", []]);
+  assert.deepEqual([after.s.personalization.state, after.s.personalization.source, after.s.measurement.state, after.keys, after.profile], ["denied", "klaro", "granted", [], null]);
+  await purgedWithin(other.page);
   await context.close();
 });
 
@@ -161,9 +165,9 @@ test("Consent Mode: gtag('consent', 'update', …) from the host's CMP grants an
   assert.deepEqual(await pKeys(page), ["tailor:p:id", "tailor:p:profile"]);
   const after = await page.evaluate(() => {
     window.gtag("consent", "update", { personalization_storage: "denied" });
-    return { s: window.tailor.consent.state().personalization.state, keys: Object.keys(localStorage).filter((k) => k.startsWith("tailor:p:")) };
+    return { s: window.tailor.consent.state().personalization.state, keys: Object.keys(localStorage).filter((k) => k.startsWith("tailor:p:")), profile: window.tailor.inventory().profile };
   });
-  assert.deepEqual(after, { s: "denied", keys: [] });
+  assert.deepEqual(after, { s: "denied", keys: [], profile: null });
   // dataLayer holds exactly what the host pushed, in order.
   const layer = await page.evaluate(() => ({ pushed: window.hostPushes, held: window.dataLayer.map((e) => JSON.stringify([...e])) }));
   assert.deepEqual(layer.held, layer.pushed);

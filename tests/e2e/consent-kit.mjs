@@ -191,6 +191,17 @@ export function storedProfile(target) {
   return target.evaluate(() => localStorage.getItem("tailor:p:profile"));
 }
 
+/**
+ * Resolves once the SDK in `target` (another tab or frame) no longer processes
+ * personalization: not granted, no profile in memory. Fails after `ms` (default 1 s).
+ */
+export function purgedWithin(target, ms = 1000) {
+  return target.waitForFunction(
+    () => window.tailor.consent.state().personalization.state !== "granted" && window.tailor.inventory().profile === null,
+    null, { timeout: ms, polling: 10 },
+  );
+}
+
 /** Waits for the batched profile write (250 ms) and a little more. */
 export function settle(page, ms = 400) {
   return page.waitForTimeout(ms);

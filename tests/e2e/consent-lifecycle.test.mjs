@@ -257,6 +257,7 @@ test("23. verifyLedger (npm package) detects an edited, a reordered and a remove
 test("24. local history is bounded (thousands of events stay under 64 KB) and raw events never appear in any network payload", async () => {
   const { page, context, log } = await openPage(env, "basic.html", {});
   await page.evaluate(() => window.tailor.consent.grant("personalization"));
+  const id = await page.evaluate(() => localStorage.getItem("tailor:p:id"));
   await page.evaluate(() => {
     for (let i = 0; i < 3000; i++) window.tailor.track(i % 2 ? "add_to_cart" : "view_item", i % 2 ? { sku: `SKU-RAW-${i}` } : { category: `cat-${i % 40}` });
   });
@@ -274,8 +275,9 @@ test("24. local history is bounded (thousands of events stay under 64 KB) and ra
   await page.goto(pageUrl(env, "basic.html", {}));
   await ready(page);
   for (const r of log.requests) {
-    for (const needle of ["SKU-RAW", "add_to_cart", "view_item", "cat-"]) {
-      assert.equal(r.url.includes(needle) || r.body.includes(needle), false, `${needle} in ${r.method} ${r.url}`);
+    const headers = JSON.stringify(await r.request.allHeaders());
+    for (const needle of ["SKU-RAW", "add_to_cart", "view_item", "cat-", id]) {
+      assert.equal(r.url.includes(needle) || r.body.includes(needle) || headers.includes(needle), false, `${needle} in ${r.method} ${r.url}`);
     }
   }
   const network = (await sdkCalls(page)).filter((c) => ["fetch", "xhr", "xhr.send", "sendBeacon", "WebSocket", "EventSource"].includes(c.api));

@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
-  startEnv, openPage, newContext, ready, keys, pKeys, states, state, sdkWrites, sdkReads, sdkCalls, settle, config,
+  startEnv, openPage, newContext, ready, keys, pKeys, states, state, sdkWrites, sdkReads, sdkCalls, settle, purgedWithin, config,
   tcString, TAILOR_VENDOR, RECORD,
 } from "./consent-kit.mjs";
 
@@ -69,11 +69,14 @@ test("16. GPC beats a stored allow (revocation by GPC at load); an explicit re-c
   await settle(first.page);
   assert.deepEqual(await pKeys(first.page), ["tailor:p:id", "tailor:p:profile"]);
   const oldId = await first.page.evaluate(() => localStorage.getItem("tailor:p:id"));
-  await first.page.close();
 
+  // A new tab sends GPC (the first tab, without it, stays open).
   const gpcPage = await openPage(env, "basic.html", {}, { context, gpc: true });
   const { page } = gpcPage;
   assert.deepEqual(await pKeys(page), [], "personalization storage deleted at load");
+  await purgedWithin(first.page);
+  assert.equal((await state(first.page)).gpc_honored, true, "the open tab follows the remembered opt-out");
+  await first.page.close();
   assert.deepEqual(await states(page), { personalization: "denied", measurement: "granted" });
   assert.equal((await state(page)).gpc_honored, true);
   // The old profile was not even read: the SDK read the record, and listed key names
@@ -120,7 +123,8 @@ async function tcfCommands(page) {
 }
 
 test("17. TCF: registers once with addEventListener and keeps it; acts only on loaded + tcloaded/useractioncomplete; never calls getTCData", async () => {
-  const { page, context } = await openPage(env, "tcf.html", { consent: TCF() });
+  const context = await newContext(env);
+  const { page } = await openPage(env, "tcf.html", { consent: TCF() }, { context });
   // The stub is there, the CMP not yet: nothing granted where GDPR applies.
   assert.deepEqual(await states(page), { personalization: "not_asked", measurement: "not_asked" });
   await page.evaluate(() => window.startTcfCmp());
@@ -137,9 +141,14 @@ test("17. TCF: registers once with addEventListener and keeps it; acts only on l
   await page.evaluate(() => window.tailor.track("add_to_cart", { sku: "TCF" }));
   await settle(page);
   assert.deepEqual(await pKeys(page), ["tailor:p:id", "tailor:p:profile"]);
+  // Another tab of the site, whose CMP relays the same stored TC string.
+  const other = await openPage(env, "tcf.html", { consent: TCF(), cmp: { start: true, update: yes } }, { context });
+  assert.equal((await states(other.page)).personalization, "granted");
   r = await update(page, no);
   assert.deepEqual([r.personalization, r.measurement, r.pKeys], ["denied", "denied", []]);
   assert.equal(await page.evaluate(() => window.tailor.inventory().profile), null);
+  await purgedWithin(other.page);
+  await other.page.close();
   // One listener, registered once and kept (three answers arrived through it).
   assert.deepEqual(await tcfCommands(page), ["__tcfapi addEventListener"]);
   const records = await ledger(page);
@@ -284,11 +293,14 @@ test("19. GPP: only signalStatus 'ready' is acted on; a US opt-out gives the sam
   assert.deepEqual(await pKeys(first.page), ["tailor:p:id", "tailor:p:profile"]);
   assert.equal((await ledger(first.page)).some((r) => r.method === "gpp"), false);
   // Ready: acted on before setSignalStatus returns.
+  const other = await openPage(env, "gpp.html", { consent: GPP }, { context });
+  assert.equal((await states(other.page)).personalization, "granted");
   const ready1 = await first.page.evaluate(() => {
     window.gppApi.setSignalStatus("ready");
-    return { s: window.tailor.consent.state(), keys: Object.keys(localStorage).filter((k) => k.startsWith("tailor:p:")), gpp: window.gppApi.getGppString() };
+    return { s: window.tailor.consent.state(), keys: Object.keys(localStorage).filter((k) => k.startsWith("tailor:p:")), gpp: window.gppApi.getGppString(), profile: window.tailor.inventory().profile };
   });
-  assert.deepEqual([ready1.s.personalization.state, ready1.s.personalization.source, ready1.s.measurement.state, ready1.keys], ["denied", "gpp", "granted", []]);
+  assert.deepEqual([ready1.s.personalization.state, ready1.s.personalization.source, ready1.s.measurement.state, ready1.keys, ready1.profile], ["denied", "gpp", "granted", [], null]);
+  await purgedWithin(other.page);
   const last = (await ledger(first.page)).at(-1);
   assert.deepEqual([last.method, last.signals.gpp_string], ["gpp", ready1.gpp]);
   const gppCalls = (await sdkCalls(first.page)).filter((c) => c.api.startsWith("__gpp")).map((c) => `${c.api} ${c.detail}`);
