@@ -79,10 +79,11 @@ test("16. GPC beats a stored allow (revocation by GPC at load); an explicit re-c
   await first.page.close();
   assert.deepEqual(await states(page), { personalization: "denied", measurement: "granted" });
   assert.equal((await state(page)).gpc_honored, true);
-  // The old profile was not even read: the SDK read the record, and listed key names
-  // (Storage.key) to find every tailor:p: key to delete.
+  // The old profile was not even read: the SDK read the record, the goals of the still
+  // granted measurement purpose, and listed key names (Storage.key) to find every
+  // tailor:p: key to delete.
   const reads = await sdkReads(page);
-  assert.deepEqual([...new Set(reads.filter((r) => !r.startsWith("Storage.key ")))], [`Storage.getItem ${RECORD}`]);
+  assert.deepEqual([...new Set(reads.filter((r) => !r.startsWith("Storage.key ")))], [`Storage.getItem ${RECORD}`, "Storage.getItem tailor:m:goals"]);
   assert.ok(reads.some((r) => r.startsWith("Storage.key ")), "control: the deletion did look for keys");
   assert.equal(await page.locator('[data-tailor-slot="hero"]').innerHTML(), "<h1>Hello</h1>");
 
