@@ -278,6 +278,17 @@ function findTcfApi() {
   };
 }
 
+// Runs `attach` now, and if the CMP is not there yet, every 250 ms for 10 s until it
+// is. Returns the polling timer (null when attached at once).
+function attachWhenReady(attach, every) {
+  if (attach()) return null;
+  let tries = 0;
+  const poll = every(250, () => {
+    if (attach() || ++tries > 40) clearInterval(poll);
+  });
+  return poll;
+}
+
 function watchTcf(onData, every) {
   let listenerId = null;
   let api = null;
@@ -292,15 +303,9 @@ function watchTcf(onData, every) {
     });
     return true;
   };
-  let poll = null;
-  if (!attach()) {
-    // A CMP loaded after Tailor: look again for a while. Until it answers, where GDPR
-    // applies, nothing is granted (the core's rule).
-    let tries = 0;
-    poll = every(250, () => {
-      if (attach() || ++tries > 40) clearInterval(poll);
-    });
-  }
+  // A CMP loaded after Tailor is looked for again for a while. Until it answers, where
+  // GDPR applies, nothing is granted (the core's rule).
+  const poll = attachWhenReady(attach, every);
   return () => {
     if (poll) clearInterval(poll);
     if (api && listenerId != null) api("removeEventListener", 2, () => {}, listenerId);
@@ -321,13 +326,7 @@ function watchGpp(onData, every) {
     });
     return true;
   };
-  let poll = null;
-  if (!attach()) {
-    let tries = 0;
-    poll = every(250, () => {
-      if (attach() || ++tries > 40) clearInterval(poll);
-    });
-  }
+  const poll = attachWhenReady(attach, every);
   return () => {
     if (poll) clearInterval(poll);
     if (listenerId != null) window.__gpp?.("removeEventListener", () => {}, listenerId);
@@ -417,13 +416,7 @@ function watchKlaro(onData, services = { personalization: "tailor-personalizatio
     read();
     return true;
   };
-  let poll = null;
-  if (!attach()) {
-    let tries = 0;
-    poll = every(250, () => {
-      if (attach() || ++tries > 40) clearInterval(poll);
-    });
-  }
+  const poll = attachWhenReady(attach, every);
   return () => {
     if (poll) clearInterval(poll);
     manager?.unwatch?.(watcher);
