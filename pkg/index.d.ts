@@ -32,7 +32,14 @@ export interface Decision {
   experience: string | null;
   variant: string | null;
   content: Content | null;
-  reasons: string[];
+  /** The visitor is in the winning experience's holdout (default content). */
+  holdout: boolean;
+  /** The variant came from the visitor's sticky assignment. */
+  sticky: boolean;
+  /** One readable line, built on first read. */
+  readonly summary: string;
+  /** Every candidate considered, stage by stage, built on first read (see the README). */
+  readonly explanation: Record<string, unknown>;
 }
 
 /** Plain page inputs for deciding outside a browser page (or for a different URL). */
