@@ -20,5 +20,10 @@ test: setup
 size: build
 	bash scripts/size.sh
 
+# Weight, cold start, decision latency, capture cost and memory beside GrowthBook, in
+# headless Chromium; prints a table and writes target/bench.json (see README).
+bench: build
+	node scripts/bench.mjs
+
 clean:
 	rm -rf target pkg/dist pkg/wasm node_modules

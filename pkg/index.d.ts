@@ -80,9 +80,10 @@ export interface Decision {
   holdout: boolean;
   /** The variant comes from a stored (consented) assignment. */
   sticky: boolean;
-  /** One readable line. */
-  summary: string;
-  explanation: Explanation;
+  /** One readable line (from Engine.decide: built on first read). */
+  readonly summary: string;
+  /** Every candidate considered, stage by stage (from Engine.decide: built on first read). */
+  readonly explanation: Explanation;
   /** In the page runtime: the decision came after the anti-flicker timeout, so the slot kept its default content for this page view. */
   late?: boolean;
 }

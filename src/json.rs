@@ -202,25 +202,35 @@ pub fn number_to_string(n: f64, host: &dyn Host) -> String {
 }
 
 fn write_string(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(s.len() + 2);
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.push_str("\\u00");
-                out.push(HEX[(c as usize) >> 4] as char);
-                out.push(HEX[(c as usize) & 15] as char);
-            }
-            c => out.push(c),
+    // Copies runs of plain characters at once; only ASCII bytes are ever escaped, so
+    // every cut falls on a character boundary.
+    let mut start = 0;
+    for (i, &b) in s.as_bytes().iter().enumerate() {
+        let escaped = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            8 => "\\b",
+            12 => "\\f",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        if escaped.is_empty() {
+            out.push_str("\\u00");
+            out.push(HEX[(b as usize) >> 4] as char);
+            out.push(HEX[(b as usize) & 15] as char);
+        } else {
+            out.push_str(escaped);
         }
+        start = i + 1;
     }
+    out.push_str(&s[start..]);
     out.push('"');
 }
 
@@ -399,7 +409,22 @@ fn integer_to_string(n: f64) -> String {
 /// [`parse`], converting numbers with the host's `Number(s)`: JSON's number grammar is a
 /// subset of JavaScript's, so the result is identical and correctly rounded.
 pub fn parse_with_host(text: &str, host: &dyn Host) -> Result<Value, ParseError> {
-    parse_numbers_with(text, &|s: &str| host.string_to_number(s))
+    parse_numbers_with(text, &|s: &str| small_integer(s).unwrap_or_else(|| host.string_to_number(s)))
+}
+
+/// An integer literal of at most 15 digits, converted here: exact in `f64`, so equal
+/// to JavaScript's `Number(s)` (`-0` included) without a call to the host. Profiles
+/// and rules are mostly such numbers; in the browser each host call crosses into JS.
+fn small_integer(literal: &str) -> Option<f64> {
+    let (negative, digits) = match literal.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, literal),
+    };
+    if digits.is_empty() || digits.len() > 15 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let n = digits.bytes().fold(0u64, |n, b| n * 10 + u64::from(b - b'0')) as f64;
+    Some(if negative { -n } else { n })
 }
 
 fn parse_numbers_with(text: &str, number: &dyn Fn(&str) -> f64) -> Result<Value, ParseError> {
@@ -637,6 +662,26 @@ impl Parser<'_> {
 mod tests {
     use super::*;
     use crate::host::NativeHost;
+
+    #[test]
+    fn small_integers_skip_the_host() {
+        for lit in ["0", "-0", "7", "-42", "123456789012345", "-999999999999999"] {
+            let n = small_integer(lit).unwrap();
+            assert_eq!(n.to_bits(), NativeHost.string_to_number(lit).to_bits(), "{lit}");
+        }
+        for lit in ["1.5", "1e3", "1234567890123456", "", "-"] {
+            assert_eq!(small_integer(lit), None, "{lit}");
+        }
+    }
+
+    #[test]
+    fn strings_are_escaped_as_json_stringify_does() {
+        let s = "a\"b\\c\nd\re\tf\u{8}g\u{c}h\u{1}\u{1f}é😀\u{7f}z";
+        let want = "\"a\\\"b\\\\c\\nd\\re\\tf\\bg\\fh\\u0001\\u001fé😀\u{7f}z\"";
+        assert_eq!(Value::from(s).to_json(&NativeHost), want);
+        assert_eq!(parse(want).unwrap(), Value::from(s));
+        assert_eq!(Value::from("").to_json(&NativeHost), "\"\"");
+    }
 
     #[test]
     fn round_trips_and_keeps_key_order() {

@@ -59,9 +59,131 @@ pub struct Behaviour<'a> {
     by_name: Vec<Vec<&'a Event>>,
     /// Measurements already made this round, keyed by the spec that asked (many
     /// experiences ask the same question with different thresholds).
-    counts: RefCell<Vec<(Map, f64)>>,
-    lasts: RefCell<Vec<(Map, Option<f64>)>>,
-    scenarios: RefCell<Vec<(Map, ScenarioMatch)>>,
+    counts: RefCell<Vec<(u64, Map, f64)>>,
+    lasts: RefCell<Vec<(u64, Map, Option<f64>)>>,
+    scenarios: RefCell<Vec<(u64, Map, ScenarioMatch)>>,
+}
+
+/// A `where` filter, prepared once per measurement.
+///
+/// The common filters are decided without the general evaluator, with exactly
+/// GrowthBook's result: every key a plain property name (no `$`, no `.` path), tested
+/// against a literal (a string, number or boolean) or `{"$in": [...]}` /
+/// `{"$nin": [...]}`. For an event whose property is a string, number or boolean,
+/// a literal of the same type is plain equality under GrowthBook's coercions and
+/// `$in` is SameValueZero membership, strictly typed. Anything else (a missing
+/// property, an array, another type) goes to the general evaluator.
+struct Filter<'a> {
+    test: Test<'a>,
+    /// Verdicts by property object (its address): events share equal property objects
+    /// (see [`crate::profile::Event::props`]), so most events are a lookup here.
+    /// Addresses are stable while the profile is borrowed for the round.
+    seen: [(usize, bool); 8],
+    len: usize,
+    next: usize,
+}
+
+enum Test<'a> {
+    /// No filter: every event passes.
+    All,
+    /// Plain property tests, with the filter itself for the cases they cannot decide.
+    Fast(Vec<(&'a str, FastTest<'a>)>, &'a Value),
+    /// Anything else.
+    General(&'a Value),
+}
+
+enum FastTest<'a> {
+    /// A string, number or boolean literal.
+    Eq(&'a Value),
+    /// `$in` (false) or `$nin` (true) with this list.
+    In(&'a [Value], bool),
+}
+
+impl<'a> Filter<'a> {
+    fn new(filter: Option<&'a Value>) -> Filter<'a> {
+        Filter { test: Filter::test(filter), seen: [(0, false); 8], len: 0, next: 0 }
+    }
+
+    fn is_all(&self) -> bool {
+        matches!(self.test, Test::All)
+    }
+
+    fn test(filter: Option<&'a Value>) -> Test<'a> {
+        let Some(w) = filter else { return Test::All };
+        let Some(m) = w.as_object() else { return Test::General(w) };
+        let mut tests = Vec::with_capacity(m.len());
+        for (k, want) in m.iter() {
+            if k.starts_with('$') || k.contains('.') {
+                return Test::General(w);
+            }
+            let test = match want {
+                Value::String(_) | Value::Number(_) | Value::Bool(_) => FastTest::Eq(want),
+                Value::Object(ops) if ops.len() == 1 => match (ops.0[0].0.as_str(), &ops.0[0].1) {
+                    ("$in", Value::Array(list)) => FastTest::In(list, false),
+                    ("$nin", Value::Array(list)) => FastTest::In(list, true),
+                    _ => return Test::General(w),
+                },
+                _ => return Test::General(w),
+            };
+            tests.push((k.as_str(), test));
+        }
+        Test::Fast(tests, w)
+    }
+
+    /// The fast tests' verdict, or `None` when one of them cannot decide.
+    fn fast(tests: &[(&str, FastTest)], props: &Map) -> Option<bool> {
+        let mut ok = true;
+        for (k, test) in tests {
+            let have = props.get(k)?;
+            let scalar_eq = |a: &Value| match (a, have) {
+                (Value::String(x), Value::String(y)) => x == y,
+                (Value::Number(x), Value::Number(y)) => x == y || (x.is_nan() && y.is_nan()),
+                (Value::Bool(x), Value::Bool(y)) => x == y,
+                _ => false,
+            };
+            ok &= match (test, have) {
+                (_, Value::Null | Value::Array(_) | Value::Object(_)) => return None,
+                (FastTest::Eq(want), _) if std::mem::discriminant(*want) == std::mem::discriminant(have) => scalar_eq(want),
+                (FastTest::Eq(_), _) => return None,
+                (FastTest::In(list, negated), _) => list.iter().any(scalar_eq) != *negated,
+            };
+        }
+        Some(ok)
+    }
+}
+
+/// A structural hash of `spec`'s `keys`, so memo lookups compare a number first.
+fn spec_hash(spec: &Map, keys: &[&str]) -> u64 {
+    fn mix(h: &mut u64, x: u64) {
+        *h = (*h ^ x).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    fn walk(v: &Value, h: &mut u64) {
+        match v {
+            Value::Null => mix(h, 1),
+            Value::Bool(b) => mix(h, 2 + *b as u64),
+            Value::Number(n) => mix(h, n.to_bits()),
+            Value::String(s) => s.bytes().for_each(|b| mix(h, b as u64)),
+            Value::Array(a) => {
+                mix(h, 5);
+                a.iter().for_each(|x| walk(x, h));
+            }
+            Value::Object(m) => {
+                mix(h, 6);
+                for (k, x) in m.iter() {
+                    k.bytes().for_each(|b| mix(h, b as u64));
+                    walk(x, h);
+                }
+            }
+        }
+    }
+    let mut h = 0xcbf2_9ce4_8422_2325;
+    for k in keys {
+        match spec.get(k) {
+            Some(v) => walk(v, &mut h),
+            None => h = h.rotate_left(7) ^ 0x9e37,
+        }
+    }
+    h
 }
 
 /// Whether two specs agree on `keys`.
@@ -70,12 +192,13 @@ fn same(a: &Map, b: &Map, keys: &[&str]) -> bool {
 }
 
 /// Looks `spec` up in a memo, or measures it and remembers the result.
-fn memo<T: Copy>(cache: &RefCell<Vec<(Map, T)>>, spec: &Map, keys: &[&str], measure: impl FnOnce() -> T) -> T {
-    if let Some((_, v)) = cache.borrow().iter().find(|(k, _)| same(k, spec, keys)) {
+fn memo<T: Copy>(cache: &RefCell<Vec<(u64, Map, T)>>, spec: &Map, keys: &[&str], measure: impl FnOnce() -> T) -> T {
+    let h = spec_hash(spec, keys);
+    if let Some((_, _, v)) = cache.borrow().iter().find(|(kh, k, _)| *kh == h && same(k, spec, keys)) {
         return *v;
     }
     let v = measure();
-    cache.borrow_mut().push((spec.clone(), v));
+    cache.borrow_mut().push((h, spec.clone(), v));
     v
 }
 
@@ -101,25 +224,24 @@ impl<'a> Behaviour<'a> {
         self.profile.is_some()
     }
 
-    fn filter_passes(&self, filter: Option<&Value>, props: &Value) -> bool {
-        let Some(w) = filter else { return true };
-        // Fast path for the common `{"category": "shoes"}`: a literal compared with a
-        // property of the same type is plain equality under GrowthBook's coercions.
-        if let (Some(wm), Some(pm)) = (w.as_object(), props.as_object()) {
-            let mut ok = true;
-            let simple = wm.iter().all(|(k, want)| {
-                let same_type = matches!(
-                    (want, pm.get(k)),
-                    (Value::String(_), Some(Value::String(_))) | (Value::Number(_), Some(Value::Number(_))) | (Value::Bool(_), Some(Value::Bool(_)))
-                );
-                ok &= same_type && pm.get(k) == Some(want);
-                same_type
-            });
-            if simple {
-                return ok;
-            }
+    fn filter_passes(&self, filter: &mut Filter, props: &Value) -> bool {
+        let w = match &filter.test {
+            Test::All => return true,
+            Test::Fast(_, w) | Test::General(w) => *w,
+        };
+        let key = props as *const Value as usize;
+        if let Some(&(_, verdict)) = filter.seen[..filter.len].iter().find(|(k, _)| *k == key) {
+            return verdict;
         }
-        Evaluator { host: self.host, saved_groups: self.saved_groups, extension: None }.eval_condition(props, w)
+        let fast = match &filter.test {
+            Test::Fast(tests, _) => props.as_object().and_then(|pm| Filter::fast(tests, pm)),
+            _ => None,
+        };
+        let verdict = fast.unwrap_or_else(|| Evaluator { host: self.host, saved_groups: self.saved_groups, extension: None }.eval_condition(props, w));
+        filter.seen[filter.next] = (key, verdict);
+        filter.next = (filter.next + 1) % filter.seen.len();
+        filter.len = (filter.len + 1).min(filter.seen.len());
+        verdict
     }
 
     /// `$event`: the count it measures.
@@ -130,7 +252,7 @@ impl<'a> Behaviour<'a> {
     fn measure_count(&self, spec: &Map) -> f64 {
         let Some(p) = self.profile else { return 0.0 };
         let Some(id) = spec.get("name").and_then(Value::as_str).and_then(|n| p.name_id(n)) else { return 0.0 };
-        let filter = spec.get("where");
+        let mut filter = Filter::new(spec.get("where"));
         let from = duration(spec, "within").map_or(f64::NEG_INFINITY, |d| self.now - d);
         let list = &self.by_name[id as usize];
         let start = list.partition_point(|e| e.time < from);
@@ -139,7 +261,7 @@ impl<'a> Behaviour<'a> {
             if e.time > self.now {
                 break;
             }
-            if self.filter_passes(filter, &e.props) {
+            if self.filter_passes(&mut filter, &e.props) {
                 n += 1;
             }
         }
@@ -147,9 +269,9 @@ impl<'a> Behaviour<'a> {
             if r.name != id || r.end_ms() <= from || r.start_ms() > self.now {
                 continue;
             }
-            n += match filter {
-                None => r.count,
-                Some(_) => r.combos.iter().filter(|(props, _)| self.filter_passes(filter, props)).map(|c| c.1).sum(),
+            n += match filter.is_all() {
+                true => r.count,
+                false => r.combos.iter().filter(|(props, _)| self.filter_passes(&mut filter, props)).map(|c| c.1).sum(),
             };
         }
         n as f64
@@ -206,17 +328,17 @@ impl<'a> Behaviour<'a> {
     fn measure_last(&self, spec: &Map) -> Option<f64> {
         let p = self.profile?;
         let id = p.name_id(spec.get("name")?.as_str()?)?;
-        let filter = spec.get("where");
+        let mut filter = Filter::new(spec.get("where"));
         let list = &self.by_name[id as usize];
         let end = list.partition_point(|e| e.time <= self.now);
-        if let Some(e) = list[..end].iter().rev().find(|e| self.filter_passes(filter, &e.props)) {
+        if let Some(e) = list[..end].iter().rev().find(|e| self.filter_passes(&mut filter, &e.props)) {
             return Some(e.time);
         }
         p.rollups()
             .iter()
             .rev()
             .filter(|r| r.name == id && r.start_ms() <= self.now)
-            .find(|r| filter.is_none() || r.combos.iter().any(|(props, _)| self.filter_passes(filter, props)))
+            .find(|r| filter.is_all() || r.combos.iter().any(|(props, _)| self.filter_passes(&mut filter, props)))
             .map(|r| (r.end_ms() - 1.0).min(self.now))
     }
 
@@ -253,7 +375,7 @@ impl<'a> Behaviour<'a> {
         let mut out = ScenarioMatch::default();
         let Some(p) = self.profile else { return out };
         let Some(steps) = spec.get("steps").and_then(Value::as_array).filter(|s| !s.is_empty()) else { return out };
-        let step = |s: &'s Value| -> Option<(u32, Option<&'s Value>)> { Some((p.name_id(s.get("name")?.as_str()?)?, s.get("where"))) };
+        let step = |s: &'s Value| -> Option<(u32, Filter<'s>)> { Some((p.name_id(s.get("name")?.as_str()?)?, Filter::new(s.get("where")))) };
         let mut resolved = Vec::with_capacity(steps.len());
         for s in steps {
             match step(s) {
@@ -274,8 +396,8 @@ impl<'a> Behaviour<'a> {
                 break;
             }
             for i in (0..resolved.len()).rev() {
-                let (id, filter) = resolved[i];
-                if e.name != id || !self.filter_passes(filter, &e.props) {
+                let (id, filter) = &mut resolved[i];
+                if e.name != *id || !self.filter_passes(filter, &e.props) {
                     continue;
                 }
                 let start = if i == 0 { Some(e.time) } else { best[i - 1] };
@@ -287,8 +409,8 @@ impl<'a> Behaviour<'a> {
                 best[i] = Some(best[i].map_or(start, |b: f64| b.max(start)));
             }
         }
-        if let (Some(j), Some((id, filter))) = (complete_at, exclusion) {
-            out.excluded_at = events.iter().skip(j + 1).take_while(|e| e.time <= self.now).find(|e| e.name == id && self.filter_passes(filter, &e.props)).map(|e| e.time);
+        if let (Some(j), Some((id, mut filter))) = (complete_at, exclusion) {
+            out.excluded_at = events.iter().skip(j + 1).take_while(|e| e.time <= self.now).find(|e| e.name == id && self.filter_passes(&mut filter, &e.props)).map(|e| e.time);
         }
         out
     }

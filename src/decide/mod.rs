@@ -40,7 +40,7 @@ use crate::rules::condition::Evaluator;
 use crate::rules::document::{Audience, AudienceRef, Cap, Clause, Content, Experience, Rules};
 use crate::rules::hash::{choose_variation, get_bucket_ranges, hash};
 use crate::rules::time::format_date_time;
-use behaviour::Behaviour;
+use behaviour::{Behaviour, ScenarioMatch};
 
 /// What one slot shows, and why.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,6 +79,20 @@ impl Decision {
         m.insert("explanation", self.explanation.clone());
         Value::Object(m)
     }
+
+    /// The decision without `summary` and `explanation`: `slot`, `experience`,
+    /// `variant`, `content`, `holdout`, `sticky`.
+    pub fn to_value_compact(&self) -> Value {
+        let opt = |s: &Option<String>| s.as_deref().map_or(Value::Null, Value::from);
+        let mut m = Map::new();
+        m.insert("slot", self.slot.as_str().into());
+        m.insert("experience", opt(&self.experience));
+        m.insert("variant", opt(&self.variant));
+        m.insert("content", self.content.as_ref().map_or(Value::Null, Content::to_value));
+        m.insert("holdout", self.holdout.into());
+        m.insert("sticky", self.sticky.into());
+        Value::Object(m)
+    }
 }
 
 /// Records that `variant` of `experience` was shown: counts towards caps and lifetimes
@@ -110,6 +124,111 @@ fn lookup<'v>(v: &'v Value, path: &str) -> Option<&'v Value> {
     Some(cur)
 }
 
+// How a round works: `decide_round` runs every candidate through the stages and keeps
+// only plain facts (what each clause measured, the profile's cap figures, the
+// verdict), with no strings or JSON built. `Round::summary` and
+// `Round::explanation` turn those facts into the readable forms when (and only when)
+// someone asks, so deciding stays cheap and an explanation read later still
+// describes the profile as it was when the decision was made.
+
+/// What one top-level clause of an audience measured.
+#[derive(Debug, Clone, PartialEq)]
+enum Seen {
+    /// `$event`: the count.
+    Count(f64),
+    /// `$since`: when the last matching event happened.
+    Since(Option<f64>),
+    /// `$scenario`: the sequence found and what excluded it.
+    Scenario(ScenarioMatch),
+    /// `$audience`: the referenced audience's result.
+    Audience(bool),
+    /// An attribute path: the attribute's value.
+    Attribute(Option<Value>),
+    /// Anything else.
+    Nothing,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct ClauseFact {
+    passed: bool,
+    seen: Seen,
+}
+
+/// A named audience measured in full this round: its result and clause facts.
+type NamedFacts = Option<(bool, Vec<ClauseFact>)>;
+
+/// How a candidate's audience was resolved.
+#[derive(Debug, Clone, PartialEq)]
+enum AudienceFacts {
+    /// No audience: everyone.
+    Everyone,
+    /// An inline audience: one fact per clause.
+    Inline(Vec<ClauseFact>),
+    /// A named audience (index into `rules.audiences`); its facts are in [`Round`].
+    Named(usize),
+    /// A name the document does not define.
+    Unknown,
+}
+
+/// The profile's figures the cap stage compared.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct CapFacts {
+    /// First impression of the experience (read only when it has a lifetime).
+    first: Option<f64>,
+    /// Impressions of the experience in its cap window.
+    cap: u32,
+    /// Impressions of all experiences in the global window, this round's included.
+    global: u32,
+}
+
+/// Where a candidate stopped.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Verdict {
+    Audience,
+    NotStarted,
+    Ended,
+    Capped,
+    NoUnit,
+    BadHash,
+    OutOfCoverage,
+    Holdout,
+    Shown { variant: usize, sticky: bool },
+}
+
+/// One candidate that was tried (not outranked).
+#[derive(Debug, Clone, PartialEq)]
+struct Tried {
+    /// Index into `rules.experiences`.
+    exp: usize,
+    audience: AudienceFacts,
+    /// `None` before the cap stage, or without a profile.
+    caps: Option<CapFacts>,
+    verdict: Verdict,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct SlotFacts {
+    /// Candidates (indices into `rules.experiences`) in the order tried.
+    candidates: Vec<usize>,
+    /// The first `tried.len()` of them went through the stages; the rest were outranked.
+    tried: Vec<Tried>,
+}
+
+/// One round of decisions and the facts that explain them: [`Self::decisions`] are
+/// ready at once (without `summary` and `explanation`); [`Self::summary`] and
+/// [`Self::explanation`] build those on demand, from this round's facts, against the
+/// same [`Rules`] it was decided with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Round {
+    decisions: Vec<Decision>,
+    slots: Vec<SlotFacts>,
+    /// Per named audience: its result and clause facts, once explained this round.
+    named: Vec<NamedFacts>,
+    now: f64,
+    unit: String,
+    has_profile: bool,
+}
+
 /// State shared by one round of decisions.
 struct Ctx<'a> {
     rules: &'a Rules,
@@ -125,8 +244,8 @@ struct Ctx<'a> {
     beh: Behaviour<'a>,
     /// Per named audience: 0 unknown, 1 false, 2 true, 3 being evaluated.
     memo: RefCell<Vec<u8>>,
-    /// Per named audience: its explanation, once built.
-    explained: RefCell<Vec<Option<(bool, Value)>>>,
+    /// Per named audience: its result and clause facts, once measured in full.
+    explained: RefCell<Vec<NamedFacts>>,
 }
 
 impl Ctx<'_> {
@@ -160,225 +279,101 @@ impl Ctx<'_> {
         r
     }
 
-    /// Evaluates one clause and says what was measured.
-    fn clause(&self, c: &Clause) -> Value {
+    /// Evaluates one clause and records what was measured.
+    fn clause(&self, c: &Clause) -> ClauseFact {
         let single = c.condition.as_object().filter(|m| m.len() == 1).and_then(|m| m.0.first());
         let (passed, seen) = match single {
             Some((k, v)) if k == "$event" => {
                 let spec = v.as_object();
                 let n = spec.map_or(0.0, |m| self.beh.event_count(m));
                 let ok = self.beh.has_profile() && spec.is_some_and(|m| self.beh.count_passes(m.get("count"), n));
-                (ok, obj(vec![("count", n.into())]))
+                (ok, Seen::Count(n))
             }
             Some((k, v)) if k == "$since" => {
                 let spec = v.as_object();
                 let last = spec.and_then(|m| self.beh.last_time(m));
                 let ok = self.beh.has_profile() && spec.is_some_and(|m| self.beh.since_passes(m, last.map(|t| self.now - t)));
-                let seen = match last {
-                    Some(t) => obj(vec![("last", date(t)), ("elapsedHours", (((self.now - t) / 36_000.0).round() / 100.0).into())]),
-                    None => obj(vec![("last", Value::Null)]),
-                };
-                (ok, seen)
+                (ok, Seen::Since(last))
             }
             Some((k, v)) if k == "$scenario" => {
                 let m = v.as_object().map(|m| self.beh.scenario_match(m)).unwrap_or_default();
-                let seq = m.sequence.map_or((Value::Null, Value::Null), |(a, b)| (date(a), date(b)));
-                let seen = obj(vec![("started", seq.0), ("completed", seq.1), ("excludedBy", m.excluded_at.map_or(Value::Null, date))]);
-                (m.passed(), seen)
+                (m.passed(), Seen::Scenario(m))
             }
             Some((k, v)) if k == "$audience" => {
                 let ok = v.as_str().is_some_and(|n| self.named(n));
-                (ok, ok.into())
+                (ok, Seen::Audience(ok))
             }
-            Some((k, _)) if !k.starts_with('$') => (self.eval(&c.condition), lookup(self.attrs, k).cloned().unwrap_or(Value::Null)),
-            _ => (self.eval(&c.condition), Value::Null),
+            Some((k, _)) if !k.starts_with('$') => (self.eval(&c.condition), Seen::Attribute(lookup(self.attrs, k).cloned())),
+            _ => (self.eval(&c.condition), Seen::Nothing),
         };
-        obj(vec![("path", c.path.as_str().into()), ("label", c.label.as_str().into()), ("passed", passed.into()), ("seen", seen)])
-    }
-}
-
-/// How one candidate fared.
-enum Outcome {
-    /// It wins the slot with this variant.
-    Shown { variant: usize, sticky: bool },
-    /// It wins the slot but the visitor is held out.
-    Holdout,
-    /// It does not apply; the next candidate is tried.
-    Excluded(String),
-}
-
-fn cap_value(seen: u32, cap: &Cap, reached: bool) -> Value {
-    obj(vec![("impressions", (seen as f64).into()), ("limit", (cap.impressions as f64).into()), ("per", cap.per_text.as_str().into()), ("reached", reached.into())])
-}
-
-impl Ctx<'_> {
-    fn audience<'e>(&'e self, e: &'e Experience) -> (bool, Value, Vec<&'e str>) {
-        match &e.audience {
-            None => (true, obj(vec![("name", Value::Null), ("passed", true.into()), ("conditions", Value::Array(Vec::new()))]), Vec::new()),
-            Some(AudienceRef::Inline(a)) => self.explain_audience(a),
-            Some(AudienceRef::Named(n)) => {
-                let Some(i) = self.rules.audiences.iter().position(|a| &a.name == n) else {
-                    return (false, obj(vec![("name", n.as_str().into()), ("passed", false.into())]), vec![n.as_str()]);
-                };
-                if let Some((ok, v)) = &self.explained.borrow()[i] {
-                    let failed = if *ok { Vec::new() } else { self.failed_labels(&self.rules.audiences[i], v) };
-                    return (*ok, v.clone(), failed);
-                }
-                let (ok, v, failed) = self.explain_audience(&self.rules.audiences[i]);
-                self.memo.borrow_mut()[i] = 1 + ok as u8;
-                self.explained.borrow_mut()[i] = Some((ok, v.clone()));
-                (ok, v, failed)
-            }
-        }
-    }
-
-    fn failed_labels<'e>(&self, a: &'e Audience, explained: &Value) -> Vec<&'e str> {
-        let list = explained.get("conditions").and_then(Value::as_array);
-        a.clauses
-            .iter()
-            .zip(list.into_iter().flatten())
-            .filter(|(_, v)| v.get("passed") != Some(&Value::Bool(true)))
-            .map(|(c, _)| c.label.as_str())
-            .collect()
+        ClauseFact { passed, seen }
     }
 
     /// Every clause is evaluated (no short cut), so the explanation is complete.
-    fn explain_audience<'e>(&self, a: &'e Audience) -> (bool, Value, Vec<&'e str>) {
-        let mut failed = Vec::new();
-        let conds: Vec<Value> = a
-            .clauses
-            .iter()
-            .map(|c| {
-                let v = self.clause(c);
-                if v.get("passed") != Some(&Value::Bool(true)) {
-                    failed.push(c.label.as_str());
+    fn audience_facts(&self, a: &Audience) -> (bool, Vec<ClauseFact>) {
+        let facts: Vec<ClauseFact> = a.clauses.iter().map(|c| self.clause(c)).collect();
+        (facts.iter().all(|f| f.passed), facts)
+    }
+
+    fn audience(&self, e: &Experience) -> (bool, AudienceFacts) {
+        match &e.audience {
+            None => (true, AudienceFacts::Everyone),
+            Some(AudienceRef::Inline(a)) => {
+                let (ok, facts) = self.audience_facts(a);
+                (ok, AudienceFacts::Inline(facts))
+            }
+            Some(AudienceRef::Named(n)) => {
+                let Some(i) = self.rules.audiences.iter().position(|a| &a.name == n) else { return (false, AudienceFacts::Unknown) };
+                if let Some((ok, _)) = &self.explained.borrow()[i] {
+                    return (*ok, AudienceFacts::Named(i));
                 }
-                v
-            })
-            .collect();
-        let ok = failed.is_empty();
-        let name = if a.name.is_empty() { Value::Null } else { a.name.as_str().into() };
-        (ok, obj(vec![("name", name), ("passed", ok.into()), ("conditions", Value::Array(conds))]), failed)
+                let (ok, facts) = self.audience_facts(&self.rules.audiences[i]);
+                self.memo.borrow_mut()[i] = 1 + ok as u8;
+                self.explained.borrow_mut()[i] = Some((ok, facts));
+                (ok, AudienceFacts::Named(i))
+            }
+        }
     }
 
     /// Runs one candidate through audience → schedule → caps → allocation.
-    fn candidate(&self, e: &Experience, m: &mut Map) -> Outcome {
-        let now = self.now;
-        let (ok, aud, failed) = self.audience(e);
-        m.insert("audience", aud);
+    fn candidate(&self, exp: usize) -> Tried {
+        let e = &self.rules.experiences[exp];
+        let (ok, audience) = self.audience(e);
+        let mut tried = Tried { exp, audience, caps: None, verdict: Verdict::Audience };
         if !ok {
-            return Outcome::Excluded(format!("audience did not match ({})", failed.join(", ")));
+            return tried;
         }
-
-        let s = &e.schedule;
-        let (state, why) = match (s.start, s.end) {
-            (Some(t), _) if now < t => ("not started", Some(format!("not started (starts {})", format_date_time(t)))),
-            (_, Some(t)) if now >= t => ("ended", Some(format!("ended ({})", format_date_time(t)))),
-            _ => ("running", None),
-        };
-        m.insert("schedule", obj(vec![("state", state.into()), ("start", s.start.map_or(Value::Null, date)), ("end", s.end.map_or(Value::Null, date))]));
-        if let Some(why) = why {
-            return Outcome::Excluded(why);
-        }
-
-        let mut caps = Map::new();
-        let mut capped: Option<String> = None;
-        match self.profile {
-            None => {
-                caps.insert("checked", false.into());
-                caps.insert("reason", "no profile: caps and lifetimes need the personalization purpose".into());
-            }
-            Some(p) => {
-                caps.insert("checked", true.into());
-                if let Some(l) = e.lifetime {
-                    let first = p.impressions(&e.id).map(|i| i.first);
-                    let over = first.is_some_and(|f| now >= f + l);
-                    if let (true, Some(f)) = (over, first) {
-                        capped = Some(format!("lifetime over (first seen {}, shown for {}h)", format_date_time(f), crate::json::plain_number(l / 3_600_000.0)));
+        match schedule_state(e, self.now) {
+            ScheduleState::NotStarted(_) => tried.verdict = Verdict::NotStarted,
+            ScheduleState::Ended(_) => tried.verdict = Verdict::Ended,
+            ScheduleState::Running => {
+                if let Some(p) = self.profile {
+                    let now = self.now;
+                    let facts = CapFacts {
+                        first: e.lifetime.and(p.impressions(&e.id).map(|i| i.first)),
+                        cap: e.cap.as_ref().map_or(0, |c| p.impressions_between(Some(&e.id), now - c.per, self.view_start)),
+                        global: self.rules.caps.as_ref().map_or(0, |c| p.impressions_between(None, now - c.per, self.view_start) + self.shown.get()),
+                    };
+                    tried.caps = Some(facts);
+                    if cap_hit(self.rules, e, &facts, now).is_some() {
+                        tried.verdict = Verdict::Capped;
+                        return tried;
                     }
-                    let ends = first.map_or(Value::Null, |f| date(f + l));
-                    caps.insert("lifetime", obj(vec![("firstSeen", first.map_or(Value::Null, date)), ("endsAt", ends), ("over", over.into())]));
                 }
-                if let Some(c) = &e.cap {
-                    let n = p.impressions_between(Some(&e.id), now - c.per, self.view_start);
-                    let reached = n >= c.impressions;
-                    if reached && capped.is_none() {
-                        capped = Some(format!("cap reached ({n} of {} impressions in {})", c.impressions, c.per_text));
-                    }
-                    caps.insert("cap", cap_value(n, c, reached));
-                }
-                if let Some(c) = &self.rules.caps {
-                    let n = p.impressions_between(None, now - c.per, self.view_start) + self.shown.get();
-                    let reached = n >= c.impressions;
-                    if reached && capped.is_none() {
-                        capped = Some(format!("global cap reached ({n} of {} impressions in {})", c.impressions, c.per_text));
-                    }
-                    caps.insert("global", cap_value(n, c, reached));
-                }
+                let sticky = self.profile.and_then(|p| p.assignment(&e.id)).and_then(|v| e.variants.iter().position(|x| x.id == v));
+                tried.verdict = match sticky {
+                    Some(i) => Verdict::Shown { variant: i, sticky: true },
+                    None => allocate(e, self.unit, None),
+                };
             }
         }
-        m.insert("caps", Value::Object(caps));
-        if let Some(why) = capped {
-            return Outcome::Excluded(why);
-        }
-
-        let mut alloc = Map::new();
-        let sticky = self.profile.and_then(|p| p.assignment(&e.id)).and_then(|v| e.variants.iter().position(|x| x.id == v));
-        if let Some(i) = sticky {
-            alloc.insert("sticky", true.into());
-            alloc.insert("variant", e.variants[i].id.as_str().into());
-            m.insert("allocation", Value::Object(alloc));
-            return Outcome::Shown { variant: i, sticky: true };
-        }
-        let seed = e.seed.as_deref().unwrap_or(&e.id);
-        alloc.insert("sticky", false.into());
-        alloc.insert("seed", seed.into());
-        alloc.insert("hashVersion", (e.hash_version as f64).into());
-        let outcome = 'alloc: {
-            // One variant for everyone in the audience is personalization, not an
-            // experiment: it needs no allocation identity.
-            if e.variants.len() == 1 && e.holdout <= 0.0 && e.coverage >= 1.0 {
-                alloc.insert("variant", e.variants[0].id.as_str().into());
-                break 'alloc Outcome::Shown { variant: 0, sticky: false };
-            }
-            if self.unit.is_empty() {
-                break 'alloc Outcome::Excluded("not enrolled in experiments (automated browser, or no allocation id)".into());
-            }
-            let Some(n) = hash(seed, self.unit, e.hash_version) else {
-                break 'alloc Outcome::Excluded(format!("hash version {} is not supported", e.hash_version));
-            };
-            if e.holdout > 0.0 {
-                let mut hseed = String::with_capacity(seed.len() + 8);
-                hseed.push_str(seed);
-                hseed.push_str(":holdout");
-                let h = hash(&hseed, self.unit, 2).unwrap_or(1.0);
-                alloc.insert("holdout", e.holdout.into());
-                alloc.insert("holdoutBucket", h.into());
-                alloc.insert("inHoldout", (h < e.holdout).into());
-                if h < e.holdout {
-                    break 'alloc Outcome::Holdout;
-                }
-            }
-            let weights: Option<Vec<f64>> = e.variants.iter().map(|v| v.weight).collect();
-            let ranges = get_bucket_ranges(e.variants.len() as i32, Some(e.coverage), weights.as_deref());
-            let idx = choose_variation(n, &ranges);
-            alloc.insert("bucket", n.into());
-            alloc.insert("coverage", e.coverage.into());
-            alloc.insert("ranges", Value::Array(ranges.iter().map(|&(a, b)| Value::Array(vec![a.into(), b.into()])).collect()));
-            if idx < 0 {
-                break 'alloc Outcome::Excluded(format!("not enrolled (bucket {} is outside the coverage ranges)", crate::json::plain_number(n)));
-            }
-            alloc.insert("variant", e.variants[idx as usize].id.as_str().into());
-            Outcome::Shown { variant: idx as usize, sticky: false }
-        };
-        m.insert("allocation", Value::Object(alloc));
-        outcome
+        tried
     }
 
-    fn decide_slot(&self, slot: &str) -> Decision {
-        let mut candidates: Vec<&Experience> = self.rules.experiences.iter().filter(|e| e.slot == slot).collect();
+    fn decide_slot(&self, slot: &str) -> (Decision, SlotFacts) {
+        let mut candidates: Vec<usize> = (0..self.rules.experiences.len()).filter(|&i| self.rules.experiences[i].slot == slot).collect();
         // Stable: equal priorities keep document order.
-        candidates.sort_by(|a, b| b.priority.total_cmp(&a.priority));
+        candidates.sort_by(|&a, &b| self.rules.experiences[b].priority.total_cmp(&self.rules.experiences[a].priority));
         let mut d = Decision {
             slot: slot.into(),
             experience: None,
@@ -389,40 +384,285 @@ impl Ctx<'_> {
             summary: String::new(),
             explanation: Value::Null,
         };
-        let mut passed_over: Vec<String> = Vec::new();
-        let mut list = Vec::with_capacity(candidates.len());
-        for e in candidates {
-            let mut m = Map::new();
-            m.insert("experience", e.id.as_str().into());
-            m.insert("priority", e.priority.into());
-            if let Some(w) = &d.experience {
-                m.insert("outcome", "outranked".into());
-                m.insert("reason", format!("\"{w}\" won the slot first").into());
-                list.push(Value::Object(m));
-                continue;
-            }
-            m.insert("outcome", Value::Null);
-            m.insert("reason", Value::Null);
-            let (outcome, reason) = match self.candidate(e, &mut m) {
-                Outcome::Shown { variant, sticky } => {
+        let mut tried = Vec::new();
+        for &i in &candidates {
+            let t = self.candidate(i);
+            let e = &self.rules.experiences[i];
+            match t.verdict {
+                Verdict::Shown { variant, sticky } => {
                     let v = &e.variants[variant];
                     d.experience = Some(e.id.clone());
                     d.variant = Some(v.id.clone());
                     d.content = v.content.clone();
                     d.sticky = sticky;
                     self.shown.set(self.shown.get() + 1);
-                    ("shown", format!("variant \"{}\"{}", v.id, if sticky { " (sticky assignment)" } else { "" }))
                 }
-                Outcome::Holdout => {
+                Verdict::Holdout => {
                     d.experience = Some(e.id.clone());
                     d.holdout = true;
-                    ("holdout", format!("held out ({}% of the audience keeps the default content)", crate::json::plain_number(e.holdout * 100.0)))
                 }
-                Outcome::Excluded(why) => {
-                    passed_over.push(format!("\"{}\": {why}", e.id));
-                    ("excluded", why)
+                _ => {}
+            }
+            tried.push(t);
+            if d.experience.is_some() {
+                break;
+            }
+        }
+        (d, SlotFacts { candidates, tried })
+    }
+}
+
+enum ScheduleState {
+    NotStarted(f64),
+    Ended(f64),
+    Running,
+}
+
+fn schedule_state(e: &Experience, now: f64) -> ScheduleState {
+    match (e.schedule.start, e.schedule.end) {
+        (Some(t), _) if now < t => ScheduleState::NotStarted(t),
+        (_, Some(t)) if now >= t => ScheduleState::Ended(t),
+        _ => ScheduleState::Running,
+    }
+}
+
+/// Which cap stops the experience, if any: the lifetime, its own cap, the global cap.
+fn cap_hit(rules: &Rules, e: &Experience, f: &CapFacts, now: f64) -> Option<u8> {
+    if let (Some(l), Some(first)) = (e.lifetime, f.first) {
+        if now >= first + l {
+            return Some(0);
+        }
+    }
+    if e.cap.as_ref().is_some_and(|c| f.cap >= c.impressions) {
+        return Some(1);
+    }
+    if rules.caps.as_ref().is_some_and(|c| f.global >= c.impressions) {
+        return Some(2);
+    }
+    None
+}
+
+/// GrowthBook bucketing with the holdout first (see the module docs); fills `alloc`
+/// with what was computed when given one.
+fn allocate(e: &Experience, unit: &str, mut alloc: Option<&mut Map>) -> Verdict {
+    let seed = e.seed.as_deref().unwrap_or(&e.id);
+    if let Some(a) = alloc.as_deref_mut() {
+        a.insert("sticky", false.into());
+        a.insert("seed", seed.into());
+        a.insert("hashVersion", (e.hash_version as f64).into());
+    }
+    // One variant for everyone in the audience is personalization, not an
+    // experiment: it needs no allocation identity.
+    if e.variants.len() == 1 && e.holdout <= 0.0 && e.coverage >= 1.0 {
+        if let Some(a) = alloc {
+            a.insert("variant", e.variants[0].id.as_str().into());
+        }
+        return Verdict::Shown { variant: 0, sticky: false };
+    }
+    if unit.is_empty() {
+        return Verdict::NoUnit;
+    }
+    let Some(n) = hash(seed, unit, e.hash_version) else { return Verdict::BadHash };
+    if e.holdout > 0.0 {
+        let mut hseed = String::with_capacity(seed.len() + 8);
+        hseed.push_str(seed);
+        hseed.push_str(":holdout");
+        let h = hash(&hseed, unit, 2).unwrap_or(1.0);
+        if let Some(a) = alloc.as_deref_mut() {
+            a.insert("holdout", e.holdout.into());
+            a.insert("holdoutBucket", h.into());
+            a.insert("inHoldout", (h < e.holdout).into());
+        }
+        if h < e.holdout {
+            return Verdict::Holdout;
+        }
+    }
+    let weights: Option<Vec<f64>> = e.variants.iter().map(|v| v.weight).collect();
+    let ranges = get_bucket_ranges(e.variants.len() as i32, Some(e.coverage), weights.as_deref());
+    let idx = choose_variation(n, &ranges);
+    if let Some(a) = alloc.as_deref_mut() {
+        a.insert("bucket", n.into());
+        a.insert("coverage", e.coverage.into());
+        a.insert("ranges", Value::Array(ranges.iter().map(|&(a, b)| Value::Array(vec![a.into(), b.into()])).collect()));
+    }
+    if idx < 0 {
+        return Verdict::OutOfCoverage;
+    }
+    if let Some(a) = alloc {
+        a.insert("variant", e.variants[idx as usize].id.as_str().into());
+    }
+    Verdict::Shown { variant: idx as usize, sticky: false }
+}
+
+impl Round {
+    /// The decisions, one per slot in order of first appearance, without `summary`
+    /// and `explanation` (empty and null).
+    pub fn decisions(&self) -> &[Decision] {
+        &self.decisions
+    }
+
+    /// The decisions with `summary` and `explanation` filled in (what [`decide_all`]
+    /// returns).
+    pub fn explained(mut self, rules: &Rules) -> Vec<Decision> {
+        for i in 0..self.decisions.len() {
+            let (summary, explanation) = self.explain(rules, i);
+            self.decisions[i].summary = summary;
+            self.decisions[i].explanation = explanation;
+        }
+        self.decisions
+    }
+
+    /// The one-line summary of slot `i`'s decision (see [`Decision::summary`]).
+    pub fn summary(&self, rules: &Rules, i: usize) -> String {
+        self.explain(rules, i).0
+    }
+
+    /// The explanation of slot `i`'s decision (see [`decide_all`]); `Null` for an
+    /// index out of range.
+    pub fn explanation(&self, rules: &Rules, i: usize) -> Value {
+        self.explain(rules, i).1
+    }
+
+    fn clause_value(&self, c: &Clause, f: &ClauseFact) -> Value {
+        let seen = match &f.seen {
+            Seen::Count(n) => obj(vec![("count", (*n).into())]),
+            Seen::Since(Some(t)) => obj(vec![("last", date(*t)), ("elapsedHours", (((self.now - t) / 36_000.0).round() / 100.0).into())]),
+            Seen::Since(None) => obj(vec![("last", Value::Null)]),
+            Seen::Scenario(m) => {
+                let seq = m.sequence.map_or((Value::Null, Value::Null), |(a, b)| (date(a), date(b)));
+                obj(vec![("started", seq.0), ("completed", seq.1), ("excludedBy", m.excluded_at.map_or(Value::Null, date))])
+            }
+            Seen::Audience(ok) => (*ok).into(),
+            Seen::Attribute(v) => v.clone().unwrap_or(Value::Null),
+            Seen::Nothing => Value::Null,
+        };
+        obj(vec![("path", c.path.as_str().into()), ("label", c.label.as_str().into()), ("passed", f.passed.into()), ("seen", seen)])
+    }
+
+    /// The audience stage: (explanation, labels of the clauses that failed).
+    fn audience_value<'r>(&self, rules: &'r Rules, e: &'r Experience, facts: &AudienceFacts) -> (Value, Vec<&'r str>) {
+        let explain = |a: &'r Audience, ok: bool, list: &[ClauseFact]| {
+            let conds = a.clauses.iter().zip(list).map(|(c, f)| self.clause_value(c, f)).collect();
+            let failed = a.clauses.iter().zip(list).filter(|(_, f)| !f.passed).map(|(c, _)| c.label.as_str()).collect();
+            let name = if a.name.is_empty() { Value::Null } else { a.name.as_str().into() };
+            (obj(vec![("name", name), ("passed", ok.into()), ("conditions", Value::Array(conds))]), failed)
+        };
+        match (facts, &e.audience) {
+            (AudienceFacts::Inline(list), Some(AudienceRef::Inline(a))) => explain(a, list.iter().all(|f| f.passed), list),
+            (AudienceFacts::Named(i), _) => match self.named.get(*i).and_then(Option::as_ref) {
+                Some((ok, list)) => explain(&rules.audiences[*i], *ok, list),
+                None => (Value::Null, Vec::new()),
+            },
+            (AudienceFacts::Unknown, Some(AudienceRef::Named(n))) => (obj(vec![("name", n.as_str().into()), ("passed", false.into())]), vec![n.as_str()]),
+            _ => (obj(vec![("name", Value::Null), ("passed", true.into()), ("conditions", Value::Array(Vec::new()))]), Vec::new()),
+        }
+    }
+
+    /// The stages a tried candidate reached, into `m`; returns the outcome and reason.
+    fn candidate_value(&self, rules: &Rules, t: &Tried, m: &mut Map) -> (&'static str, String) {
+        let e = &rules.experiences[t.exp];
+        let now = self.now;
+        let (aud, failed) = self.audience_value(rules, e, &t.audience);
+        m.insert("audience", aud);
+        if t.verdict == Verdict::Audience {
+            return ("excluded", format!("audience did not match ({})", failed.join(", ")));
+        }
+
+        let s = &e.schedule;
+        let (state, why) = match schedule_state(e, now) {
+            ScheduleState::NotStarted(t) => ("not started", Some(format!("not started (starts {})", format_date_time(t)))),
+            ScheduleState::Ended(t) => ("ended", Some(format!("ended ({})", format_date_time(t)))),
+            ScheduleState::Running => ("running", None),
+        };
+        m.insert("schedule", obj(vec![("state", state.into()), ("start", s.start.map_or(Value::Null, date)), ("end", s.end.map_or(Value::Null, date))]));
+        if let Some(why) = why {
+            return ("excluded", why);
+        }
+
+        let mut caps = Map::new();
+        let mut capped: Option<String> = None;
+        match (self.has_profile, &t.caps) {
+            (true, Some(f)) => {
+                caps.insert("checked", true.into());
+                if let Some(l) = e.lifetime {
+                    let over = f.first.is_some_and(|first| now >= first + l);
+                    if let (true, Some(first)) = (over, f.first) {
+                        capped = Some(format!("lifetime over (first seen {}, shown for {}h)", format_date_time(first), crate::json::plain_number(l / 3_600_000.0)));
+                    }
+                    let ends = f.first.map_or(Value::Null, |first| date(first + l));
+                    caps.insert("lifetime", obj(vec![("firstSeen", f.first.map_or(Value::Null, date)), ("endsAt", ends), ("over", over.into())]));
                 }
+                if let Some(c) = &e.cap {
+                    let reached = f.cap >= c.impressions;
+                    if reached && capped.is_none() {
+                        capped = Some(format!("cap reached ({} of {} impressions in {})", f.cap, c.impressions, c.per_text));
+                    }
+                    caps.insert("cap", cap_value(f.cap, c, reached));
+                }
+                if let Some(c) = &rules.caps {
+                    let reached = f.global >= c.impressions;
+                    if reached && capped.is_none() {
+                        capped = Some(format!("global cap reached ({} of {} impressions in {})", f.global, c.impressions, c.per_text));
+                    }
+                    caps.insert("global", cap_value(f.global, c, reached));
+                }
+            }
+            _ => {
+                caps.insert("checked", false.into());
+                caps.insert("reason", "no profile: caps and lifetimes need the personalization purpose".into());
+            }
+        }
+        m.insert("caps", Value::Object(caps));
+        if let Some(why) = capped {
+            return ("excluded", why);
+        }
+
+        let mut alloc = Map::new();
+        let verdict = match t.verdict {
+            Verdict::Shown { variant, sticky: true } => {
+                alloc.insert("sticky", true.into());
+                alloc.insert("variant", e.variants[variant].id.as_str().into());
+                t.verdict
+            }
+            _ => allocate(e, &self.unit, Some(&mut alloc)),
+        };
+        m.insert("allocation", Value::Object(alloc));
+        match verdict {
+            Verdict::Shown { variant, sticky } => ("shown", format!("variant \"{}\"{}", e.variants[variant].id, if sticky { " (sticky assignment)" } else { "" })),
+            Verdict::Holdout => ("holdout", format!("held out ({}% of the audience keeps the default content)", crate::json::plain_number(e.holdout * 100.0))),
+            Verdict::NoUnit => ("excluded", "not enrolled in experiments (automated browser, or no allocation id)".into()),
+            Verdict::BadHash => ("excluded", format!("hash version {} is not supported", e.hash_version)),
+            _ => {
+                let n = hash(e.seed.as_deref().unwrap_or(&e.id), &self.unit, e.hash_version).unwrap_or(f64::NAN);
+                ("excluded", format!("not enrolled (bucket {} is outside the coverage ranges)", crate::json::plain_number(n)))
+            }
+        }
+    }
+
+    /// Slot `i`'s summary and explanation.
+    fn explain(&self, rules: &Rules, i: usize) -> (String, Value) {
+        let (Some(d), Some(facts)) = (self.decisions.get(i), self.slots.get(i)) else { return (String::new(), Value::Null) };
+        let slot = d.slot.as_str();
+        let mut passed_over: Vec<String> = Vec::new();
+        let mut list = Vec::with_capacity(facts.candidates.len());
+        for (k, &exp) in facts.candidates.iter().enumerate() {
+            let e = &rules.experiences[exp];
+            let mut m = Map::new();
+            m.insert("experience", e.id.as_str().into());
+            m.insert("priority", e.priority.into());
+            let Some(t) = facts.tried.get(k) else {
+                let w = d.experience.as_deref().unwrap_or_default();
+                m.insert("outcome", "outranked".into());
+                m.insert("reason", format!("\"{w}\" won the slot first").into());
+                list.push(Value::Object(m));
+                continue;
             };
+            m.insert("outcome", Value::Null);
+            m.insert("reason", Value::Null);
+            let (outcome, reason) = self.candidate_value(rules, t, &mut m);
+            if outcome == "excluded" {
+                passed_over.push(format!("\"{}\": {reason}", e.id));
+            }
             m.insert("outcome", outcome.into());
             m.insert("reason", reason.into());
             list.push(Value::Object(m));
@@ -438,19 +678,22 @@ impl Ctx<'_> {
             summary.push_str(&passed_over.join("; "));
         }
         let opt = |s: &Option<String>| s.as_deref().map_or(Value::Null, Value::from);
-        d.explanation = obj(vec![
+        let explanation = obj(vec![
             ("slot", slot.into()),
             ("experience", opt(&d.experience)),
             ("variant", opt(&d.variant)),
             ("holdout", d.holdout.into()),
             ("sticky", d.sticky.into()),
             ("now", date(self.now)),
-            ("profile", self.profile.is_some().into()),
+            ("profile", self.has_profile.into()),
             ("candidates", Value::Array(list)),
         ]);
-        d.summary = summary;
-        d
+        (summary, explanation)
     }
+}
+
+fn cap_value(seen: u32, cap: &Cap, reached: bool) -> Value {
+    obj(vec![("impressions", (seen as f64).into()), ("limit", (cap.impressions as f64).into()), ("per", cap.per_text.as_str().into()), ("reached", reached.into())])
 }
 
 /// Decides every slot the rules name, in order of first appearance.
@@ -476,6 +719,9 @@ impl Ctx<'_> {
 /// `global`: impressions seen, limit, window, reached) and `allocation` (`sticky`,
 /// `seed`, `hashVersion`, `holdout`, `holdoutBucket`, `inHoldout`, `bucket`, `coverage`,
 /// `ranges`, `variant`).
+///
+/// This is [`decide_round`] with every explanation built at once; a caller that
+/// shows explanations only on request should keep the [`Round`] instead.
 pub fn decide_all(rules: &Rules, context: &Value, profile: Option<&Profile>, unit_id: &str, now_ms: f64, host: &dyn Host) -> Vec<Decision> {
     decide_view(rules, context, profile, unit_id, now_ms, now_ms, host)
 }
@@ -485,6 +731,19 @@ pub fn decide_all(rules: &Rules, context: &Value, profile: Option<&Profile>, uni
 /// count towards caps, so re-deciding (after the profile or the consent changed) keeps
 /// what the page view counted instead of capping it on the spot.
 pub fn decide_view(rules: &Rules, context: &Value, profile: Option<&Profile>, unit_id: &str, now_ms: f64, view_start_ms: f64, host: &dyn Host) -> Vec<Decision> {
+    decide_round_view(rules, context, profile, unit_id, now_ms, view_start_ms, host).explained(rules)
+}
+
+/// Decides every slot like [`decide_all`], building no summary or explanation: the
+/// [`Round`] keeps the facts to build them later (`Round::summary`,
+/// `Round::explanation`) with the same `rules`.
+pub fn decide_round(rules: &Rules, context: &Value, profile: Option<&Profile>, unit_id: &str, now_ms: f64, host: &dyn Host) -> Round {
+    decide_round_view(rules, context, profile, unit_id, now_ms, now_ms, host)
+}
+
+/// [`decide_round`] during a page view that started at `view_start_ms` (see
+/// [`decide_view`]).
+pub fn decide_round_view(rules: &Rules, context: &Value, profile: Option<&Profile>, unit_id: &str, now_ms: f64, view_start_ms: f64, host: &dyn Host) -> Round {
     let merged;
     let attrs = match profile {
         Some(p) => {
@@ -516,7 +775,8 @@ pub fn decide_view(rules: &Rules, context: &Value, profile: Option<&Profile>, un
             slots.push(&e.slot);
         }
     }
-    slots.into_iter().map(|s| ctx.decide_slot(s)).collect()
+    let (decisions, facts) = slots.into_iter().map(|s| ctx.decide_slot(s)).unzip();
+    Round { decisions, slots: facts, named: ctx.explained.into_inner(), now: now_ms, unit: unit_id.into(), has_profile: profile.is_some() }
 }
 
 #[cfg(test)]

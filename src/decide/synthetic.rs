@@ -2,6 +2,7 @@
 //! realistic mix of contextual and behavioural conditions, and a 1,000-event profile.
 //! Deterministic (no randomness), so native and browser runs measure the same work.
 
+use crate::context::PageInputs;
 use crate::json::{Map, Value};
 use crate::profile::Profile;
 use crate::rules::parse_rules;
@@ -23,6 +24,33 @@ pub fn synthetic_context() -> Value {
     )
     .unwrap_or(Value::Null)
 }
+
+/// The URL of the page the synthetic visitor is on.
+pub const SYNTHETIC_URL: &str = "https://shop.example/shop/shoes?utm_campaign=spring&utm_medium=email";
+
+/// The same visitor as plain page inputs (what the browser glue reads: an iPhone in
+/// French on `/shop/shoes` from an email campaign, at 12:00 on a Monday), so a
+/// browser page can reproduce it exactly: `context::attributes(&synthetic_page())`
+/// differs from [`synthetic_context`] only in details no synthetic rule reads (the
+/// hour, 12 instead of 14, both inside every time window; `query.utm_medium`).
+/// `make bench` decides with these inputs natively and in the browser.
+pub fn synthetic_page() -> PageInputs {
+    PageInputs {
+        url: SYNTHETIC_URL.into(),
+        host: "shop.example".into(),
+        path: "/shop/shoes".into(),
+        query: vec![("utm_campaign".into(), "spring".into()), ("utm_medium".into(), "email".into())],
+        referrer: String::new(),
+        user_agent: SYNTHETIC_USER_AGENT.into(),
+        language: "fr-FR".into(),
+        hour: 12,
+        weekday: 1,
+        viewport_width: 390,
+    }
+}
+
+/// The synthetic visitor's user agent (a phone: `device.type` is "mobile").
+pub const SYNTHETIC_USER_AGENT: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
 
 /// Builds `(rules_json, profile_serialized)`: `n_experiences` experiences over 10 slots
 /// with about 2.5 top-level conditions each (so 100 experiences carry about 250; the

@@ -12,6 +12,7 @@
 //! All times are milliseconds since the epoch, passed in by the caller.
 
 use std::collections::VecDeque;
+use std::rc::Rc;
 
 use crate::host::{Host, PlainHost};
 use crate::json::{self, Map, Value};
@@ -30,6 +31,20 @@ pub const MAX_COMBOS: usize = 8;
 /// The event name page views are recorded under when the rules declare it.
 pub const PAGE_VIEW_EVENT: &str = "page_view";
 
+/// How many distinct property objects are remembered for sharing (most recent first).
+const SHARED_PROPS: usize = 16;
+
+/// The property objects most recently recorded, for [`Profile::share`]. Only a memory
+/// and speed aid: not stored, and two profiles are equal whatever they hold here.
+#[derive(Debug, Clone, Default)]
+struct SharedProps(Vec<Rc<Value>>);
+
+impl PartialEq for SharedProps {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
 /// Raw events kept however tight the byte budget, as long as rollups can give way.
 const RING_FLOOR: usize = 200;
 const FORMAT_VERSION: f64 = 1.0;
@@ -42,8 +57,10 @@ pub struct Event {
     pub name: u32,
     /// When it happened (ms since the epoch).
     pub time: f64,
-    /// The kept properties: always an object.
-    pub props: Value,
+    /// The kept properties: always an object. Shared with recent events whose kept
+    /// properties are equal (see [`Profile::record_event`]), which saves memory and
+    /// lets a round of decisions test each distinct property object once.
+    pub props: Rc<Value>,
 }
 
 /// Counts of one event name over a run of days.
@@ -114,6 +131,7 @@ pub struct Profile {
     impressions: Vec<Impressions>,
     assignments: Vec<(String, String)>,
     capacity: usize,
+    shared: SharedProps,
 }
 
 impl Default for Profile {
@@ -161,6 +179,7 @@ impl Profile {
             impressions: Vec::new(),
             assignments: Vec::new(),
             capacity: RING_CAPACITY,
+            shared: SharedProps::default(),
         }
     }
 
@@ -289,17 +308,59 @@ impl Profile {
                 }
             }
         }
+        self.store_event(name, props, now_ms);
+        true
+    }
+
+    /// [`Self::record_event`] for properties the caller no longer needs: kept values
+    /// are moved, not copied (the page runtime's path, one call per tracked event).
+    pub fn record_event_owned(&mut self, rules: &Rules, name: &str, properties: Value, now_ms: f64) -> bool {
+        let Some(spec) = rules.event(name) else { return false };
+        let mut props = Map::new();
+        if let Value::Object(Map(mut entries)) = properties {
+            for k in &spec.keep {
+                // The last entry wins, as in JSON.parse and Map::get.
+                if let Some(i) = entries.iter().rposition(|(key, _)| key == k) {
+                    let (key, v) = entries.swap_remove(i);
+                    entries.retain(|(other, _)| *other != key);
+                    props.insert(key, v);
+                }
+            }
+        }
+        self.store_event(name, props, now_ms);
+        true
+    }
+
+    fn store_event(&mut self, name: &str, props: Map, now_ms: f64) {
         let now_ms = now_ms.round();
         self.touch(now_ms);
         let id = self.intern(name);
+        let props = self.share(Value::Object(props));
         // Keep the ring sorted by time even if a late event arrives; equal times keep
         // recording order, which scenarios rely on.
-        let at = self.events.partition_point(|e| e.time <= now_ms);
-        self.events.insert(at, Event { name: id, time: now_ms, props: Value::Object(props) });
+        if self.events.back().map_or(true, |e| e.time <= now_ms) {
+            self.events.push_back(Event { name: id, time: now_ms, props });
+        } else {
+            let at = self.events.partition_point(|e| e.time <= now_ms);
+            self.events.insert(at, Event { name: id, time: now_ms, props });
+        }
         while self.events.len() > self.capacity {
             self.fold_oldest();
         }
-        true
+    }
+
+    /// `props` as a shared value: an equal one recorded recently (events mostly
+    /// repeat a few property combinations), else a new one.
+    fn share(&mut self, props: Value) -> Rc<Value> {
+        let list = &mut self.shared.0;
+        let rc = match list.iter().position(|p| **p == props) {
+            Some(0) => return Rc::clone(&list[0]),
+            Some(i) => list.remove(i),
+            None => Rc::new(props),
+        };
+        list.insert(0, Rc::clone(&rc));
+        list.truncate(SHARED_PROPS);
+        rc
     }
 
     /// Records a page view: counts it, updates visits, and records a
@@ -528,7 +589,7 @@ impl Profile {
                 let mut row = vec![n(e.name as f64), n(e.time - prev)];
                 prev = e.time;
                 if e.props.as_object().is_some_and(|m| !m.is_empty()) {
-                    row.push(e.props.clone());
+                    row.push(Value::clone(&e.props));
                 }
                 Value::Array(row)
             })
@@ -633,6 +694,7 @@ impl Profile {
             let parsed = row.and_then(|r| Some((count(r.first()).filter(|&i| i < names)?, int(r.get(1)).filter(|&d| d >= 0.0)?, props_ok(r.get(2))?)));
             let Some((name, delta, props)) = parsed else { return err("bad event") };
             prev += delta;
+            let props = p.share(props);
             p.events.push_back(Event { name, time: prev, props });
         }
         let mut day = 0i64;
@@ -714,8 +776,33 @@ mod tests {
         assert!(p.record_event(&r, "view_item", &obj(&[("category", "shoes".into()), ("email", "a@b.c".into())]), T0));
         assert!(!p.record_event(&r, "secret", &obj(&[]), T0));
         assert_eq!(p.events().len(), 1);
-        assert_eq!(p.events()[0].props, obj(&[("category", "shoes".into())]));
+        assert_eq!(*p.events()[0].props, obj(&[("category", "shoes".into())]));
         assert_eq!(p.names(), ["view_item"]);
+    }
+
+    #[test]
+    fn owned_properties_are_kept_exactly_as_borrowed_ones() {
+        let r = rules();
+        let (mut a, mut b) = (Profile::new(), Profile::new());
+        let cases = [
+            r#"{"category": "shoes", "price": 5, "email": "a@b.c"}"#,
+            r#"{"price": 1, "category": "hats", "price": 2}"#,
+            r#"{"other": 1}"#,
+            r#"[1, 2]"#,
+            r#"{"category": {"nested": [1]}}"#,
+        ];
+        for (i, text) in cases.iter().enumerate() {
+            let v = crate::json::parse(text).unwrap();
+            for name in ["add_to_cart", "view_item", "nope"] {
+                let t = T0 + i as f64 * 1000.0;
+                assert_eq!(a.record_event(&r, name, &v, t), b.record_event_owned(&r, name, v.clone(), t));
+            }
+        }
+        assert_eq!(a, b);
+        assert_eq!(*a.events()[0].props, obj(&[("category", "shoes".into()), ("price", 5.0.into())]));
+        assert_eq!(*a.events()[2].props, obj(&[("category", "hats".into()), ("price", 2.0.into())]));
+        // Equal kept properties share one object.
+        assert!(Rc::ptr_eq(&a.events()[4].props, &a.events()[5].props));
     }
 
     #[test]

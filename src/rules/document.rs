@@ -303,11 +303,19 @@ pub fn decode_rules(doc: &Value) -> Result<Rules, Vec<Problem>> {
 /// `path.key`, or `path['key']` when the key is not a plain name (dots, spaces, …).
 pub fn key_path(path: &str, key: &str) -> String {
     let plain = !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b == b'-');
+    // Built by hand: every value of a document gets a path, and `format!` would
+    // dominate decoding.
+    let mut out = String::with_capacity(path.len() + key.len() + 4);
+    out.push_str(path);
     if plain {
-        format!("{path}.{key}")
+        out.push('.');
+        out.push_str(key);
     } else {
-        format!("{path}[{}]", json_string(key))
+        out.push('[');
+        out.push_str(&json_string(key));
+        out.push(']');
     }
+    out
 }
 
 fn json_string(s: &str) -> String {

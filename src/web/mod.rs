@@ -5,6 +5,8 @@
 //! and `JSON.stringify` do the JavaScript side, so no serializer ships in the .wasm
 //! twice. Errors cross as JSON text too; `js/api.js` turns them into `TailorError`s.
 
+use std::rc::Rc;
+
 use wasm_bindgen::prelude::*;
 
 mod consent;
@@ -87,9 +89,36 @@ pub fn validate_rules_json(text: &str) -> String {
 /// profile while personalization is granted (the JS runtime loads and drops it).
 #[wasm_bindgen]
 pub struct Engine {
-    rules: Rules,
+    rules: Rc<Rules>,
     profile: Option<Profile>,
     goals: Option<Goals>,
+}
+
+/// One round of decisions ([`Engine::decide_round`]): the decisions at once, and each
+/// one's summary and explanation built on request from what the round measured, so
+/// deciding stays cheap and a late explanation still describes that moment.
+#[wasm_bindgen]
+pub struct Round {
+    rules: Rc<Rules>,
+    round: decide::Round,
+}
+
+#[wasm_bindgen]
+impl Round {
+    /// The decisions as a JSON array, without `summary` and `explanation`.
+    pub fn decisions(&self) -> String {
+        Value::Array(self.round.decisions().iter().map(|d| d.to_value_compact()).collect()).to_json(&BrowserHost)
+    }
+
+    /// The summary of decision `index`.
+    pub fn summary(&self, index: usize) -> String {
+        self.round.summary(&self.rules, index)
+    }
+
+    /// The explanation of decision `index`, as JSON.
+    pub fn explanation(&self, index: usize) -> String {
+        self.round.explanation(&self.rules, index).to_json(&BrowserHost)
+    }
 }
 
 fn props(json_text: &str) -> Value {
@@ -101,7 +130,7 @@ impl Engine {
     /// Parses and validates `rules_json`; throws the JSON array of problems.
     #[wasm_bindgen(constructor)]
     pub fn new(rules_json: &str) -> Result<Engine, String> {
-        rules::parse_rules_with(rules_json, &BrowserHost).map(|rules| Engine { rules, profile: None, goals: None }).map_err(|p| problems_json(&p))
+        rules::parse_rules_with(rules_json, &BrowserHost).map(|rules| Engine { rules: Rc::new(rules), profile: None, goals: None }).map_err(|p| problems_json(&p))
     }
 
     /// Decides every slot for a page (`page_json`: the inputs of
@@ -113,6 +142,16 @@ impl Engine {
         let start = view_start_ms.unwrap_or(now_ms);
         let decisions = decide::decide_view(&self.rules, &attributes, self.profile.as_ref(), unit, now_ms, start, &BrowserHost);
         Value::Array(decisions.iter().map(|d| d.to_value()).collect()).to_json(&BrowserHost)
+    }
+
+    /// Decides every slot like [`Self::decide`], leaving each summary and explanation
+    /// to be built when read from the returned [`Round`].
+    #[wasm_bindgen(js_name = decideRound)]
+    pub fn decide_round(&self, page_json: &str, unit: &str, now_ms: f64, view_start_ms: Option<f64>) -> Round {
+        let attributes = context::attributes(&PageInputs::from_json(&props(page_json)));
+        let start = view_start_ms.unwrap_or(now_ms);
+        let round = decide::decide_round_view(&self.rules, &attributes, self.profile.as_ref(), unit, now_ms, start, &BrowserHost);
+        Round { rules: Rc::clone(&self.rules), round }
     }
 
     /// Starts using a profile: the stored one, or a new one when there is none. Returns
@@ -147,7 +186,7 @@ impl Engine {
     /// there is no profile or the rules do not declare it.
     pub fn track(&mut self, name: &str, props_json: &str, now_ms: f64) -> bool {
         let rules = &self.rules;
-        self.profile.as_mut().is_some_and(|p| p.record_event(rules, name, &props(props_json), now_ms))
+        self.profile.as_mut().is_some_and(|p| p.record_event_owned(rules, name, props(props_json), now_ms))
     }
 
     /// Records a page view.

@@ -101,7 +101,8 @@ export class Engine {
    * since then are this page view's own and do not count against caps.
    */
   decide(page = {}, unit = "", now = Date.now(), viewStart = now) {
-    return JSON.parse(this._engine.decide(JSON.stringify(pageInputs(page)), String(unit), now, viewStart));
+    const round = this._engine.decideRound(JSON.stringify(pageInputs(page)), String(unit), now, viewStart);
+    return JSON.parse(round.decisions()).map((d, i) => new Decision(d, round, i));
   }
 
   /** The underlying core engine (the page runtime loads the profile into it). */
@@ -110,20 +111,50 @@ export class Engine {
   }
 }
 
+/**
+ * What one slot shows: `slot`, `experience`, `variant`, `content`, `holdout`,
+ * `sticky` (own properties), and `summary` and `explanation`, which the core builds
+ * on first read (most pages never read them) from what that round of decisions
+ * measured, so they describe the moment of the decision even when read later.
+ * `JSON.stringify` includes them; a spread (`{...d}`) copies only the own properties.
+ */
+export class Decision {
+  constructor(fields, round, index) {
+    Object.assign(this, fields);
+    // Symbol-keyed: out of JSON and Object.keys (no private fields: the script tag
+    // targets ES2020, where they would become WeakMap lookups).
+    this[LAZY] = { round, index, summary: undefined, explanation: undefined };
+  }
+
+  /** One readable line, e.g. `hero: "spring-hero" shows variant "sale"`. */
+  get summary() {
+    const l = this[LAZY];
+    return (l.summary ??= l.round.summary(l.index));
+  }
+
+  /** Everything considered, stage by stage (see the README). */
+  get explanation() {
+    const l = this[LAZY];
+    return (l.explanation ??= JSON.parse(l.round.explanation(l.index)));
+  }
+
+  toJSON() {
+    const { [LAZY]: _, ...fields } = this;
+    return { ...fields, summary: this.summary, explanation: this.explanation };
+  }
+}
+
+const LAZY = Symbol("tailor.lazy");
+
 /** Reads the page inputs the core needs from a URL and a few plain fields. */
 export function pageInputs({ url = "", referrer = "", userAgent = "", language = "", hour, weekday, viewportWidth = 0 } = {}) {
-  let parsed = null;
-  try {
-    parsed = url ? new URL(url) : null;
-  } catch {
-    parsed = null;
-  }
-  const now = new Date();
+  const { href, host, path, query } = urlParts(url);
+  const now = hour == null || weekday == null ? new Date() : null;
   return {
-    url: parsed ? parsed.href : "",
-    host: parsed ? parsed.hostname : "",
-    path: parsed ? parsed.pathname : "",
-    query: parsed ? [...parsed.searchParams] : [],
+    url: href,
+    host,
+    path,
+    query,
     referrer,
     userAgent,
     language,
@@ -131,6 +162,25 @@ export function pageInputs({ url = "", referrer = "", userAgent = "", language =
     weekday: weekday ?? now.getDay(),
     viewportWidth,
   };
+}
+
+// The parts of the last URL parsed: a page decides again and again on one URL.
+let lastUrl = null;
+let lastParts = null;
+
+function urlParts(url) {
+  if (url === lastUrl) return lastParts;
+  let parsed = null;
+  try {
+    parsed = url ? new URL(url) : null;
+  } catch {
+    parsed = null;
+  }
+  lastParts = parsed
+    ? { href: parsed.href, host: parsed.hostname, path: parsed.pathname, query: [...parsed.searchParams] }
+    : { href: "", host: "", path: "", query: [] };
+  lastUrl = url;
+  return lastParts;
 }
 
 /** The SDK version. */

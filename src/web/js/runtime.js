@@ -487,9 +487,13 @@ export function start(options = {}) {
       for (const d of event === "decision" ? decisions.values() : []) safely(cb, d);
       return () => listeners[event].splice(listeners[event].indexOf(cb) >>> 0, 1);
     },
-    /** The decision for a slot, or null before ready / for an unknown slot. */
+    /**
+     * The decision for a slot, or null before ready / for an unknown slot: a plain
+     * object with its summary and explanation (built now, from the decision's facts).
+     */
     decide(slot) {
-      return decisions.get(slot) ?? null;
+      const d = decisions.get(slot);
+      return d ? (typeof d.toJSON === "function" ? d.toJSON() : d) : null;
     },
     /** Why a slot shows what it shows: a one-line summary and the full explanation. */
     explain(slot) {
