@@ -67,17 +67,12 @@ impl Decision {
     /// The decision as one JSON object: `slot`, `experience`, `variant`, `content`,
     /// `holdout`, `sticky`, `summary`, `explanation`.
     pub fn to_value(&self) -> Value {
-        let opt = |s: &Option<String>| s.as_deref().map_or(Value::Null, Value::from);
-        let mut m = Map::new();
-        m.insert("slot", self.slot.as_str().into());
-        m.insert("experience", opt(&self.experience));
-        m.insert("variant", opt(&self.variant));
-        m.insert("content", self.content.as_ref().map_or(Value::Null, Content::to_value));
-        m.insert("holdout", self.holdout.into());
-        m.insert("sticky", self.sticky.into());
-        m.insert("summary", self.summary.as_str().into());
-        m.insert("explanation", self.explanation.clone());
-        Value::Object(m)
+        let mut v = self.to_value_compact();
+        if let Value::Object(m) = &mut v {
+            m.insert("summary", self.summary.as_str().into());
+            m.insert("explanation", self.explanation.clone());
+        }
+        v
     }
 
     /// The decision without `summary` and `explanation`: `slot`, `experience`,

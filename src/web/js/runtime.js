@@ -540,7 +540,7 @@ export function start(options = {}) {
       dropProfile();
       dropGoals();
       consent.reset();
-      for (const { key } of storage.keys()) storage.remove(key);
+      for (const key of storage.names()) storage.remove(key);
     },
     /**
      * Goals reached after seeing a variant, counted on this device under measurement:

@@ -73,19 +73,11 @@ export function createStorage() {
     },
     /** Every Tailor key held, with where it lives and its size in bytes (UTF-16). */
     keys(prefix = PREFIX) {
-      const out = new Map();
-      if (local) {
-        try {
-          for (let i = 0; i < local.length; i++) {
-            const k = local.key(i);
-            if (k?.startsWith(prefix)) out.set(k, { key: k, store: "localStorage", bytes: 2 * (k.length + (local.getItem(k)?.length ?? 0)) });
-          }
-        } catch (e) {
-          fallBack(e);
-        }
-      }
-      for (const [k, v] of memory) if (k.startsWith(prefix)) out.set(k, { key: k, store: "memory", bytes: 2 * (k.length + v.length) });
-      return [...out.values()];
+      return this.names(prefix).map((key) => ({
+        key,
+        store: memory.has(key) ? "memory" : "localStorage",
+        bytes: 2 * (key.length + (this.get(key)?.length ?? 0)),
+      }));
     },
     /** Why data is kept in memory, or null when localStorage works. */
     get fallbackReason() {
