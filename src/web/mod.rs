@@ -189,6 +189,36 @@ impl Engine {
         self.profile.as_mut().is_some_and(|p| p.record_event_owned(rules, name, props(props_json), now_ms))
     }
 
+    /// Records a batch of events, `[[name, props, now_ms], …]`, in one crossing (the
+    /// runtime queues `track()` calls and hands them over once per task). Returns how
+    /// many were stored.
+    #[wasm_bindgen(js_name = trackBatch)]
+    pub fn track_batch(&mut self, batch_json: &str) -> u32 {
+        let rules = &self.rules;
+        let Some(p) = self.profile.as_mut() else { return 0 };
+        let Value::Array(items) = props(batch_json) else { return 0 };
+        let mut stored = 0;
+        for item in items {
+            let Value::Array(mut parts) = item else { continue };
+            if parts.len() != 3 {
+                continue;
+            }
+            let now = parts[2].as_f64().unwrap_or(0.0);
+            let event_props = core::mem::replace(&mut parts[1], Value::Null);
+            if let Some(name) = parts[0].as_str() {
+                stored += u32::from(p.record_event_owned(rules, name, event_props, now));
+            }
+        }
+        stored
+    }
+
+    /// The event names the rules declare, as a JSON array: `track()` answers from it
+    /// without crossing into the .wasm.
+    #[wasm_bindgen(js_name = eventNames)]
+    pub fn event_names(&self) -> String {
+        Value::Array(self.rules.events.iter().map(|e| e.name.as_str().into()).collect()).to_json(&BrowserHost)
+    }
+
     /// Records a page view.
     #[wasm_bindgen(js_name = pageView)]
     pub fn page_view(&mut self, props_json: &str, now_ms: f64) {

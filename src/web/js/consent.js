@@ -62,8 +62,18 @@ export function startConsent(storage, config = DEFAULT_CONFIG, hooks = {}) {
     return JSON.parse(engine.state(Date.now()));
   }
 
+  // granted() sits on the per-event path: answers are cached until the engine changes
+  // (every change goes through run(), resync() or reset(), which drop the cache) or,
+  // for a grant, until it expires.
+  let grantCache = {};
   function granted(purpose) {
-    return engine.isGranted(purpose, Date.now());
+    const now = Date.now();
+    const hit = grantCache[purpose];
+    if (hit && now < hit.until) return hit.value;
+    const value = engine.isGranted(purpose, now);
+    const until = value ? (state()[purpose]?.expires_at ?? now) : Infinity;
+    grantCache[purpose] = { value, until };
+    return value;
   }
 
   function notify(kind, payload) {
@@ -78,6 +88,7 @@ export function startConsent(storage, config = DEFAULT_CONFIG, hooks = {}) {
 
   // Carries out the core's effects, in order. Returns whether anything changed.
   function run(effectsJson, { broadcast = true } = {}) {
+    grantCache = {};
     const effects = JSON.parse(effectsJson);
     let changed = false;
     for (const e of effects) {
@@ -118,6 +129,7 @@ export function startConsent(storage, config = DEFAULT_CONFIG, hooks = {}) {
     lastRecord = record;
     engine.free?.();
     engine = coreCall(() => new core.Consent(configText, record ?? undefined, Date.now(), random32()));
+    grantCache = {};
     engine.startupEffects(); // already carried out by the tab that wrote the record
     const lost = Object.keys(before).filter((p) => before[p] && !granted(p));
     if (lost.length) hooks.purge?.(lost);
@@ -215,6 +227,7 @@ export function startConsent(storage, config = DEFAULT_CONFIG, hooks = {}) {
       askPending.clear();
       engine.free?.();
       engine = coreCall(() => new core.Consent(configText, undefined, Date.now(), random32()));
+      grantCache = {};
       engine.startupEffects();
       channel?.postMessage({ type: "consent" });
       const s = state();

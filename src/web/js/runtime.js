@@ -102,6 +102,10 @@ export function start(options = {}) {
   let flushTimer = null;
   let dirty = false;
   let pageViewRecorded = false;
+  // Events queued by track() for the core (see record()), and whether a profile is loaded.
+  const trackQueue = [];
+  let declaredEvents = null;
+  let profileLoaded = false;
   // Anti-flicker: a constructed style sheet hiding every slot until the first
   // decisions (inline styles where constructed sheets are missing), and whether the
   // first decisions came too late to replace the defaults already shown.
@@ -349,6 +353,7 @@ export function start(options = {}) {
 
   function redecide() {
     if (!engine) return;
+    drainTrack();
     try {
       apply(engine.decide(context(), unit(), Date.now(), viewStart));
     } catch (e) {
@@ -375,6 +380,7 @@ export function start(options = {}) {
     if (flushTimer !== null) clearTimeout(flushTimer);
     flushTimer = null;
     if ((!dirty && !goalsDirty) || !engine) return;
+    drainTrack();
     // Another tab may have withdrawn consent a moment ago: check the record first.
     consent?.resync();
     if (goalsDirty && measurement() && goalsLoaded) {
@@ -391,6 +397,8 @@ export function start(options = {}) {
   }
 
   function dropProfile() {
+    trackQueue.length = 0; // withdrawn: queued events are never stored
+    profileLoaded = false;
     cancelWrites();
     capture?.stop();
     capture = null;
@@ -410,6 +418,7 @@ export function start(options = {}) {
   function useProfile() {
     if (!engine || engine.core.hasProfile()) return;
     const discarded = engine.core.loadProfile(storage.get(PROFILE_KEY) ?? undefined, Date.now());
+    profileLoaded = true;
     if (discarded) {
       console.warn(`Tailor: the stored profile could not be read (${discarded}); starting a new one`);
       storage.remove(PROFILE_KEY);
@@ -431,12 +440,32 @@ export function start(options = {}) {
     redecide();
   }
 
+  // track() is on the host's hot path: events the rules declare are queued here and
+  // handed to the core in one crossing per task (drainTrack), before anything reads
+  // the profile (a decision, a write, the inventory).
+
+  function drainTrack() {
+    if (!trackQueue.length) return;
+    const batch = trackQueue.splice(0);
+    if (engine && profileLoaded) engine.core.trackBatch(JSON.stringify(batch));
+  }
+
   function record(name, props, now = Date.now()) {
     convertGoal(name, now);
-    if (!engine || !personalization()) return false; // dropped, never buffered
-    const stored = name === "page_view" ? (engine.core.pageView(JSON.stringify(props ?? {}), now), true) : engine.core.track(name, JSON.stringify(props ?? {}), now);
-    if (stored) markDirty();
-    return stored;
+    if (!engine || !personalization() || !profileLoaded) return false; // dropped, never buffered
+    if (name === "page_view") {
+      drainTrack();
+      engine.core.pageView(JSON.stringify(props ?? {}), now);
+      markDirty();
+      return true;
+    }
+    declaredEvents ??= new Set(JSON.parse(engine.core.eventNames()));
+    if (!declaredEvents.has(name)) return false;
+    // A copy: the host may reuse its object; what it said at the call is what counts.
+    trackQueue.push([name, props ? { ...props } : {}, now]);
+    if (trackQueue.length === 1) queueMicrotask(drainTrack);
+    markDirty();
+    return true;
   }
 
   function interact() {
@@ -557,7 +586,7 @@ export function start(options = {}) {
         keys: storage.keys().map((k) => ({ ...k, purpose: purposeOf(k.key) })),
         storage: storage.fallbackReason ? "memory" : "localStorage",
         fallbackReason: storage.fallbackReason,
-        profile: engine ? JSON.parse(engine.core.profileSummary(Date.now())) : null,
+        profile: engine ? (drainTrack(), JSON.parse(engine.core.profileSummary(Date.now()))) : null,
         goals: api.goals(),
         consent: consent ? consent.state() : null,
       };
