@@ -118,6 +118,17 @@ impl Value {
             Value::Object(_) => "object",
         }
     }
+    /// What a validation message says was found: `string "x"`, `number 3`,
+    /// `boolean true`, or the type name (`null`, `array`, `object`).
+    pub fn describe(&self) -> String {
+        match self {
+            Value::String(s) => format!("string {}", quote(s)),
+            Value::Number(n) => format!("number {}", plain_number(*n)),
+            Value::Bool(b) => format!("boolean {b}"),
+            other => other.type_name().to_string(),
+        }
+    }
+
     /// Serialises the value as compact JSON, formatting numbers as JavaScript does.
     pub fn to_json(&self, host: &dyn Host) -> String {
         let mut out = String::new();

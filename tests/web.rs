@@ -14,9 +14,9 @@ const RULES: &str = r#"{"version":1,"experiences":[{"id":"spring","slot":"hero",
 fn decides_the_campaign_variant_in_the_browser() {
     let engine = Engine::new(RULES).unwrap();
     let page = r#"{"url":"https://shop.example/?utm_campaign=spring","query":[["utm_campaign","spring"]]}"#;
-    let out = engine.decide(page, "unit", 0.0, None);
+    let out = engine.decide_round(page, "unit", 0.0, None).decisions();
     assert!(out.contains(r#""variant":"v""#), "{out}");
-    let out = engine.decide(r#"{"url":"https://shop.example/"}"#, "unit", 0.0, None);
+    let out = engine.decide_round(r#"{"url":"https://shop.example/"}"#, "unit", 0.0, None).decisions();
     assert!(out.contains(r#""variant":null"#), "{out}");
 }
 

@@ -105,10 +105,7 @@ pub(crate) struct Decoder {
 pub(crate) fn describe(v: Option<&Value>) -> String {
     match v {
         None => "nothing (the field is required)".into(),
-        Some(Value::String(s)) => format!("string {}", json::quote(s)),
-        Some(Value::Number(n)) => format!("number {}", json::plain_number(*n)),
-        Some(Value::Bool(b)) => format!("boolean {b}"),
-        Some(other) => other.type_name().into(),
+        Some(v) => v.describe(),
     }
 }
 

@@ -312,24 +312,12 @@ pub fn key_path(path: &str, key: &str) -> String {
         out.push_str(key);
     } else {
         out.push('[');
-        out.push_str(&json_string(key));
+        out.push_str(&json::quote(key));
         out.push(']');
     }
     out
 }
 
-fn json_string(s: &str) -> String {
-    Value::String(s.into()).to_json(&crate::host::PlainHost)
-}
-
-fn describe(v: &Value) -> String {
-    match v {
-        Value::String(s) => format!("string {}", json_string(s)),
-        Value::Number(n) => format!("number {}", json::plain_number(*n)),
-        Value::Bool(b) => format!("boolean {b}"),
-        other => other.type_name().to_string(),
-    }
-}
 
 /// Edit distance, for "did you mean" hints on misspelt fields.
 fn distance(a: &str, b: &str) -> usize {
@@ -349,7 +337,7 @@ fn distance(a: &str, b: &str) -> usize {
 
 fn did_you_mean(word: &str, candidates: &[&str]) -> String {
     match candidates.iter().map(|c| (distance(word, c), c)).min() {
-        Some((d, c)) if d <= 2 && d < word.len() => format!(" (did you mean {}?)", json_string(c)),
+        Some((d, c)) if d <= 2 && d < word.len() => format!(" (did you mean {}?)", json::quote(c)),
         _ => String::new(),
     }
 }
@@ -391,7 +379,7 @@ impl Decoder {
                 for (k, _) in m.iter() {
                     if !allowed.contains(&k.as_str()) {
                         let expected = format!("one of the fields {}{}", allowed.join(", "), did_you_mean(k, allowed));
-                        self.problem(&key_path(path, k), &expected, format!("unknown field {}", json_string(k)));
+                        self.problem(&key_path(path, k), &expected, format!("unknown field {}", json::quote(k)));
                     }
                 }
                 for r in required {
@@ -409,7 +397,7 @@ impl Decoder {
                 Some(m)
             }
             other => {
-                self.problem(path, "an object", describe(other));
+                self.problem(path, "an object", other.describe());
                 None
             }
         }
@@ -420,7 +408,7 @@ impl Decoder {
         match v {
             Value::Object(m) => Some(m),
             other => {
-                self.problem(path, "an object", describe(other));
+                self.problem(path, "an object", other.describe());
                 None
             }
         }
@@ -431,7 +419,7 @@ impl Decoder {
         match m.get(key)? {
             Value::String(s) if !s.is_empty() => Some(s.clone()),
             other => {
-                self.problem(&key_path(path, key), "a non-empty string", describe(other));
+                self.problem(&key_path(path, key), "a non-empty string", other.describe());
                 None
             }
         }
@@ -442,7 +430,7 @@ impl Decoder {
             Value::Number(n) if *n >= min && *n <= max => Some(*n),
             other => {
                 let expected = if max == f64::MAX { "a number".to_string() } else { format!("a number between {} and {}", json::plain_number(min), json::plain_number(max)) };
-                self.problem(&key_path(path, key), &expected, describe(other));
+                self.problem(&key_path(path, key), &expected, other.describe());
                 None
             }
         }
@@ -450,7 +438,7 @@ impl Decoder {
 
     fn string_list(&mut self, v: &Value, path: &str) -> Vec<String> {
         let Some(items) = v.as_array() else {
-            self.problem(path, "an array of strings", describe(v));
+            self.problem(path, "an array of strings", v.describe());
             return Vec::new();
         };
         let mut out: Vec<String> = Vec::new();
@@ -458,11 +446,11 @@ impl Decoder {
             match item {
                 Value::String(s) if !s.is_empty() => {
                     if out.contains(s) {
-                        self.problem(&format!("{path}[{i}]"), "each name once", format!("duplicate {}", json_string(s)));
+                        self.problem(&format!("{path}[{i}]"), "each name once", format!("duplicate {}", json::quote(s)));
                     }
                     out.push(s.clone());
                 }
-                other => self.problem(&format!("{path}[{i}]"), "a non-empty string", describe(other)),
+                other => self.problem(&format!("{path}[{i}]"), "a non-empty string", other.describe()),
             }
         }
         out
@@ -473,7 +461,7 @@ impl Decoder {
         match v.as_str().and_then(|s| Some((parse_duration(s)?, s.to_string()))) {
             Some(d) => Some(d),
             None => {
-                self.problem(&key_path(path, key), "a duration such as \"30m\", \"12h\", \"14d\" or \"2w\"", describe(v));
+                self.problem(&key_path(path, key), "a duration such as \"30m\", \"12h\", \"14d\" or \"2w\"", v.describe());
                 None
             }
         }
@@ -484,7 +472,7 @@ impl Decoder {
         if !self.events.iter().any(|e| e.name == name) {
             let names: Vec<&str> = self.events.iter().map(|e| e.name.as_str()).collect();
             let expected = format!("the name of an event declared under $.events{}", did_you_mean(&name, &names));
-            self.problem(&key_path(path, key), &expected, format!("{}, which is not declared", json_string(&name)));
+            self.problem(&key_path(path, key), &expected, format!("{}, which is not declared", json::quote(&name)));
         }
         Some(name)
     }
@@ -494,7 +482,7 @@ impl Decoder {
         let impressions = match m.get("impressions") {
             Some(Value::Number(n)) if n.fract() == 0.0 && *n >= 1.0 && *n <= MAX_CAP_IMPRESSIONS as f64 => Some(*n as u32),
             Some(other) => {
-                self.problem(&key_path(path, "impressions"), "a whole number between 1 and 100", describe(other));
+                self.problem(&key_path(path, "impressions"), "a whole number between 1 and 100", other.describe());
                 None
             }
             None => None,
@@ -520,12 +508,12 @@ impl Decoder {
         };
         match m.get("version") {
             Some(Value::Number(n)) if *n == 1.0 => {}
-            Some(other) => self.problem("$.version", "1", describe(other)),
+            Some(other) => self.problem("$.version", "1", other.describe()),
             None => {}
         }
         if let Some(v) = m.get("$schema") {
             if v.as_str().is_none() {
-                self.problem("$.$schema", "a string (the schema's URL)", describe(v));
+                self.problem("$.$schema", "a string (the schema's URL)", v.describe());
             }
         }
         rules.revision = self.string(m, "revision", "$");
@@ -548,7 +536,7 @@ impl Decoder {
                     self.problems.push(Problem {
                         path: format!("$.goals[{i}]"),
                         expected: "the name of an event declared under $.events".into(),
-                        found: format!("{}, which is not declared", json_string(goal)),
+                        found: format!("{}, which is not declared", json::quote(goal)),
                     });
                 }
             }
@@ -578,13 +566,13 @@ impl Decoder {
                     let path = format!("$.experiences[{i}]");
                     if let Some(x) = self.experience(e, &path) {
                         if rules.experiences.iter().any(|o| o.id == x.id) {
-                            self.problem(&format!("{path}.id"), "an id not used by another experience", format!("duplicate id {}", json_string(&x.id)));
+                            self.problem(&format!("{path}.id"), "an id not used by another experience", format!("duplicate id {}", json::quote(&x.id)));
                         }
                         rules.experiences.push(x);
                     }
                 }
             }
-            Some(other) => self.problem("$.experiences", "an array", describe(other)),
+            Some(other) => self.problem("$.experiences", "an array", other.describe()),
             None => {}
         }
         rules.events = std::mem::take(&mut self.events);
@@ -632,7 +620,7 @@ impl Decoder {
     /// events and audiences, and GrowthBook operator names in value positions.
     fn condition(&mut self, v: &Value, path: &str, scope: Scope) {
         let Some(m) = v.as_object() else {
-            self.problem(path, "a condition object", describe(v));
+            self.problem(path, "a condition object", v.describe());
             return;
         };
         for (key, value) in m.iter() {
@@ -644,7 +632,7 @@ impl Decoder {
                             self.condition(c, &format!("{p}[{i}]"), scope);
                         }
                     }
-                    None => self.problem(&p, "an array of conditions", describe(value)),
+                    None => self.problem(&p, "an array of conditions", value.describe()),
                 },
                 "$not" => self.condition(value, &p, scope),
                 "$savedGroup" => {}
@@ -661,7 +649,7 @@ impl Decoder {
                         if !keep.iter().any(|k| k == first) {
                             let names: Vec<&str> = keep.iter().map(String::as_str).collect();
                             let expected = format!("a property listed in the event's \"keep\" ({}){}", names.join(", "), did_you_mean(first, &names));
-                            self.problem(&p, &expected, format!("{}, which is never stored", json_string(attr)));
+                            self.problem(&p, &expected, format!("{}, which is never stored", json::quote(attr)));
                         }
                     }
                     self.condition_value(value, &p);
@@ -696,12 +684,12 @@ impl Decoder {
                 }
                 "$in" | "$nin" | "$ini" | "$nini" | "$all" | "$alli" => {
                     if arg.as_array().is_none() {
-                        self.problem(&p, "an array", describe(arg));
+                        self.problem(&p, "an array", arg.describe());
                     }
                 }
                 "$regex" | "$regexi" | "$type" => {
                     if arg.as_str().is_none() {
-                        self.problem(&p, "a string", describe(arg));
+                        self.problem(&p, "a string", arg.describe());
                     }
                 }
                 "$inGroup" | "$notInGroup" => {
@@ -710,7 +698,7 @@ impl Decoder {
                         _ => false,
                     };
                     if !known {
-                        self.problem(&p, "the id of a group defined under $.savedGroups", describe(arg));
+                        self.problem(&p, "the id of a group defined under $.savedGroups", arg.describe());
                     }
                 }
                 o if fields::VALUE_OPERATORS.contains(&o) => {}
@@ -743,7 +731,7 @@ impl Decoder {
                 _ => {
                     let names: Vec<&str> = self.audience_names.iter().map(String::as_str).collect();
                     let hint = v.as_str().map(|n| did_you_mean(n, &names)).unwrap_or_default();
-                    self.problem(path, &format!("the name of an audience defined under $.audiences{hint}"), describe(v));
+                    self.problem(path, &format!("the name of an audience defined under $.audiences{hint}"), v.describe());
                 }
             },
             "$event" => {
@@ -756,7 +744,7 @@ impl Decoder {
                     if ok {
                         self.condition_value(c, &key_path(path, "count"));
                     } else {
-                        self.problem(&key_path(path, "count"), "a number or an operator object such as {\"$gte\": 3}", describe(c));
+                        self.problem(&key_path(path, "count"), "a number or an operator object such as {\"$gte\": 3}", c.describe());
                     }
                 }
             }
@@ -781,7 +769,7 @@ impl Decoder {
                             self.step(s, &format!("{path}.steps[{i}]"));
                         }
                     }
-                    Some(other) => self.problem(&key_path(path, "steps"), "a non-empty array of steps", describe(other)),
+                    Some(other) => self.problem(&key_path(path, "steps"), "a non-empty array of steps", other.describe()),
                     None => {}
                 }
                 self.duration(m, "within", path);
@@ -804,7 +792,7 @@ impl Decoder {
                 if !self.audience_names.contains(name) {
                     let names: Vec<&str> = self.audience_names.iter().map(String::as_str).collect();
                     let expected = format!("the name of an audience defined under $.audiences{}", did_you_mean(name, &names));
-                    self.problem(&apath, &expected, format!("{}, which is not defined", json_string(name)));
+                    self.problem(&apath, &expected, format!("{}, which is not defined", json::quote(name)));
                 }
                 Some(AudienceRef::Named(name.clone()))
             }
@@ -813,7 +801,7 @@ impl Decoder {
                 Some(AudienceRef::Inline(Audience { name: String::new(), condition: c.clone(), clauses: clauses(c, &apath) }))
             }
             Some(other) => {
-                self.problem(&apath, "an audience name or a condition object", describe(other));
+                self.problem(&apath, "an audience name or a condition object", other.describe());
                 None
             }
         };
@@ -828,14 +816,14 @@ impl Decoder {
                             self.problem(
                                 &key_path(&spath, key),
                                 "an ISO date (\"2026-03-01\", midnight UTC) or an RFC 3339 date-time with an offset (\"2026-03-01T09:00:00+01:00\")",
-                                describe(v),
+                                v.describe(),
                             );
                         }
                     }
                 }
                 if let (Some(a), Some(b)) = (schedule.start, schedule.end) {
                     if b <= a {
-                        self.problem(&format!("{spath}.end"), "an end after the start", format!("{} (not after the start {})", describe(&sm.get("end").cloned().unwrap_or(Value::Null)), describe(&sm.get("start").cloned().unwrap_or(Value::Null))));
+                        self.problem(&format!("{spath}.end"), "an end after the start", format!("{} (not after the start {})", sm.get("end").unwrap_or(&Value::Null).describe(), sm.get("start").unwrap_or(&Value::Null).describe()));
                     }
                 }
             }
@@ -849,7 +837,7 @@ impl Decoder {
             None => 1,
             Some(Value::Number(n)) if *n == 1.0 || *n == 2.0 => *n as u32,
             Some(other) => {
-                self.problem(&key_path(path, "hashVersion"), "1 or 2", describe(other));
+                self.problem(&key_path(path, "hashVersion"), "1 or 2", other.describe());
                 1
             }
         };
@@ -862,7 +850,7 @@ impl Decoder {
                     let p = format!("{vpath}[{i}]");
                     if let Some(x) = self.variant(v, &p) {
                         if variants.iter().any(|o| o.id == x.id) {
-                            self.problem(&format!("{p}.id"), "an id not used by another variant of this experience", format!("duplicate id {}", json_string(&x.id)));
+                            self.problem(&format!("{p}.id"), "an id not used by another variant of this experience", format!("duplicate id {}", json::quote(&x.id)));
                         }
                         variants.push(x);
                     }
@@ -879,7 +867,7 @@ impl Decoder {
                     }
                 }
             }
-            Some(other) => self.problem(&vpath, "a non-empty array of variants", describe(other)),
+            Some(other) => self.problem(&vpath, "a non-empty array of variants", other.describe()),
             None => {}
         }
         Some(Experience {
@@ -921,7 +909,7 @@ impl Decoder {
                 for (name, value) in am.iter() {
                     match value {
                         Value::String(s) => c.attributes.push((name.clone(), s.clone())),
-                        other => self.problem(&key_path(&apath, name), "a string", describe(other)),
+                        other => self.problem(&key_path(&apath, name), "a string", other.describe()),
                     }
                 }
             }

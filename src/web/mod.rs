@@ -136,16 +136,7 @@ impl Engine {
     /// Decides every slot for a page (`page_json`: the inputs of
     /// [`PageInputs::from_json`]); `unit` is the allocation identity; `view_start_ms`
     /// when the page view started (default `now_ms`, see [`decide::decide_view`]).
-    /// Returns a JSON array of decisions, each with its explanation.
-    pub fn decide(&self, page_json: &str, unit: &str, now_ms: f64, view_start_ms: Option<f64>) -> String {
-        let attributes = context::attributes(&PageInputs::from_json(&props(page_json)));
-        let start = view_start_ms.unwrap_or(now_ms);
-        let decisions = decide::decide_view(&self.rules, &attributes, self.profile.as_ref(), unit, now_ms, start, &BrowserHost);
-        Value::Array(decisions.iter().map(|d| d.to_value()).collect()).to_json(&BrowserHost)
-    }
-
-    /// Decides every slot like [`Self::decide`], leaving each summary and explanation
-    /// to be built when read from the returned [`Round`].
+    /// Each summary and explanation is built when read from the returned [`Round`].
     #[wasm_bindgen(js_name = decideRound)]
     pub fn decide_round(&self, page_json: &str, unit: &str, now_ms: f64, view_start_ms: Option<f64>) -> Round {
         let attributes = context::attributes(&PageInputs::from_json(&props(page_json)));
@@ -180,13 +171,6 @@ impl Engine {
     #[wasm_bindgen(js_name = hasProfile)]
     pub fn has_profile(&self) -> bool {
         self.profile.is_some()
-    }
-
-    /// Records an event the rules declare (only its `keep` properties); false when
-    /// there is no profile or the rules do not declare it.
-    pub fn track(&mut self, name: &str, props_json: &str, now_ms: f64) -> bool {
-        let rules = &self.rules;
-        self.profile.as_mut().is_some_and(|p| p.record_event_owned(rules, name, props(props_json), now_ms))
     }
 
     /// Records a batch of events, `[[name, props, now_ms], …]`, in one crossing (the
