@@ -116,15 +116,11 @@ window.benchDecide = (runs = 1000) => {
   const slotKeys = Object.keys(fixtures.growthbook.slotFeatures);
   const main = interleaved(runs, {
     tailor: () => engine.decide(fixtures.page, fixtures.unit, fixtures.now),
-    // (Builds without decideRound, before explanations were built on request: the
-    // eager call, so BENCH_SDK can measure them.)
-    tailorCore: engine.core.decideRound
-      ? () => {
-          const round = engine.core.decideRound(pageJson, fixtures.unit, fixtures.now);
-          round.decisions();
-          round.free();
-        }
-      : () => engine.core.decide(pageJson, fixtures.unit, fixtures.now),
+    tailorCore: () => {
+      const round = engine.core.decideRound(pageJson, fixtures.unit, fixtures.now);
+      round.decisions();
+      round.free();
+    },
     gbFeatures: () => {
       for (const k of keys) gb.evalFeature(k);
     },
@@ -139,10 +135,11 @@ window.benchDecide = (runs = 1000) => {
       }
     },
   }, 300);
-  const round = engine.core.decideRound?.(pageJson, fixtures.unit, fixtures.now);
-  const bytes = round ? round.decisions().length : null;
-  round?.free();
-  const explainedBytes = engine.core.decide(pageJson, fixtures.unit, fixtures.now).length;
+  const decisions = engine.decide(fixtures.page, fixtures.unit, fixtures.now);
+  const round = engine.core.decideRound(pageJson, fixtures.unit, fixtures.now);
+  const bytes = round.decisions().length;
+  round.free();
+  const explainedBytes = JSON.stringify(decisions).length;
   return { crossOriginIsolated, check, ...main, tailorExplained, decisionJsonBytes: bytes, explainedBytes, features: keys.length, slots: slotKeys.length };
 };
 window.benchReady = true;

@@ -51,23 +51,32 @@ fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> String {
 
 fn main() {
     let runs: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(2000);
-    // `bench RUNS decide` times only decide_all (for a profiler: perf record … bench 5000 decide).
-    let only_decide = std::env::args().nth(2).as_deref() == Some("decide");
+    // `bench RUNS decide|rules|profile` times only that step (for a profiler:
+    // perf record … bench 5000 decide).
+    let only = std::env::args().nth(2);
     let host = NativeHost;
     let (rules_json, profile_text) = synthetic_benchmark(100);
     let rules = parse_rules_with(&rules_json, &host).expect("synthetic rules");
     let now = SYNTHETIC_NOW_MS;
     let load = || {
         let mut p = Profile::parse_with(&profile_text, &host).expect("synthetic profile");
-        p.prune(&rules, now, BYTE_BUDGET);
+        p.forget_expired(&rules, now);
+        if profile_text.len() > BYTE_BUDGET {
+            p.fit_with(BYTE_BUDGET, &host);
+        }
         p
     };
     let profile = load();
     let inputs = synthetic_page();
     let ctx = context::attributes(&inputs);
 
+    match only.as_deref() {
+        Some("rules") => return println!(r#"{{"parseRules": {}}}"#, time(runs, || parse_rules_with(&rules_json, &host))),
+        Some("profile") => return println!(r#"{{"loadProfile": {}}}"#, time(runs, load)),
+        _ => {}
+    }
     let round_t = time(runs, || decide_round(&rules, &ctx, Some(&profile), "visitor", now, &host));
-    if only_decide {
+    if only.as_deref() == Some("decide") {
         println!(r#"{{"decideRound": {round_t}}}"#);
         return;
     }

@@ -129,7 +129,7 @@ impl Translator<'_> {
                     out.insert(name, true.into());
                 }
                 "$audience" => {
-                    let a = v.as_str().and_then(|n| self.rules.audience(n)).map(|a| a.condition.clone());
+                    let a = v.as_str().and_then(|n| self.rules.audience(n)).map(|a| a.condition());
                     // An unknown audience never matches in Tailor.
                     and.push(a.map_or_else(|| obj(vec![("$or", Value::Array(Vec::new())), ("$nor", Value::Array(Vec::new()))]), |c| self.condition(&c)));
                 }
@@ -182,7 +182,7 @@ fn main() {
     for (idx, e) in rules.experiences.iter().enumerate() {
         let tailor_condition = match &e.audience {
             None => obj(vec![]),
-            Some(AudienceRef::Inline(a)) => a.condition.clone(),
+            Some(AudienceRef::Inline(a)) => a.condition(),
             Some(AudienceRef::Named(n)) => obj(vec![("$audience", n.as_str().into())]),
         };
         let condition = tx.condition(&tailor_condition);

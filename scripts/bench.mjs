@@ -6,7 +6,8 @@
 // Environment: BENCH_LOADS (page loads per cold-start series, default 30),
 // BENCH_RUNS (decision rounds, default 1000), BENCH_EVENTS (burst size, default
 // 10000), BENCH_CPU_PROFILE=1 (also writes target/bench/decide.cpuprofile, a Chromium
-// CPU profile of the decision loops: open it in DevTools' Performance panel),
+// CPU profile of the decision loops, and cold-<sdk>-<cache>.cpuprofile of the last
+// cold-start load of each series: open them in DevTools' Performance panel),
 // BENCH_SDK=<folder> (measure another build of pkg/dist, e.g. an older commit's, with
 // this commit's fixtures and pages).
 import { execFileSync } from "node:child_process";
@@ -243,6 +244,12 @@ async function coldStart(kind, mode) {
     if (!context) context = await visitorContext(extra);
     const page = await context.newPage();
     watch(page, `cold start ${kind}`);
+    const profiled = process.env.BENCH_CPU_PROFILE === "1" && i === LOADS + warmups - 1 ? await page.context().newCDPSession(page) : null;
+    if (profiled) {
+      await profiled.send("Profiler.enable");
+      await profiled.send("Profiler.setSamplingInterval", { interval: 50 });
+      await profiled.send("Profiler.start");
+    }
     await page.goto(url);
     try {
       await page.waitForFunction(() => window.__bench.first !== null, null, { timeout: 10000 });
@@ -259,9 +266,15 @@ async function coldStart(kind, mode) {
         slots: window.__bench.slots,
         scriptEnd: Math.max(...res.filter((e) => e.name.endsWith(".js")).map((e) => e.responseEnd)),
         transferred: res.reduce((a, e) => a + e.transferSize, 0),
+        // Tailor's start-up steps (User Timing marks "tailor:*") and the .wasm download.
+        steps: Object.fromEntries([
+          ...performance.getEntriesByType("mark").filter((m) => m.name.startsWith("tailor:")).map((m) => [m.name.slice(7), m.startTime]),
+          ...res.filter((e) => e.name.endsWith(".wasm")).flatMap((e) => [["fetch", e.startTime], ["fetched", e.responseEnd]]),
+        ].map(([k, t]) => [k, t - window.__bench.t0])),
         texts: Object.fromEntries([...document.querySelectorAll("[data-tailor-slot]")].map((el) => [el.getAttribute("data-tailor-slot"), el.textContent.startsWith("Offer ") ? el.textContent : null])),
       };
     });
+    if (profiled) writeFileSync(`${OUT}/cold-${kind}-${mode}.cpuprofile`, JSON.stringify((await profiled.send("Profiler.stop")).profile));
     await page.close();
     if (mode === "cold") {
       await context.close();
@@ -274,7 +287,9 @@ async function coldStart(kind, mode) {
   const firstMs = runs.map((r) => r.first - r.t0);
   const fromScript = runs.map((r) => r.first - Math.max(r.t0, r.scriptEnd));
   const lastMs = runs.map((r) => Math.max(...Object.values(r.slots)) - r.t0);
-  return { kind, mode, loads: runs.length, first: stats(firstMs), allSlots: stats(lastMs), afterScript: stats(fromScript), transferred: stats(runs.map((r) => r.transferred)).median, texts: runs[runs.length - 1].texts };
+  const stepNames = Object.keys(runs[0].steps);
+  const steps = Object.fromEntries(stepNames.map((k) => [k, stats(runs.map((r) => r.steps[k] ?? NaN)).median]));
+  return { kind, mode, loads: runs.length, steps, first: stats(firstMs), allSlots: stats(lastMs), afterScript: stats(fromScript), transferred: stats(runs.map((r) => r.transferred)).median, texts: runs[runs.length - 1].texts };
 }
 
 const cold = {};
@@ -375,6 +390,8 @@ for (const mode of ["cold", "warm"]) {
   row(`Tailor, ${mode} cache`, msPair(t.first), msPair(g.first), `median ≤ ${budgets.coldStartMedianMs} ms`, verdict(t.first.median <= budgets.coldStartMedianMs));
   row(`  from the script's arrival`, msPair(t.afterScript), msPair(g.afterScript));
   row(`  until every slot is filled`, msPair(t.allSlots), msPair(g.allSlots));
+  const at = (k) => (Number.isFinite(t.steps[k]) ? f1(t.steps[k]) : "–");
+  note(`Tailor's steps, median ms after the tag: script runs ${at("script")}, .wasm requested ${at("fetch")}, downloaded ${at("fetched")}, compiled ${at("wasm")}; rules read ${at("rules")}, engine ${at("engine")}, consent + profile ${at("consent")}, decided and applied ${at("decided")}`);
 }
 note("returning visitor (consent given, 1,000-event profile in localStorage); rules inline in the page;");
 note("cold: a new browser context per load, Cache-Control: no-store; warm: one context, max-age (HTTP and code caches)");

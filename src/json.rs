@@ -278,6 +278,13 @@ pub fn parse(text: &str) -> Result<Value, ParseError> {
 /// parser: Clinger's fast path, exact when the significand fits in 2^53 and the
 /// exponent in ±22; a close approximation otherwise.
 pub fn decimal_to_f64(literal: &str) -> f64 {
+    decimal_with_exactness(literal).0
+}
+
+/// `literal` converted, and whether the result is exact: Clinger's fast path (every
+/// digit kept, significand below 2^53, exponent within ±22) rounds once, correctly,
+/// so it equals JavaScript's `Number(literal)`.
+fn decimal_with_exactness(literal: &str) -> (f64, bool) {
     let (negative, body) = match literal.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, literal),
@@ -301,6 +308,7 @@ pub fn decimal_to_f64(literal: &str) -> f64 {
     }
     let mut significand: u64 = 0;
     let mut digits = 0;
+    let mut dropped = false;
     let mut seen_point = false;
     for b in mantissa_part.bytes() {
         if b == b'.' {
@@ -319,10 +327,14 @@ pub fn decimal_to_f64(literal: &str) -> f64 {
             if seen_point {
                 exponent -= 1;
             }
-        } else if !seen_point {
-            exponent += 1; // digits beyond 19 only scale
+        } else {
+            dropped |= b != b'0';
+            if !seen_point {
+                exponent += 1; // digits beyond 19 only scale
+            }
         }
     }
+    let exact = !dropped && (significand == 0 || (significand < (1 << 53) && (-22..=22).contains(&exponent)));
     let m = significand as f64;
     let value = if significand == 0 {
         0.0
@@ -346,7 +358,7 @@ pub fn decimal_to_f64(literal: &str) -> f64 {
         }
         if e >= 0 { v * POW10[e as usize] } else { v / POW10[(-e) as usize] }
     };
-    if negative { -value } else { value }
+    (if negative { -value } else { value }, exact)
 }
 
 const POW10: [f64; 23] = [
@@ -418,24 +430,14 @@ fn integer_to_string(n: f64) -> String {
 }
 
 /// [`parse`], converting numbers with the host's `Number(s)`: JSON's number grammar is a
-/// subset of JavaScript's, so the result is identical and correctly rounded.
+/// subset of JavaScript's, so the result is identical and correctly rounded. Literals
+/// the fast path converts exactly (integers, prices, weights like `0.05`) never leave
+/// Rust: in the browser each host call crosses into JavaScript.
 pub fn parse_with_host(text: &str, host: &dyn Host) -> Result<Value, ParseError> {
-    parse_numbers_with(text, &|s: &str| small_integer(s).unwrap_or_else(|| host.string_to_number(s)))
-}
-
-/// An integer literal of at most 15 digits, converted here: exact in `f64`, so equal
-/// to JavaScript's `Number(s)` (`-0` included) without a call to the host. Profiles
-/// and rules are mostly such numbers; in the browser each host call crosses into JS.
-fn small_integer(literal: &str) -> Option<f64> {
-    let (negative, digits) = match literal.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, literal),
-    };
-    if digits.is_empty() || digits.len() > 15 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let n = digits.bytes().fold(0u64, |n, b| n * 10 + u64::from(b - b'0')) as f64;
-    Some(if negative { -n } else { n })
+    parse_numbers_with(text, &|s: &str| match decimal_with_exactness(s) {
+        (v, true) => v,
+        _ => host.string_to_number(s),
+    })
 }
 
 fn parse_numbers_with(text: &str, number: &dyn Fn(&str) -> f64) -> Result<Value, ParseError> {
@@ -572,6 +574,13 @@ impl Parser<'_> {
 
     fn string(&mut self) -> Result<String, ParseError> {
         self.pos += 1; // opening quote
+        // Most strings have no escape: one exact allocation, no growing.
+        let start = self.pos;
+        let plain_end = self.src[start..].iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).map(|n| start + n);
+        if let Some(end) = plain_end.filter(|&e| self.src[e] == b'"') {
+            self.pos = end + 1;
+            return Ok(self.text[start..end].to_owned());
+        }
         let mut out = String::new();
         loop {
             let start = self.pos;
@@ -674,15 +683,79 @@ mod tests {
     use super::*;
     use crate::host::NativeHost;
 
+    /// What the fast path calls exact is bit for bit the correctly rounded value
+    /// (Rust's parser, as JavaScript's `Number`), over 20,000 generated literals.
     #[test]
-    fn small_integers_skip_the_host() {
-        for lit in ["0", "-0", "7", "-42", "123456789012345", "-999999999999999"] {
-            let n = small_integer(lit).unwrap();
-            assert_eq!(n.to_bits(), NativeHost.string_to_number(lit).to_bits(), "{lit}");
+    fn exact_conversions_are_correctly_rounded() {
+        for lit in ["0", "-0", "7", "-42", "123456789012345", "0.05", "0.5", "19.99", "-0.0", "1e22", "2.5e-3", "100e-2"] {
+            let (v, exact) = decimal_with_exactness(lit);
+            assert!(exact, "{lit}");
+            assert_eq!(v.to_bits(), NativeHost.string_to_number(lit).to_bits(), "{lit}");
         }
-        for lit in ["1.5", "1e3", "1234567890123456", "", "-"] {
-            assert_eq!(small_integer(lit), None, "{lit}");
+        for lit in ["1e23", "1.5e-30", "12345678901234567890", "9007199254740993", "0.1e-22"] {
+            assert!(!decimal_with_exactness(lit).1, "{lit}");
         }
+        let mut seed = 0x2545_f491_u32;
+        let mut next = |n: u32| {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed % n
+        };
+        let mut exact_seen = 0;
+        for _ in 0..20_000 {
+            let mut lit = String::new();
+            if next(2) == 0 {
+                lit.push('-');
+            }
+            let int_digits = 1 + next(18);
+            for i in 0..int_digits {
+                lit.push((b'0' + if i == 0 && int_digits > 1 { 1 + next(9) } else { next(10) } as u8) as char);
+            }
+            if next(2) == 0 {
+                lit.push('.');
+                for _ in 0..1 + next(8) {
+                    lit.push((b'0' + next(10) as u8) as char);
+                }
+            }
+            if next(3) == 0 {
+                lit.push_str(&format!("e{}{}", ["", "-", "+"][next(3) as usize], next(40)));
+            }
+            let (v, exact) = decimal_with_exactness(&lit);
+            if exact {
+                exact_seen += 1;
+                assert_eq!(v.to_bits(), NativeHost.string_to_number(&lit).to_bits(), "{lit}");
+            }
+        }
+        assert!(exact_seen > 5_000, "{exact_seen}");
+    }
+
+    /// A host that counts its calls: documents of integers and short decimals are
+    /// converted without a single crossing into JavaScript.
+    #[test]
+    fn plain_numbers_never_ask_the_host() {
+        struct Counting(std::cell::Cell<usize>);
+        impl Host for Counting {
+            fn regex_test(&self, _: &str, _: bool, _: &str) -> Option<bool> {
+                None
+            }
+            fn number_to_string(&self, n: f64) -> String {
+                NativeHost.number_to_string(n)
+            }
+            fn string_to_number(&self, s: &str) -> f64 {
+                self.0.set(self.0.get() + 1);
+                NativeHost.string_to_number(s)
+            }
+            fn to_lower_case(&self, s: &str) -> String {
+                s.to_lowercase()
+            }
+        }
+        let host = Counting(std::cell::Cell::new(0));
+        let v = parse_with_host(r#"{"weights": [0.05, 0.95], "coverage": 0.5, "price": 19.99, "at": 1767225600000, "n": -3}"#, &host).unwrap();
+        assert_eq!(host.0.get(), 0);
+        assert_eq!(v.get("price").and_then(Value::as_f64), Some(19.99));
+        parse_with_host("[1e300, 0.1e-30]", &host).unwrap();
+        assert_eq!(host.0.get(), 2);
     }
 
     #[test]

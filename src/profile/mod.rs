@@ -463,7 +463,15 @@ impl Profile {
     /// [`Self::prune`], measuring the size as [`Self::serialize_with`] `host` writes it:
     /// the browser's `String(n)` writes up to 17 significant digits where the plain
     /// formatter writes six decimals, so the byte budget holds for what is stored.
-    pub fn prune_with(&mut self, rules: &Rules, now_ms: f64, max_bytes: usize, host: &dyn Host) {
+    pub fn prune_with(&mut self, rules: &Rules, now_ms: f64, max_bytes: usize, host: &dyn Host) -> String {
+        self.forget_expired(rules, now_ms);
+        self.fit_with(max_bytes, host)
+    }
+
+    /// The data-policy half of [`Self::prune`], without the byte budget: what the
+    /// rules no longer declare or keep, coarsened rollups, stale impressions. It only
+    /// ever removes, so a profile read from text within the budget stays within it.
+    pub fn forget_expired(&mut self, rules: &Rules, now_ms: f64) {
         let keep: Vec<Option<f64>> = self
             .names
             .iter()
@@ -484,11 +492,17 @@ impl Profile {
             i.recent.retain(|&t| now_ms - t < longest);
         }
         self.assignments.retain(|(e, _)| rules.experiences.iter().any(|x| &x.id == e));
+    }
 
+    /// The byte-budget half of [`Self::prune`]: folds and drops the oldest detail
+    /// until [`Self::serialize_with`] `host` fits in `max_bytes`; returns that text.
+    pub fn fit_with(&mut self, max_bytes: usize, host: &dyn Host) -> String {
         loop {
-            let size = self.serialize_with(host).len();
+            self.compact_names();
+            let text = self.serialize_with(host);
+            let size = text.len();
             if size <= max_bytes {
-                break;
+                return text;
             }
             let excess = size - max_bytes;
             if self.events.len() > RING_FLOOR {
@@ -513,10 +527,9 @@ impl Profile {
                 let n = (excess / 16 + 1).min(self.rollups.len());
                 self.rollups.drain(..n);
             } else {
-                break; // only counters, impressions and assignments left
+                return text; // only counters, impressions and assignments left
             }
         }
-        self.compact_names();
     }
 
     /// Drops names nothing refers to any more, renumbering the rest.
@@ -652,7 +665,12 @@ impl Profile {
         if rest.as_bytes().get(8) != Some(&b':') || u32::from_str_radix(sum, 16).ok() != Some(fnv1a32(body)) {
             return err("checksum mismatch");
         }
-        let v = json::parse_with_host(body, host).map_err(|e| ProfileError { message: e.to_string() })?;
+        let mut v = json::parse_with_host(body, host).map_err(|e| ProfileError { message: e.to_string() })?;
+        // The events are moved out, not cloned: their properties become the profile's.
+        let rows = match &mut v {
+            Value::Object(m) => m.0.iter_mut().find(|(k, _)| k == "e").map(|(_, e)| std::mem::replace(e, Value::Null)),
+            _ => None,
+        };
         let Some(m) = v.as_object() else { return err("not an object") };
         for (k, _) in m.iter() {
             if !["v", "f", "l", "vi", "pv", "n", "e", "r", "i", "a"].contains(&k.as_str()) {
@@ -683,15 +701,19 @@ impl Profile {
             }
         }
         let names = p.names.len() as u32;
-        let props_ok = |v: Option<&Value>| match v {
-            None => Some(Value::Object(Map::new())),
-            Some(o @ Value::Object(_)) => Some(o.clone()),
-            _ => None,
-        };
+        let Some(Value::Array(rows)) = rows else { return err("missing e") };
         let mut prev = 0.0;
-        for row in arr("e")? {
-            let row = row.as_array().filter(|r| r.len() == 2 || r.len() == 3);
-            let parsed = row.and_then(|r| Some((count(r.first()).filter(|&i| i < names)?, int(r.get(1)).filter(|&d| d >= 0.0)?, props_ok(r.get(2))?)));
+        for row in rows {
+            let parsed = match row {
+                Value::Array(mut r) if r.len() == 2 || r.len() == 3 => {
+                    let props = match r.len() {
+                        3 => r.pop().filter(|o| matches!(o, Value::Object(_))),
+                        _ => Some(Value::Object(Map::new())),
+                    };
+                    (|| Some((count(r.first()).filter(|&i| i < names)?, int(r.get(1)).filter(|&d| d >= 0.0)?, props?)))()
+                }
+                _ => None,
+            };
             let Some((name, delta, props)) = parsed else { return err("bad event") };
             prev += delta;
             let props = p.share(props);
@@ -943,6 +965,43 @@ mod tests {
         p.prune_with(&r, T0 + DAY_MS, budget, &js);
         assert!(p.serialize_with(&js).len() <= budget, "{}", p.serialize_with(&js).len());
         assert_eq!(p.count("add_to_cart", 0.0), 1000);
+    }
+
+    /// Loading skips the byte budget for stored text within it (web `loadProfile`):
+    /// that holds only if forgetting never makes the text longer, at any age, with
+    /// the same or narrower rules. And the pruned text is what `serialize_with` writes.
+    #[test]
+    fn forgetting_never_lengthens_the_stored_text() {
+        let r = rules();
+        let narrower = parse_rules(r#"{"version": 1, "events": {"search": {"keep": ["q"]}, "view_item": {"keep": []}}}"#).unwrap();
+        let mut p = Profile::new();
+        for i in 0..3000 {
+            let t = T0 + i as f64 * 37.0 * MINUTE_MS;
+            match i % 4 {
+                0 => {
+                    p.record_page_view(&r, &Value::Null, t);
+                }
+                1 => {
+                    p.record_event(&r, "view_item", &obj(&[("category", ["shoes", "hats"][i % 3 % 2].into())]), t);
+                }
+                2 => {
+                    p.record_event(&r, "search", &obj(&[("q", "boots".into())]), t);
+                }
+                _ => {
+                    p.record_event(&r, "add_to_cart", &obj(&[("price", (i as f64 * 0.37).into())]), t);
+                }
+            }
+            if i % 500 == 499 {
+                let text = p.prune_with(&r, t, BYTE_BUDGET, &crate::host::NativeHost);
+                assert_eq!(text, p.serialize_with(&crate::host::NativeHost));
+                for (rules, later) in [(&r, 0.0), (&r, 40.0 * DAY_MS), (&r, 400.0 * DAY_MS), (&narrower, DAY_MS)] {
+                    let mut q = Profile::parse_with(&text, &crate::host::NativeHost).unwrap();
+                    q.forget_expired(rules, t + later);
+                    let after = q.serialize_with(&crate::host::NativeHost).len();
+                    assert!(after <= text.len(), "{after} > {} at +{later} ms", text.len());
+                }
+            }
+        }
     }
 
     /// A year of heavy browsing (200 events a day) stays under 64 KiB, and the year's

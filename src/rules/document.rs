@@ -144,11 +144,19 @@ pub struct EventSpec {
 pub struct Audience {
     /// The name under `audiences` (empty for an inline audience).
     pub name: String,
-    /// The whole condition.
-    pub condition: Value,
     /// Each top-level key, and each element of a top-level `$and`, as a standalone
     /// condition: the condition passes exactly when every clause passes.
     pub clauses: Vec<Clause>,
+}
+
+impl Audience {
+    /// A condition equivalent to the audience's: its clauses under one `$and` (the
+    /// document's own text is not kept once decoded).
+    pub fn condition(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("$and", Value::Array(self.clauses.iter().map(|c| c.condition.clone()).collect()));
+        Value::Object(m)
+    }
 }
 
 /// One top-level part of an audience condition.
@@ -556,7 +564,7 @@ impl Decoder {
                 self.refs.clear();
                 self.condition(cond, &path, Scope::Audience);
                 graph.push((name.clone(), std::mem::take(&mut self.refs)));
-                rules.audiences.push(Audience { name: name.clone(), condition: cond.clone(), clauses: clauses(cond, &path) });
+                rules.audiences.push(Audience { name: name.clone(), clauses: clauses(cond, &path) });
             }
         }
         self.cycles(&graph);
@@ -798,7 +806,7 @@ impl Decoder {
             }
             Some(c @ Value::Object(_)) => {
                 self.condition(c, &apath, Scope::Audience);
-                Some(AudienceRef::Inline(Audience { name: String::new(), condition: c.clone(), clauses: clauses(c, &apath) }))
+                Some(AudienceRef::Inline(Audience { name: String::new(), clauses: clauses(c, &apath) }))
             }
             Some(other) => {
                 self.problem(&apath, "an audience name or a condition object", other.describe());

@@ -17,6 +17,14 @@ const FNV_PRIME: u32 = 0x0100_0193;
 /// Continues an FNV-1a hash over the UTF-16 code units of `s`, which is how
 /// hashing `a + b` works without building the concatenation.
 fn fnv_feed(mut h: u32, s: &str) -> u32 {
+    // ASCII runs are their own UTF-16 units: hashed byte by byte, without decoding.
+    if s.is_ascii() {
+        for &b in s.as_bytes() {
+            h ^= b as u32;
+            h = h.wrapping_mul(FNV_PRIME);
+        }
+        return h;
+    }
     for unit in s.encode_utf16() {
         h ^= unit as u32;
         h = h.wrapping_mul(FNV_PRIME);

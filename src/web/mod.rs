@@ -154,10 +154,14 @@ impl Engine {
             Some(Ok(p)) => (p, None),
             Some(Err(e)) => (Profile::new(), Some(e.message)),
         };
-        self.profile = Some(profile);
-        if let Some(p) = self.profile.as_mut() {
-            p.prune_with(&self.rules, now_ms, profile::BYTE_BUDGET, &BrowserHost);
+        let mut profile = profile;
+        profile.forget_expired(&self.rules, now_ms);
+        // Forgetting only removes: text stored within the budget still fits, and
+        // measuring it (serializing the whole profile) would only slow the page's start.
+        if stored.as_ref().map_or(true, |t| t.len() > profile::BYTE_BUDGET) {
+            profile.fit_with(profile::BYTE_BUDGET, &BrowserHost);
         }
+        self.profile = Some(profile);
         discarded
     }
 
@@ -223,10 +227,7 @@ impl Engine {
     #[wasm_bindgen(js_name = profileText)]
     pub fn profile_text(&mut self, now_ms: f64) -> Option<String> {
         let rules = &self.rules;
-        self.profile.as_mut().map(|p| {
-            p.prune_with(rules, now_ms, profile::BYTE_BUDGET, &BrowserHost);
-            p.serialize_with(&BrowserHost)
-        })
+        self.profile.as_mut().map(|p| p.prune_with(rules, now_ms, profile::BYTE_BUDGET, &BrowserHost))
     }
 
     /// Starts measurement (the measurement purpose is granted): the stored goals

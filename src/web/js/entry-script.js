@@ -2,7 +2,7 @@
 // Starts itself from its own data-* attributes, exposes window.tailor and replays the
 // commands queued before it loaded (window.tailor = window.tailor || []).
 import init from "../../../pkg/wasm/tailor.js";
-import { start } from "./runtime.js";
+import { mark, start } from "./runtime.js";
 
 // The consent configuration: the id of an inline <script type="application/json">.
 function inlineJson(id) {
@@ -22,6 +22,7 @@ function flag(value) {
 }
 
 (() => {
+  mark("script");
   try {
     const script = document.currentScript;
     const data = script?.dataset ?? {};

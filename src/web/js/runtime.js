@@ -52,6 +52,19 @@ async function loadRules(source) {
   return response.text();
 }
 
+/**
+ * A User Timing mark, `tailor:<step>`, for the start-up steps (`script`, `wasm`,
+ * `rules`, `engine`, `consent`, `decided`): they show in DevTools' Performance panel
+ * and in `performance.getEntriesByType("mark")`, and `make bench` reads them.
+ */
+export function mark(step) {
+  try {
+    performance.mark(`tailor:${step}`);
+  } catch {
+    /* no User Timing here: nothing to mark */
+  }
+}
+
 function domReady() {
   if (document.readyState !== "loading") return Promise.resolve();
   return new Promise((resolve) => document.addEventListener("DOMContentLoaded", resolve, { once: true }));
@@ -664,17 +677,22 @@ export function start(options = {}) {
       const rulesPromise = loadRules(options.rules);
       rulesPromise.catch(() => {});
       await options.wasmReady;
+      mark("wasm");
       const rules = await rulesPromise;
       await domReady();
+      mark("rules");
       hideUndecided(); // where constructed style sheets are missing
       engine = new Engine(rules);
+      mark("engine");
       try {
         startConsentHandling();
       } catch (e) {
         report(asTailorError(e, "CONSENT_FAILED"));
       }
+      mark("consent");
       if (consent) replayPending();
       redecide();
+      mark("decided");
     } catch (e) {
       report(asTailorError(e, "START_FAILED"));
     } finally {
