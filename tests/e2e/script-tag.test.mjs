@@ -54,6 +54,9 @@ test("any other visitor keeps the page's default content", async () => {
   assert.equal(why.candidates[0].outcome, "excluded");
   assert.equal(why.candidates[0].audience.conditions[0].passed, false);
   assert.equal(why.candidates[0].audience.conditions[0].seen, "autumn");
+  // The start-up steps are marked for DevTools (User Timing), in order.
+  const marks = await page.evaluate(() => performance.getEntriesByType("mark").filter((m) => m.name.startsWith("tailor:")).map((m) => m.name));
+  assert.deepEqual(marks, ["script", "wasm", "rules", "engine", "consent", "decided"].map((s) => `tailor:${s}`));
   await page.screenshot({ path: new URL("hero-default.png", ARTIFACTS).pathname, fullPage: true });
   assert.deepEqual(consoleMessages.filter((m) => m.type === "error"), []);
   assert.deepEqual(await storageSnapshot(page), { cookies: 0, localStorage: 0, sessionStorage: 0, indexedDB: 0, caches: 0 });
