@@ -106,21 +106,33 @@ const SOCIAL_NETWORKS: &[&str] = &["facebook.", "instagram.", "t.co", "twitter."
 
 /// The host name of a URL, lower-cased, without `www.` (empty when there is none).
 fn url_host(url: &str) -> String {
-    let rest = url.split_once("://").map_or("", |(_, r)| r);
+    let rest = find(url, "://").map_or("", |i| &url[i + 3..]);
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     let host = authority.rsplit('@').next().unwrap_or("").split(':').next().unwrap_or("");
     let host = host.to_ascii_lowercase();
     host.strip_prefix("www.").map(str::to_string).unwrap_or(host)
 }
 
+/// Whether `host` matches one of `patterns`: a pattern ending in a dot (`google.`) is a
+/// label anywhere in the host (google.fr, www.google.co.uk); any other (`t.co`) is the
+/// host or one of its parent domains (t.co, x.t.co).
 fn host_matches(host: &str, patterns: &[&str]) -> bool {
+    let host = host.as_bytes();
     patterns.iter().any(|p| {
-        if p.ends_with('.') {
-            host.starts_with(p) || host.contains(&format!(".{p}"))
+        let p = p.as_bytes();
+        if p.ends_with(b".") {
+            (0..host.len()).any(|i| (i == 0 || host[i - 1] == b'.') && host[i..].starts_with(p))
         } else {
-            host == *p || host.ends_with(&format!(".{p}"))
+            host.ends_with(p) && (host.len() == p.len() || host[host.len() - p.len() - 1] == b'.')
         }
     })
+}
+
+/// Where `word` (not empty) first occurs in `text`. A plain byte search: the texts are
+/// short (hosts, user agents) and `str::find` would bring its two-way searcher, ~2 KB
+/// of .wasm.
+fn find(text: &str, word: &str) -> Option<usize> {
+    text.as_bytes().windows(word.len()).position(|w| w == word.as_bytes())
 }
 
 /// Derives the acquisition channel.
@@ -156,11 +168,12 @@ pub fn channel(inputs: &PageInputs) -> Channel {
 /// "mobile", "tablet" or "desktop", from the user agent, then the viewport width.
 pub fn device_type(inputs: &PageInputs) -> &'static str {
     let ua = inputs.user_agent.to_ascii_lowercase();
-    if ua.contains("ipad") || ua.contains("tablet") || (ua.contains("android") && !ua.contains("mobile")) {
+    let has = |word| find(&ua, word).is_some();
+    if has("ipad") || has("tablet") || (has("android") && !has("mobile")) {
         "tablet"
-    } else if ua.contains("mobi")
-        || ua.contains("iphone")
-        || ua.contains("ipod")
+    } else if has("mobi")
+        || has("iphone")
+        || has("ipod")
         || (inputs.viewport_width > 0 && inputs.viewport_width < 768)
     {
         "mobile"
@@ -246,6 +259,10 @@ mod tests {
         assert_eq!(channel(&page(shop, &[], "https://t.co/abc")), Channel::Social);
         assert_eq!(channel(&page(shop, &[], "https://blog.example/")), Channel::Referral);
         assert_eq!(channel(&page(shop, &[], "https://notgoogle.example/")), Channel::Referral);
+        assert_eq!(channel(&page(shop, &[], "https://news.google.co.uk/")), Channel::OrganicSearch);
+        assert_eq!(channel(&page(shop, &[], "https://m.t.co/")), Channel::Social);
+        assert_eq!(channel(&page(shop, &[], "https://fiat.co/")), Channel::Referral);
+        assert_eq!(channel(&page(shop, &[], "referrer.example")), Channel::Direct);
     }
 
     #[test]

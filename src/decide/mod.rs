@@ -368,7 +368,8 @@ impl Ctx<'_> {
     fn decide_slot(&self, slot: &str) -> (Decision, SlotFacts) {
         let mut candidates: Vec<usize> = (0..self.rules.experiences.len()).filter(|&i| self.rules.experiences[i].slot == slot).collect();
         // Stable: equal priorities keep document order.
-        candidates.sort_by(|&a, &b| self.rules.experiences[b].priority.total_cmp(&self.rules.experiences[a].priority));
+        let experiences = &self.rules.experiences;
+        crate::rules::sort_positions(&mut candidates, &|a, b| experiences[b].priority.total_cmp(&experiences[a].priority));
         let mut d = Decision {
             slot: slot.into(),
             experience: None,

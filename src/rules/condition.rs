@@ -639,12 +639,11 @@ fn has_index_key(map: &Map) -> bool {
 /// Own keys in JavaScript order: array indices ascending, then the others in
 /// insertion order (what `Object.entries` and `JSON.stringify` follow).
 fn js_order(map: &Map) -> Vec<(&str, &Value)> {
-    let mut indexed: Vec<(usize, &str, &Value)> =
-        map.0.iter().filter_map(|(k, v)| array_index(k).map(|i| (i, k.as_str(), v))).collect();
-    indexed.sort_by_key(|e| e.0);
-    let mut out: Vec<(&str, &Value)> = indexed.into_iter().map(|(_, k, v)| (k, v)).collect();
-    out.extend(map.0.iter().filter(|(k, _)| array_index(k).is_none()).map(|(k, v)| (k.as_str(), v)));
-    out
+    let index: Vec<Option<usize>> = map.0.iter().map(|(k, _)| array_index(k)).collect();
+    let mut order: Vec<usize> = (0..index.len()).filter(|&i| index[i].is_some()).collect();
+    super::sort_positions(&mut order, &|a, b| index[a].cmp(&index[b]));
+    order.extend((0..index.len()).filter(|&i| index[i].is_none()));
+    order.into_iter().map(|i| (map.0[i].0.as_str(), &map.0[i].1)).collect()
 }
 
 fn is_operator_object(map: &Map) -> bool {

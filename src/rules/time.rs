@@ -15,7 +15,8 @@ pub const DAY_MS: f64 = 86_400_000.0;
 /// `m` (minutes), `h` (hours), `d` (days) or `w` (weeks): `"30m"`, `"48h"`, `"14d"`,
 /// `"2w"`. Returns milliseconds, or `None` for anything else (`"0d"`, `"1.5h"`, `"3"`).
 pub fn parse_duration(s: &str) -> Option<f64> {
-    let unit = match s.as_bytes().last()? {
+    let (unit, digits) = s.as_bytes().split_last()?;
+    let unit = match unit {
         b's' => 1_000.0,
         b'm' => MINUTE_MS,
         b'h' => HOUR_MS,
@@ -23,11 +24,23 @@ pub fn parse_duration(s: &str) -> Option<f64> {
         b'w' => 7.0 * DAY_MS,
         _ => return None,
     };
-    let digits = &s[..s.len() - 1];
-    if digits.is_empty() || digits.len() > 6 || !digits.bytes().all(|b| b.is_ascii_digit()) || digits.starts_with('0') {
+    if digits.is_empty() || digits.len() > 6 || !digits.iter().all(u8::is_ascii_digit) || digits[0] == b'0' {
         return None;
     }
-    Some(digits.parse::<f64>().ok()? * unit)
+    // At most six digits: exact in an f64, with no float parser in the .wasm.
+    Some(digits.iter().fold(0.0, |n, &d| n * 10.0 + (d - b'0') as f64) * unit)
+}
+
+/// The value of a fraction's digits (`b"5"` of `.5` is 0.5), without Rust's float
+/// parser (about 18 KB of .wasm with its tables). Up to 15 digits this is the parser's
+/// own result: the digits and the power of ten are both exact doubles, so their quotient
+/// is the one correctly rounded value. Later digits are dropped: they weigh under
+/// 10^-15 s (only a long run of nines there can round to another millisecond).
+fn fraction(digits: &[u8]) -> f64 {
+    let (whole, scale) = digits.iter().take(15).fold((0.0, 1.0), |(whole, scale), &d| {
+        (whole * 10.0 + (d - b'0') as f64, scale * 10.0)
+    });
+    whole / scale
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -109,7 +122,7 @@ pub fn parse_date(s: &str) -> Option<f64> {
             if i == start {
                 return None;
             }
-            sec += s[start - 1..i].parse::<f64>().ok()?;
+            sec += fraction(&b[start..i]);
         }
     }
     if hh > 23 || mi > 59 || sec >= 61.0 {
@@ -188,6 +201,13 @@ mod tests {
         assert_eq!(parse_duration("10s"), Some(10_000.0));
         for bad in ["", "d", "0d", "01d", "1.5h", "3", "-1d", "1D", "1 d", "1y"] {
             assert_eq!(parse_duration(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn fractions_match_the_float_parser() {
+        for digits in ["5", "500", "05", "3", "29", "001", "999", "123456", "999999999", "000000001", "123456789012345", "999999999999999"] {
+            assert_eq!(fraction(digits.as_bytes()), format!(".{digits}").parse::<f64>().unwrap(), "{digits}");
         }
     }
 
