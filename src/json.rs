@@ -231,7 +231,7 @@ fn write_string(out: &mut String, s: &str) {
             0..=0x1f => "",
             _ => continue,
         };
-        out.push_str(&s[start..i]);
+        out.push_str(slice(s, start..i));
         if escaped.is_empty() {
             out.push_str("\\u00");
             out.push(HEX[(b as usize) >> 4] as char);
@@ -241,7 +241,7 @@ fn write_string(out: &mut String, s: &str) {
         }
         start = i + 1;
     }
-    out.push_str(&s[start..]);
+    out.push_str(slice(s, start..));
     out.push('"');
 }
 
@@ -290,14 +290,14 @@ fn decimal_with_exactness(literal: &str) -> (f64, bool) {
         None => (false, literal),
     };
     let (mantissa_part, exp_part) = match body.find(['e', 'E']) {
-        Some(i) => (&body[..i], &body[i + 1..]),
+        Some(i) => (slice(body, ..i), slice(body, i + 1..)),
         None => (body, ""),
     };
     let mut exponent: i32 = 0;
     if !exp_part.is_empty() {
         let (sign, digits) = match exp_part.as_bytes()[0] {
-            b'-' => (-1, &exp_part[1..]),
-            b'+' => (1, &exp_part[1..]),
+            b'-' => (-1, slice(exp_part, 1..)),
+            b'+' => (1, slice(exp_part, 1..)),
             _ => (1, exp_part),
         };
         let mut e: i32 = 0;
@@ -365,6 +365,14 @@ const POW10: [f64; 23] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
     1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 ];
+
+/// `s[range]`, or `""` when the range is out of bounds or would cut a character. Every
+/// caller cuts at ASCII positions it found itself, so this never happens; unlike
+/// indexing, it has no panic path, whose message formatting (and Unicode tables) cost
+/// the .wasm several KB.
+pub fn slice<R: std::slice::SliceIndex<str, Output = str>>(s: &str, range: R) -> &str {
+    s.get(range).unwrap_or("")
+}
 
 /// A JSON string literal for `s` (quotes and escapes), for messages: cheaper in the
 /// .wasm than `{:?}`, which pulls in Unicode printability tables.
@@ -462,7 +470,7 @@ const MAX_DEPTH: usize = 128;
 
 impl Parser<'_> {
     fn error(&self, message: &str) -> ParseError {
-        let before = &self.text[..self.pos.min(self.text.len())];
+        let before = slice(self.text, ..self.pos.min(self.text.len()));
         let line = before.matches('\n').count() + 1;
         let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
         ParseError { line, column, message: message.into() }
@@ -579,7 +587,7 @@ impl Parser<'_> {
         let plain_end = self.src[start..].iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20).map(|n| start + n);
         if let Some(end) = plain_end.filter(|&e| self.src[e] == b'"') {
             self.pos = end + 1;
-            return Ok(self.text[start..end].to_owned());
+            return Ok(slice(self.text, start..end).to_owned());
         }
         let mut out = String::new();
         loop {
@@ -590,7 +598,7 @@ impl Parser<'_> {
                 }
                 self.pos += 1;
             }
-            out.push_str(&self.text[start..self.pos]);
+            out.push_str(slice(self.text, start..self.pos));
             match self.peek() {
                 None => return Err(self.error("unterminated string")),
                 Some(b'"') => {
@@ -674,7 +682,7 @@ impl Parser<'_> {
                 return Err(self.error("invalid number"));
             }
         }
-        Ok(Value::Number((self.number)(&self.text[start..self.pos])))
+        Ok(Value::Number((self.number)(slice(self.text, start..self.pos))))
     }
 }
 

@@ -106,7 +106,7 @@ const SOCIAL_NETWORKS: &[&str] = &["facebook.", "instagram.", "t.co", "twitter."
 
 /// The host name of a URL, lower-cased, without `www.` (empty when there is none).
 fn url_host(url: &str) -> String {
-    let rest = find(url, "://").map_or("", |i| &url[i + 3..]);
+    let rest = find(url, "://").map_or("", |i| crate::json::slice(url, i + 3..));
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     let host = authority.rsplit('@').next().unwrap_or("").split(':').next().unwrap_or("");
     let host = host.to_ascii_lowercase();

@@ -428,8 +428,11 @@ impl Profile {
             r.day -= r.day.rem_euclid(span);
             r.span = span;
         }
-        old.sort_by_key(|r| (r.day, r.name));
-        for r in old {
+        // By (day, name), stably, through the core's one sort (see `sort_positions`).
+        let mut order: Vec<usize> = (0..old.len()).collect();
+        crate::rules::sort_positions(&mut order, &|a, b| (old[a].day, old[a].name).cmp(&(old[b].day, old[b].name)));
+        let mut slots: Vec<Option<Rollup>> = old.into_iter().map(Some).collect();
+        for r in order.into_iter().filter_map(|i| slots[i].take()) {
             match merged.last_mut() {
                 Some(m) if m.day == r.day && m.name == r.name && m.span == r.span => {
                     m.count += r.count;

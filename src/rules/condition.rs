@@ -910,7 +910,7 @@ fn padded_version_string(v: JsValue, host: &dyn Host) -> String {
     }
     let from = start.max(after_terminator);
     let end = bytes[from..].iter().position(|&b| b == b'+').map_or(bytes.len(), |i| from + i);
-    let core = &input[start..end];
+    let core = crate::json::slice(input, start..end);
 
     // Split on "-" or "."; left-pad all-digit parts to 5 with spaces; join with "-".
     let mut out = String::with_capacity(core.len() + 24);
@@ -920,12 +920,12 @@ fn padded_version_string(v: JsValue, host: &dyn Host) -> String {
         if i < core.len() && !matches!(core.as_bytes()[i], b'-' | b'.') {
             continue;
         }
-        let part = &core[part_start..i];
+        let part = crate::json::slice(core, part_start..i);
         if parts > 0 {
             out.push('-');
         }
         if !part.is_empty() && part.len() < 5 && part.bytes().all(|b| b.is_ascii_digit()) {
-            out.push_str(&"    "[..5 - part.len()]);
+            out.push_str(crate::json::slice("    ", ..5 - part.len()));
         }
         out.push_str(part);
         parts += 1;

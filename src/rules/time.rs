@@ -31,18 +31,6 @@ pub fn parse_duration(s: &str) -> Option<f64> {
     Some(digits.iter().fold(0.0, |n, &d| n * 10.0 + (d - b'0') as f64) * unit)
 }
 
-/// The value of a fraction's digits (`b"5"` of `.5` is 0.5), without Rust's float
-/// parser (about 18 KB of .wasm with its tables). Up to 15 digits this is the parser's
-/// own result: the digits and the power of ten are both exact doubles, so their quotient
-/// is the one correctly rounded value. Later digits are dropped: they weigh under
-/// 10^-15 s (only a long run of nines there can round to another millisecond).
-fn fraction(digits: &[u8]) -> f64 {
-    let (whole, scale) = digits.iter().take(15).fold((0.0, 1.0), |(whole, scale), &d| {
-        (whole * 10.0 + (d - b'0') as f64, scale * 10.0)
-    });
-    whole / scale
-}
-
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
 pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -109,9 +97,9 @@ pub fn parse_date(s: &str) -> Option<f64> {
     }
     let (hh, mi) = (num(11, 2)?, num(14, 2)?);
     let mut i = 16;
-    let mut sec = 0.0;
+    let (mut sec, mut milli) = (0, 0);
     if b.get(i) == Some(&b':') {
-        sec = num(17, 2)? as f64;
+        sec = num(17, 2)?;
         i = 19;
         if b.get(i) == Some(&b'.') {
             let start = i + 1;
@@ -122,13 +110,18 @@ pub fn parse_date(s: &str) -> Option<f64> {
             if i == start {
                 return None;
             }
-            sec += fraction(&b[start..i]);
+            // Milliseconds are the first three digits, later ones truncated, as
+            // JavaScript's Date.parse reads them (".3" is 300 ms, ".2999" 299 ms).
+            milli = (start..start + 3).fold(0, |a, k| a * 10 + b.get(k).filter(|_| k < i).map_or(0, |c| (c - b'0') as i64));
         }
     }
-    if hh > 23 || mi > 59 || sec >= 61.0 {
+    if hh > 23 || mi > 59 || sec > 60 {
         return None;
     }
-    ms += (hh * 3_600_000 + mi * 60_000) as f64 + (sec.min(59.999) * 1000.0).floor();
+    if sec == 60 {
+        (sec, milli) = (59, 999); // a leap second: the last millisecond of its minute
+    }
+    ms += (hh * 3_600_000 + mi * 60_000 + sec * 1_000 + milli) as f64;
     let offset = match b.get(i)? {
         b'Z' | b'z' if b.len() == i + 1 => 0.0,
         sign @ (b'+' | b'-') if b.len() == i + 6 && b[i + 3] == b':' => {
@@ -204,11 +197,27 @@ mod tests {
         }
     }
 
+    /// Fractions of a second give whole milliseconds, the first three digits with
+    /// later ones truncated, as Date.parse does: every 1- to 3-digit fraction of every
+    /// second (the float arithmetic this replaced put 32.3 s at 32,299 ms).
     #[test]
-    fn fractions_match_the_float_parser() {
-        for digits in ["5", "500", "05", "3", "29", "001", "999", "123456", "999999999", "000000001", "123456789012345", "999999999999999"] {
-            assert_eq!(fraction(digits.as_bytes()), format!(".{digits}").parse::<f64>().unwrap(), "{digits}");
+    fn fractions_of_a_second_are_milliseconds_as_javascript_reads_them() {
+        let base = parse_date("2026-03-01T00:00Z").unwrap();
+        for sec in 0..60 {
+            for len in 1..=3 {
+                for f in 0..10i64.pow(len) {
+                    let text = format!("2026-03-01T00:00:{sec:02}.{f:0width$}Z", width = len as usize);
+                    let want = base + (sec * 1000 + f * 10i64.pow(3 - len)) as f64;
+                    assert_eq!(parse_date(&text), Some(want), "{text}");
+                }
+            }
         }
+        assert_eq!(parse_date("2026-03-01T00:00:32.3Z"), Some(base + 32_300.0));
+        assert_eq!(parse_date("2026-03-01T00:00:32.2999999Z"), Some(base + 32_299.0));
+        assert_eq!(parse_date("2026-03-01T00:00:59.9999Z"), Some(base + 59_999.0));
+        assert_eq!(parse_date("2026-03-01T00:00:60Z"), Some(base + 59_999.0), "a leap second");
+        assert_eq!(parse_date("2026-03-01T00:00:61Z"), None);
+        assert_eq!(parse_date("2026-03-01T00:00:01.Z"), None);
     }
 
     #[test]
