@@ -289,7 +289,12 @@ fn decimal_with_exactness(literal: &str) -> (f64, bool) {
         Some(rest) => (true, rest),
         None => (false, literal),
     };
-    let (mantissa_part, exp_part) = match body.find(['e', 'E']) {
+    // Integers of up to 15 digits (counts, times, indexes: most numbers stored).
+    if !body.is_empty() && body.len() <= 15 && body.bytes().all(|b| b.is_ascii_digit()) {
+        let n = body.bytes().fold(0u64, |n, b| n * 10 + u64::from(b - b'0')) as f64;
+        return (if negative { -n } else { n }, true);
+    }
+    let (mantissa_part, exp_part) = match body.bytes().position(|b| b == b'e' || b == b'E') {
         Some(i) => (slice(body, ..i), slice(body, i + 1..)),
         None => (body, ""),
     };
@@ -476,10 +481,12 @@ impl Parser<'_> {
         ParseError { line, column, message: message.into() }
     }
 
+    #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.src.get(self.pos).copied()
     }
 
+    #[inline(always)]
     fn skip_ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.pos += 1;
