@@ -320,3 +320,57 @@ test("25. no fingerprinting API and no geolocation is ever called by the SDK (th
   assert.deepEqual(sdk, []);
   await context.close();
 });
+
+// Withdrawal does not depend on anything else working. A site that ships broken rules
+// (or a refused consent configuration) must not leave a returning visitor unable to
+// withdraw: the footer link, tailor.consent.revoke() and tailor.forget() still delete.
+async function returningVisitor() {
+  const first = await openPage(env, "basic.html");
+  await first.page.evaluate(() => window.tailor.consent.grant(["personalization", "measurement"]));
+  await first.page.click("#add");
+  await settle(first.page);
+  assert.ok((await pKeys(first.page)).length > 0, "the first visit stored a profile");
+  const storageState = await first.context.storageState();
+  await first.context.close();
+  return newContext(env, { storageState });
+}
+
+test("withdrawal works when the rules cannot be used: the footer link deletes, and the record says denied", async () => {
+  const context = await returningVisitor();
+  const { page, log } = await openPage(env, "basic.html", { rules: "/test/consent/no-such-rules.json" }, { context });
+  assert.ok(log.console.some((m) => m.type === "error" && /could not fetch rules/.test(m.text)), "the broken rules are reported");
+  assert.ok((await pKeys(page)).length > 0);
+  await page.click("#withdraw");
+  assert.deepEqual(await pKeys(page), []);
+  assert.deepEqual((await keys(page)).filter((k) => k.startsWith("tailor:m:")), []);
+  const s = await state(page);
+  assert.equal(s.personalization.state, "denied");
+  assert.equal(s.measurement.state, "denied");
+  await context.close();
+});
+
+test("with a refused consent configuration, revoke and forget still delete, and grants are refused with an error", async () => {
+  const context = await returningVisitor();
+  // Queued before the SDK loads, as a site's own code may do.
+  await context.addInitScript(() => {
+    window.tailor = [["consent.revoke", "measurement"]];
+  });
+  const { page, log } = await openPage(env, "basic.html", { consent: { purposes: "not an object" } }, { context });
+  const errors = await page.evaluate(() => {
+    const seen = [];
+    window.tailor.on("error", (e) => seen.push(e.code));
+    window.tailor.consent.grant("personalization");
+    return seen;
+  });
+  assert.deepEqual(errors, ["CONSENT_UNAVAILABLE"]);
+  assert.ok(log.console.some((m) => m.type === "error" && /consent/i.test(m.text)));
+  assert.deepEqual((await keys(page)).filter((k) => k.startsWith("tailor:m:")), [], "the queued revoke deleted the measurement data");
+  assert.ok((await pKeys(page)).length > 0, "personalization data stays until it is revoked");
+  await page.evaluate(() => window.tailor.consent.revoke("personalization"));
+  assert.deepEqual(await pKeys(page), []);
+  assert.ok((await keys(page)).length > 0, "the consent record is still there");
+  await page.evaluate(() => window.tailor.forget());
+  assert.deepEqual(await keys(page), []);
+  assert.equal(await page.evaluate(() => window.tailor.consent.state()), null);
+  await context.close();
+});

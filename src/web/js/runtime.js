@@ -577,7 +577,13 @@ export function start(options = {}) {
     },
     /** Erases every byte Tailor holds on this device, the consent record included. */
     forget() {
-      if (!consent) return void pending.push(["forget"]);
+      if (!consent && !started) return void pending.push(["forget"]);
+      if (!consent) {
+        // No consent handling on this page: every key Tailor holds goes all the same.
+        wipe(Object.keys(PURPOSE_PREFIXES));
+        for (const key of storage.names()) storage.remove(key);
+        return;
+      }
       consent.revoke(["personalization", "measurement"]);
       dropProfile();
       dropGoals();
@@ -607,12 +613,29 @@ export function start(options = {}) {
   };
 
   function consentCall(name, ...args) {
-    if (!consent) {
-      if (name === "state" || name === "export") return null;
+    if (consent) return consent[name](...args);
+    if (name === "state" || name === "export") return null;
+    if (!started) {
       pending.push([`consent.${name}`, ...args]);
       return undefined;
     }
-    return consent[name](...args);
+    // Started without consent handling (the .wasm did not load, or the consent
+    // configuration was refused): nothing can be granted, but a withdrawal still
+    // deletes what earlier visits stored for those purposes.
+    if (name === "revoke") wipe(purposesOf(args[0]));
+    report(new TailorError("CONSENT_UNAVAILABLE", `Tailor: consent.${name}() cannot run: consent handling did not start (see the error above)${name === "revoke" ? "; the stored data of the revoked purposes was deleted" : ""}`));
+    return name === "on" ? () => {} : undefined;
+  }
+
+  const PURPOSE_PREFIXES = { personalization: "tailor:p:", measurement: "tailor:m:" };
+  const purposesOf = (p) => (Array.isArray(p) ? p : [p]).filter((x) => x in PURPOSE_PREFIXES);
+
+  // Deletes the stored data of `purposes` (by key prefix, without reading it), and
+  // what is in memory for them, when the consent engine is not there to do it.
+  function wipe(purposes) {
+    if (purposes.includes("personalization")) dropProfile();
+    if (purposes.includes("measurement")) dropGoals();
+    for (const p of purposes) for (const key of storage.names(PURPOSE_PREFIXES[p])) storage.remove(key);
   }
 
   function startConsentHandling() {
@@ -678,12 +701,19 @@ export function start(options = {}) {
       rulesPromise.catch(() => {});
       await options.wasmReady;
       mark("wasm");
-      const rules = await rulesPromise;
-      await domReady();
-      mark("rules");
-      hideUndecided(); // where constructed style sheets are missing
-      engine = new Engine(rules);
-      mark("engine");
+      // Consent does not depend on the rules: with rules missing or invalid, the visitor
+      // can still revoke and forget, and stored data of withdrawn purposes is deleted.
+      let unusable = null;
+      try {
+        const rules = await rulesPromise;
+        await domReady();
+        mark("rules");
+        hideUndecided(); // where constructed style sheets are missing
+        engine = new Engine(rules);
+        mark("engine");
+      } catch (e) {
+        unusable = e;
+      }
       try {
         startConsentHandling();
       } catch (e) {
@@ -691,15 +721,21 @@ export function start(options = {}) {
       }
       mark("consent");
       if (consent) replayPending();
+      if (unusable) throw unusable;
       redecide();
       mark("decided");
     } catch (e) {
       report(asTailorError(e, "START_FAILED"));
     } finally {
       started = true;
-      pending.length = 0;
       clearTimeout(timer);
       revealAll();
+      // Without consent handling, calls held until now get the answer later calls get:
+      // withdrawals and forget() still delete, the rest is refused (track() dropped).
+      for (const [name, ...args] of pending.splice(0)) {
+        if (name === "forget") api.forget();
+        else if (name.startsWith("consent.")) consentCall(name.slice("consent.".length), ...args);
+      }
     }
   }
 
