@@ -221,7 +221,8 @@ pub fn number_to_string(n: f64, host: &dyn Host) -> String {
     host.number_to_string(n)
 }
 
-fn write_string(out: &mut String, s: &str) {
+/// Appends `s` as a JSON string literal (see [`quote`]).
+pub(crate) fn write_string(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.reserve(s.len() + 2);
     out.push('"');

@@ -327,7 +327,7 @@ fn push_key(out: &mut String, key: &str) {
         out.push_str(key);
     } else {
         out.push('[');
-        out.push_str(&json::quote(key));
+        json::write_string(out, key);
         out.push(']');
     }
 }
@@ -360,12 +360,13 @@ impl Path<'_> {
         out
     }
 
-    /// The rendered length, unless a key needs quoting: enough to allocate once.
+    /// The rendered length unless a key needs quoting or an index has more than three
+    /// digits: enough to allocate once.
     fn len_hint(&self) -> usize {
         match *self {
             Path::Root => 1,
             Path::Key(parent, key) => parent.len_hint() + 1 + key.len(),
-            Path::Index(parent, index) => parent.len_hint() + 2 + digits(index),
+            Path::Index(parent, _) => parent.len_hint() + 5,
         }
     }
 
@@ -384,11 +385,6 @@ impl Path<'_> {
             }
         }
     }
-}
-
-/// How many decimal digits `n` has.
-fn digits(n: usize) -> usize {
-    if n < 10 { 1 } else { 1 + digits(n / 10) }
 }
 
 /// Appends `n` in decimal (without `to_string`'s allocation).
@@ -678,7 +674,6 @@ impl Decoder {
         let experiences = root.key("experiences");
         match m.get_mut("experiences") {
             Some(Value::Array(list)) => {
-                rules.experiences.reserve_exact(list.len());
                 for (i, e) in list.iter_mut().enumerate() {
                     let path = experiences.index(i);
                     if let Some(x) = self.experience(e, &path) {
@@ -966,7 +961,6 @@ impl Decoder {
         let vpath = path.key("variants");
         match m.get_mut("variants") {
             Some(Value::Array(list)) if !list.is_empty() => {
-                variants.reserve_exact(list.len());
                 for (i, v) in list.iter_mut().enumerate() {
                     let p = vpath.index(i);
                     if let Some(x) = self.variant(v, &p) {
