@@ -8,9 +8,10 @@
 use crate::host::Host;
 
 /// A JSON value. Numbers are `f64`, as in JavaScript.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub enum Value {
-    /// `null`
+    /// `null` (also the default, left behind by `std::mem::take`)
+    #[default]
     Null,
     /// `true` / `false`
     Bool(bool),
@@ -40,6 +41,10 @@ impl Map {
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
     }
+    /// [`Map::get`], for moving or changing the value in place.
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
+        self.0.iter_mut().rev().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
     /// Whether `key` is present.
     pub fn contains_key(&self, key: &str) -> bool {
         self.get(key).is_some()
@@ -55,6 +60,10 @@ impl Map {
     /// Iterates over entries in order.
     pub fn iter(&self) -> impl Iterator<Item = (&String, &Value)> {
         self.0.iter().map(|(k, v)| (k, v))
+    }
+    /// Iterates over entries in order, values (and keys) open to change.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&mut String, &mut Value)> {
+        self.0.iter_mut().map(|(k, v)| (k, v))
     }
     /// Number of entries.
     pub fn len(&self) -> usize {
@@ -212,7 +221,8 @@ pub fn number_to_string(n: f64, host: &dyn Host) -> String {
     host.number_to_string(n)
 }
 
-fn write_string(out: &mut String, s: &str) {
+/// Appends `s` as a JSON string literal (see [`quote`]).
+pub(crate) fn write_string(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.reserve(s.len() + 2);
     out.push('"');

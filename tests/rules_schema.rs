@@ -103,7 +103,7 @@ fn schema_examples_are_valid_documents() {
     let examples = s.get("examples").and_then(Value::as_array).expect("examples");
     assert!(!examples.is_empty());
     for ex in examples {
-        if let Err(p) = decode_rules(ex) {
+        if let Err(p) = decode_rules(ex.clone()) {
             panic!("{p:#?}");
         }
     }

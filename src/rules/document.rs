@@ -10,6 +10,8 @@
 //! is reported rather than silently evaluating to false): a typo must never quietly
 //! switch a rule off.
 
+use std::borrow::Cow;
+
 use crate::json::{self, Map, Value};
 use crate::rules::time::{parse_date, parse_duration};
 
@@ -292,15 +294,16 @@ pub fn parse_rules(text: &str) -> Result<Rules, Vec<Problem>> {
 /// in a condition is exactly what JavaScript would see.
 pub fn parse_rules_with(text: &str, host: &dyn crate::host::Host) -> Result<Rules, Vec<Problem>> {
     match json::parse_with_host(text, host) {
-        Ok(v) => decode_rules(&v),
+        Ok(v) => decode_rules(v),
         Err(e) => Err(vec![Problem { path: "$".into(), expected: "a JSON document".into(), found: e.to_string() }]),
     }
 }
 
-/// Validates an already-parsed document.
-pub fn decode_rules(doc: &Value) -> Result<Rules, Vec<Problem>> {
+/// Validates an already-parsed document. The strings and conditions the rules keep
+/// are moved out of `doc` rather than copied.
+pub fn decode_rules(mut doc: Value) -> Result<Rules, Vec<Problem>> {
     let mut d = Decoder::default();
-    let rules = d.rules(doc);
+    let rules = d.rules(&mut doc);
     if d.problems.is_empty() {
         Ok(rules)
     } else {
@@ -310,22 +313,87 @@ pub fn decode_rules(doc: &Value) -> Result<Rules, Vec<Problem>> {
 
 /// `path.key`, or `path['key']` when the key is not a plain name (dots, spaces, …).
 pub fn key_path(path: &str, key: &str) -> String {
-    let plain = !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b == b'-');
-    // Built by hand: every value of a document gets a path, and `format!` would
-    // dominate decoding.
     let mut out = String::with_capacity(path.len() + key.len() + 4);
     out.push_str(path);
+    push_key(&mut out, key);
+    out
+}
+
+/// Appends `.key` to a path, or `["key"]` when the key is not a plain name.
+fn push_key(out: &mut String, key: &str) {
+    let plain = !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b == b'-');
     if plain {
         out.push('.');
         out.push_str(key);
     } else {
         out.push('[');
-        out.push_str(&json::quote(key));
+        json::write_string(out, key);
         out.push(']');
     }
-    out
 }
 
+/// Where a value is in the document, as a chain of borrowed steps. Decoding makes one
+/// for every value it visits; only a problem or a [`Clause`] renders it as text
+/// (`$.experiences[2].variants`), so the paths of valid values cost no allocation.
+#[derive(Clone, Copy)]
+enum Path<'a> {
+    /// `$`, the document itself.
+    Root,
+    /// A field of the object at the parent path.
+    Key(&'a Path<'a>, &'a str),
+    /// An element of the array at the parent path.
+    Index(&'a Path<'a>, usize),
+}
+
+impl Path<'_> {
+    fn key<'b>(&'b self, key: &'b str) -> Path<'b> {
+        Path::Key(self, key)
+    }
+
+    fn index(&self, index: usize) -> Path<'_> {
+        Path::Index(self, index)
+    }
+
+    fn render(&self) -> String {
+        let mut out = String::with_capacity(self.len_hint());
+        self.write(&mut out);
+        out
+    }
+
+    /// The rendered length unless a key needs quoting or an index has more than three
+    /// digits: enough to allocate once.
+    fn len_hint(&self) -> usize {
+        match *self {
+            Path::Root => 1,
+            Path::Key(parent, key) => parent.len_hint() + 1 + key.len(),
+            Path::Index(parent, _) => parent.len_hint() + 5,
+        }
+    }
+
+    fn write(&self, out: &mut String) {
+        match *self {
+            Path::Root => out.push('$'),
+            Path::Key(parent, key) => {
+                parent.write(out);
+                push_key(out, key);
+            }
+            Path::Index(parent, index) => {
+                parent.write(out);
+                out.push('[');
+                push_digits(out, index);
+                out.push(']');
+            }
+        }
+    }
+}
+
+/// Appends `n` in decimal (without `to_string`'s allocation).
+fn push_digits(out: &mut String, n: usize) {
+    if n >= 10 {
+        push_digits(out, n / 10);
+    }
+    out.push(char::from(b'0' + (n % 10) as u8));
+}
 
 /// Edit distance, for "did you mean" hints on misspelt fields.
 fn distance(a: &str, b: &str) -> usize {
@@ -354,11 +422,12 @@ const REQUIRED: &str = "nothing (the field is required)";
 
 /// What a condition may contain where it appears.
 #[derive(Clone, Copy)]
-enum Scope<'a> {
+enum Scope {
     /// An audience or experience condition: attributes and behavioural operators.
     Audience,
-    /// A `where` filter on an event's kept properties.
-    Event(Option<&'a [String]>),
+    /// A `where` filter on an event's properties: the event's position in
+    /// `Decoder::events`, when it is declared.
+    Event(Option<usize>),
     /// Inside `$elemMatch`: plain GrowthBook paths and operators only.
     Plain,
 }
@@ -375,33 +444,37 @@ struct Decoder {
 }
 
 impl Decoder {
-    fn problem(&mut self, path: &str, expected: &str, found: impl Into<String>) {
-        self.problems.push(Problem { path: path.into(), expected: expected.into(), found: found.into() });
+    fn problem(&mut self, path: &Path, expected: &str, found: impl Into<String>) {
+        self.problems.push(Problem { path: path.render(), expected: expected.into(), found: found.into() });
     }
 
-    /// The object at `path`, with every key outside `allowed` and every missing key of
-    /// `required` reported.
-    fn object<'v>(&mut self, v: &'v Value, path: &str, allowed: &[&str], required: &[&str]) -> Option<&'v Map> {
+    /// Reports every key of `m` outside `allowed` and every missing key of `required`.
+    fn fields(&mut self, m: &Map, path: &Path, allowed: &[&str], required: &[&str]) {
+        for (k, _) in m.iter() {
+            if !allowed.contains(&k.as_str()) {
+                let expected = format!("one of the fields {}{}", allowed.join(", "), did_you_mean(k, allowed));
+                self.problem(&path.key(k), &expected, format!("unknown field {}", json::quote(k)));
+            }
+        }
+        for r in required {
+            if !m.contains_key(r) {
+                let expected = match *r {
+                    "version" => "1",
+                    "variants" | "steps" => "a non-empty array",
+                    "impressions" => "a whole number of impressions",
+                    "per" => "a duration such as \"1d\"",
+                    _ => "a non-empty string",
+                };
+                self.problem(&path.key(r), expected, REQUIRED);
+            }
+        }
+    }
+
+    /// The object at `path`, its fields checked by [`Self::fields`].
+    fn object<'v>(&mut self, v: &'v Value, path: &Path, allowed: &[&str], required: &[&str]) -> Option<&'v Map> {
         match v {
             Value::Object(m) => {
-                for (k, _) in m.iter() {
-                    if !allowed.contains(&k.as_str()) {
-                        let expected = format!("one of the fields {}{}", allowed.join(", "), did_you_mean(k, allowed));
-                        self.problem(&key_path(path, k), &expected, format!("unknown field {}", json::quote(k)));
-                    }
-                }
-                for r in required {
-                    if !m.contains_key(r) {
-                        let expected = match *r {
-                            "version" => "1",
-                            "variants" | "steps" => "a non-empty array",
-                            "impressions" => "a whole number of impressions",
-                            "per" => "a duration such as \"1d\"",
-                            _ => "a non-empty string",
-                        };
-                        self.problem(&key_path(path, r), expected, REQUIRED);
-                    }
-                }
+                self.fields(m, path, allowed, required);
                 Some(m)
             }
             other => {
@@ -411,8 +484,15 @@ impl Decoder {
         }
     }
 
+    /// [`Self::object`], for an object whose strings the rules keep: they are moved out.
+    fn object_mut<'v>(&mut self, v: &'v mut Value, path: &Path, allowed: &[&str], required: &[&str]) -> Option<&'v mut Map> {
+        let m = self.map(v, path)?;
+        self.fields(m, path, allowed, required);
+        Some(m)
+    }
+
     /// A map whose keys are names (`events`, `audiences`): no field list.
-    fn map<'v>(&mut self, v: &'v Value, path: &str) -> Option<&'v Map> {
+    fn map<'v>(&mut self, v: &'v mut Value, path: &Path) -> Option<&'v mut Map> {
         match v {
             Value::Object(m) => Some(m),
             other => {
@@ -422,85 +502,104 @@ impl Decoder {
         }
     }
 
-    /// An optional non-empty string (required ones are reported by [`Self::object`]).
-    fn string(&mut self, m: &Map, key: &str, path: &str) -> Option<String> {
+    /// An optional non-empty string (required ones are reported by [`Self::fields`]).
+    fn str<'m>(&mut self, m: &'m Map, key: &str, path: &Path) -> Option<&'m str> {
         match m.get(key)? {
-            Value::String(s) if !s.is_empty() => Some(s.clone()),
+            Value::String(s) if !s.is_empty() => Some(s),
             other => {
-                self.problem(&key_path(path, key), "a non-empty string", other.describe());
+                self.problem(&path.key(key), "a non-empty string", other.describe());
                 None
             }
         }
     }
 
-    fn number(&mut self, m: &Map, key: &str, path: &str, min: f64, max: f64) -> Option<f64> {
+    /// [`Self::str`], moved out of the document.
+    fn string(&mut self, m: &mut Map, key: &str, path: &Path) -> Option<String> {
+        match m.get_mut(key)? {
+            Value::String(s) if !s.is_empty() => Some(std::mem::take(s)),
+            other => {
+                self.problem(&path.key(key), "a non-empty string", other.describe());
+                None
+            }
+        }
+    }
+
+    fn number(&mut self, m: &Map, key: &str, path: &Path, min: f64, max: f64) -> Option<f64> {
         match m.get(key)? {
             Value::Number(n) if *n >= min && *n <= max => Some(*n),
             other => {
                 let expected = if max == f64::MAX { "a number".to_string() } else { format!("a number between {} and {}", json::plain_number(min), json::plain_number(max)) };
-                self.problem(&key_path(path, key), &expected, other.describe());
+                self.problem(&path.key(key), &expected, other.describe());
                 None
             }
         }
     }
 
-    fn string_list(&mut self, v: &Value, path: &str) -> Vec<String> {
-        let Some(items) = v.as_array() else {
-            self.problem(path, "an array of strings", v.describe());
-            return Vec::new();
+    /// A list of distinct non-empty strings, moved out of the document.
+    fn string_list(&mut self, v: &mut Value, path: &Path) -> Vec<String> {
+        let items = match v {
+            Value::Array(items) => items,
+            other => {
+                self.problem(path, "an array of strings", other.describe());
+                return Vec::new();
+            }
         };
-        let mut out: Vec<String> = Vec::new();
-        for (i, item) in items.iter().enumerate() {
+        let mut out: Vec<String> = Vec::with_capacity(items.len());
+        for (i, item) in items.iter_mut().enumerate() {
             match item {
                 Value::String(s) if !s.is_empty() => {
                     if out.contains(s) {
-                        self.problem(&format!("{path}[{i}]"), "each name once", format!("duplicate {}", json::quote(s)));
+                        self.problem(&path.index(i), "each name once", format!("duplicate {}", json::quote(s)));
                     }
-                    out.push(s.clone());
+                    out.push(std::mem::take(s));
                 }
-                other => self.problem(&format!("{path}[{i}]"), "a non-empty string", other.describe()),
+                other => self.problem(&path.index(i), "a non-empty string", other.describe()),
             }
         }
         out
     }
 
-    fn duration(&mut self, m: &Map, key: &str, path: &str) -> Option<(f64, String)> {
+    /// An optional duration such as "14d", in ms.
+    fn duration(&mut self, m: &Map, key: &str, path: &Path) -> Option<f64> {
         let v = m.get(key)?;
-        match v.as_str().and_then(|s| Some((parse_duration(s)?, s.to_string()))) {
-            Some(d) => Some(d),
-            None => {
-                self.problem(&key_path(path, key), "a duration such as \"30m\", \"12h\", \"14d\" or \"2w\"", v.describe());
-                None
-            }
+        let ms = v.as_str().and_then(parse_duration);
+        if ms.is_none() {
+            self.problem(&path.key(key), "a duration such as \"30m\", \"12h\", \"14d\" or \"2w\"", v.describe());
         }
+        ms
     }
 
-    fn event_name(&mut self, m: &Map, key: &str, path: &str) -> Option<String> {
-        let name = self.string(m, key, path)?;
+    /// An optional event name, reported (but still returned) when `$.events` does not
+    /// declare it.
+    fn event_name<'m>(&mut self, m: &'m Map, key: &str, path: &Path) -> Option<&'m str> {
+        let name = self.str(m, key, path)?;
         if !self.events.iter().any(|e| e.name == name) {
             let names: Vec<&str> = self.events.iter().map(|e| e.name.as_str()).collect();
-            let expected = format!("the name of an event declared under $.events{}", did_you_mean(&name, &names));
-            self.problem(&key_path(path, key), &expected, format!("{}, which is not declared", json::quote(&name)));
+            let expected = format!("the name of an event declared under $.events{}", did_you_mean(name, &names));
+            self.problem(&path.key(key), &expected, format!("{}, which is not declared", json::quote(name)));
         }
         Some(name)
     }
 
-    fn cap(&mut self, v: &Value, path: &str) -> Option<Cap> {
-        let m = self.object(v, path, fields::CAP, fields::CAP_REQUIRED)?;
+    fn cap(&mut self, v: &mut Value, path: &Path) -> Option<Cap> {
+        let m = self.object_mut(v, path, fields::CAP, fields::CAP_REQUIRED)?;
         let impressions = match m.get("impressions") {
             Some(Value::Number(n)) if n.fract() == 0.0 && *n >= 1.0 && *n <= MAX_CAP_IMPRESSIONS as f64 => Some(*n as u32),
             Some(other) => {
-                self.problem(&key_path(path, "impressions"), "a whole number between 1 and 100", other.describe());
+                self.problem(&path.key("impressions"), "a whole number between 1 and 100", other.describe());
                 None
             }
             None => None,
         };
-        let per = self.duration(m, "per", path);
-        let (per, per_text) = per?;
+        let per = self.duration(m, "per", path)?;
+        let per_text = match m.get_mut("per") {
+            Some(Value::String(s)) => std::mem::take(s),
+            _ => String::new(),
+        };
         Some(Cap { impressions: impressions?, per, per_text })
     }
 
-    fn rules(&mut self, doc: &Value) -> Rules {
+    fn rules(&mut self, doc: &mut Value) -> Rules {
         let mut rules = Rules {
             version: 1,
             revision: None,
@@ -511,34 +610,36 @@ impl Decoder {
             caps: None,
             experiences: Vec::new(),
         };
-        let Some(m) = self.object(doc, "$", fields::ROOT, fields::ROOT_REQUIRED) else {
+        let root = Path::Root;
+        let Some(m) = self.object_mut(doc, &root, fields::ROOT, fields::ROOT_REQUIRED) else {
             return rules;
         };
         match m.get("version") {
             Some(Value::Number(n)) if *n == 1.0 => {}
-            Some(other) => self.problem("$.version", "1", other.describe()),
+            Some(other) => self.problem(&root.key("version"), "1", other.describe()),
             None => {}
         }
         if let Some(v) = m.get("$schema") {
             if v.as_str().is_none() {
-                self.problem("$.$schema", "a string (the schema's URL)", v.describe());
+                self.problem(&root.key("$schema"), "a string (the schema's URL)", v.describe());
             }
         }
-        rules.revision = self.string(m, "revision", "$");
-        if let Some(em) = m.get("events").and_then(|v| self.map(v, "$.events")) {
-            for (name, spec) in em.iter() {
-                let path = key_path("$.events", name);
+        rules.revision = self.string(m, "revision", &root);
+        let events = root.key("events");
+        if let Some(em) = m.get_mut("events").and_then(|v| self.map(v, &events)) {
+            for (name, spec) in em.iter_mut() {
+                let path = events.key(name);
                 if name.is_empty() {
                     self.problem(&path, "a non-empty event name", "an empty name");
                 }
-                let Some(sm) = self.object(spec, &path, fields::EVENT, fields::EVENT_REQUIRED) else { continue };
-                let keep = sm.get("keep").map(|k| self.string_list(k, &format!("{path}.keep"))).unwrap_or_default();
-                let retention = self.duration(sm, "retention", &path).map(|d| d.0);
-                self.events.push(EventSpec { name: name.clone(), keep, retention });
+                let Some(sm) = self.object_mut(spec, &path, fields::EVENT, fields::EVENT_REQUIRED) else { continue };
+                let keep = sm.get_mut("keep").map(|k| self.string_list(k, &path.key("keep"))).unwrap_or_default();
+                let retention = self.duration(sm, "retention", &path);
+                self.events.push(EventSpec { name: std::mem::take(name), keep, retention });
             }
         }
-        if let Some(g) = m.get("goals") {
-            rules.goals = self.string_list(g, "$.goals");
+        if let Some(g) = m.get_mut("goals") {
+            rules.goals = self.string_list(g, &root.key("goals"));
             for (i, goal) in rules.goals.iter().enumerate() {
                 if !self.events.iter().any(|e| &e.name == goal) {
                     self.problems.push(Problem {
@@ -549,38 +650,41 @@ impl Decoder {
                 }
             }
         }
-        if let Some(sg) = m.get("savedGroups").and_then(|v| self.map(v, "$.savedGroups")) {
+        if let Some(sg) = m.get_mut("savedGroups").and_then(|v| self.map(v, &root.key("savedGroups"))) {
             self.saved_group_ids = Some(sg.iter().map(|(k, _)| k.clone()).collect());
-            rules.saved_groups = sg.clone();
+            rules.saved_groups = std::mem::take(sg);
         }
-        if let Some(c) = m.get("caps") {
-            rules.caps = self.cap(c, "$.caps");
+        if let Some(c) = m.get_mut("caps") {
+            rules.caps = self.cap(c, &root.key("caps"));
         }
         let mut graph: Vec<(String, Vec<String>)> = Vec::new();
-        if let Some(am) = m.get("audiences").and_then(|v| self.map(v, "$.audiences")) {
+        let audiences = root.key("audiences");
+        if let Some(am) = m.get_mut("audiences").and_then(|v| self.map(v, &audiences)) {
             self.audience_names = am.iter().map(|(k, _)| k.clone()).collect();
-            for (name, cond) in am.iter() {
-                let path = key_path("$.audiences", name);
+            for (name, cond) in am.iter_mut() {
+                let path = audiences.key(name);
                 self.refs.clear();
                 self.condition(cond, &path, Scope::Audience);
                 graph.push((name.clone(), std::mem::take(&mut self.refs)));
-                rules.audiences.push(Audience { name: name.clone(), clauses: clauses(cond, &path) });
+                let clauses = clauses(std::mem::take(cond), &path);
+                rules.audiences.push(Audience { name: std::mem::take(name), clauses });
             }
         }
         self.cycles(&graph);
-        match m.get("experiences") {
+        let experiences = root.key("experiences");
+        match m.get_mut("experiences") {
             Some(Value::Array(list)) => {
-                for (i, e) in list.iter().enumerate() {
-                    let path = format!("$.experiences[{i}]");
+                for (i, e) in list.iter_mut().enumerate() {
+                    let path = experiences.index(i);
                     if let Some(x) = self.experience(e, &path) {
                         if rules.experiences.iter().any(|o| o.id == x.id) {
-                            self.problem(&format!("{path}.id"), "an id not used by another experience", format!("duplicate id {}", json::quote(&x.id)));
+                            self.problem(&path.key("id"), "an id not used by another experience", format!("duplicate id {}", json::quote(&x.id)));
                         }
                         rules.experiences.push(x);
                     }
                 }
             }
-            Some(other) => self.problem("$.experiences", "an array", other.describe()),
+            Some(other) => self.problem(&experiences, "an array", other.describe()),
             None => {}
         }
         rules.events = std::mem::take(&mut self.events);
@@ -611,8 +715,9 @@ impl Decoder {
                     let from = stack.iter().position(|&s| s == next).unwrap_or(0);
                     let mut names: Vec<&str> = stack[from..].iter().map(|&s| graph[s].0.as_str()).collect();
                     names.push(&graph[next].0);
+                    let root = Path::Root;
                     self.problem(
-                        &key_path("$.audiences", &graph[next].0),
+                        &root.key("audiences").key(&graph[next].0),
                         "audiences that do not refer to themselves through $audience",
                         format!("a reference cycle: {}", names.join(" → ")),
                     );
@@ -626,18 +731,18 @@ impl Decoder {
 
     /// Checks a condition: structure of the logical and behavioural operators, names of
     /// events and audiences, and GrowthBook operator names in value positions.
-    fn condition(&mut self, v: &Value, path: &str, scope: Scope) {
+    fn condition(&mut self, v: &Value, path: &Path, scope: Scope) {
         let Some(m) = v.as_object() else {
             self.problem(path, "a condition object", v.describe());
             return;
         };
         for (key, value) in m.iter() {
-            let p = key_path(path, key);
+            let p = path.key(key);
             match key.as_str() {
                 "$and" | "$or" | "$nor" => match value.as_array() {
                     Some(list) => {
                         for (i, c) in list.iter().enumerate() {
-                            self.condition(c, &format!("{p}[{i}]"), scope);
+                            self.condition(c, &p.index(i), scope);
                         }
                     }
                     None => self.problem(&p, "an array of conditions", value.describe()),
@@ -652,7 +757,8 @@ impl Decoder {
                     self.problem(&p, &expected, found);
                 }
                 attr => {
-                    if let Scope::Event(Some(keep)) = scope {
+                    if let Scope::Event(Some(event)) = scope {
+                        let keep = &self.events[event].keep;
                         let first = attr.split('.').next().unwrap_or(attr);
                         if !keep.iter().any(|k| k == first) {
                             let names: Vec<&str> = keep.iter().map(String::as_str).collect();
@@ -668,7 +774,7 @@ impl Decoder {
 
     /// Checks a GrowthBook condition value: operator names and the shapes GrowthBook
     /// would silently turn into `false`.
-    fn condition_value(&mut self, v: &Value, path: &str) {
+    fn condition_value(&mut self, v: &Value, path: &Path) {
         let Some(m) = v.as_object() else { return };
         let dollars = m.iter().filter(|(k, _)| k.starts_with('$')).count();
         if dollars == 0 {
@@ -679,7 +785,7 @@ impl Decoder {
             return;
         }
         for (op, arg) in m.iter() {
-            let p = key_path(path, op);
+            let p = path.key(op);
             match op.as_str() {
                 "$not" | "$size" => self.condition_value(arg, &p),
                 "$elemMatch" => {
@@ -719,20 +825,20 @@ impl Decoder {
     }
 
     /// A `where` filter on the properties of event `name`.
-    fn where_filter(&mut self, m: &Map, path: &str, name: Option<&str>) {
+    fn where_filter(&mut self, m: &Map, path: &Path, name: Option<&str>) {
         let Some(w) = m.get("where") else { return };
-        let keep = name.and_then(|n| self.events.iter().find(|e| e.name == n)).map(|e| e.keep.clone());
-        self.condition(w, &key_path(path, "where"), Scope::Event(keep.as_deref()));
+        let event = name.and_then(|n| self.events.iter().position(|e| e.name == n));
+        self.condition(w, &path.key("where"), Scope::Event(event));
     }
 
-    fn step(&mut self, v: &Value, path: &str) {
+    fn step(&mut self, v: &Value, path: &Path) {
         if let Some(m) = self.object(v, path, fields::STEP, fields::STEP_REQUIRED) {
             let name = self.event_name(m, "name", path);
-            self.where_filter(m, path, name.as_deref());
+            self.where_filter(m, path, name);
         }
     }
 
-    fn behaviour(&mut self, key: &str, v: &Value, path: &str) {
+    fn behaviour(&mut self, key: &str, v: &Value, path: &Path) {
         match key {
             "$audience" => match v.as_str() {
                 Some(name) if self.audience_names.iter().any(|a| a == name) => self.refs.push(name.into()),
@@ -745,21 +851,21 @@ impl Decoder {
             "$event" => {
                 let Some(m) = self.object(v, path, fields::EVENT_OPERATOR, fields::EVENT_OPERATOR_REQUIRED) else { return };
                 let name = self.event_name(m, "name", path);
-                self.where_filter(m, path, name.as_deref());
+                self.where_filter(m, path, name);
                 self.duration(m, "within", path);
                 if let Some(c) = m.get("count") {
                     let ok = matches!(c, Value::Number(_)) || c.as_object().is_some_and(|o| !o.is_empty());
                     if ok {
-                        self.condition_value(c, &key_path(path, "count"));
+                        self.condition_value(c, &path.key("count"));
                     } else {
-                        self.problem(&key_path(path, "count"), "a number or an operator object such as {\"$gte\": 3}", c.describe());
+                        self.problem(&path.key("count"), "a number or an operator object such as {\"$gte\": 3}", c.describe());
                     }
                 }
             }
             "$since" => {
                 let Some(m) = self.object(v, path, fields::SINCE_OPERATOR, fields::SINCE_OPERATOR_REQUIRED) else { return };
                 let name = self.event_name(m, "name", path);
-                self.where_filter(m, path, name.as_deref());
+                self.where_filter(m, path, name);
                 let mut any = false;
                 for op in ["within", "$gt", "$gte", "$lt", "$lte"] {
                     any |= m.contains_key(op);
@@ -771,30 +877,31 @@ impl Decoder {
             }
             _ => {
                 let Some(m) = self.object(v, path, fields::SCENARIO_OPERATOR, fields::SCENARIO_OPERATOR_REQUIRED) else { return };
+                let spath = path.key("steps");
                 match m.get("steps") {
                     Some(Value::Array(steps)) if !steps.is_empty() => {
                         for (i, s) in steps.iter().enumerate() {
-                            self.step(s, &format!("{path}.steps[{i}]"));
+                            self.step(s, &spath.index(i));
                         }
                     }
-                    Some(other) => self.problem(&key_path(path, "steps"), "a non-empty array of steps", other.describe()),
+                    Some(other) => self.problem(&spath, "a non-empty array of steps", other.describe()),
                     None => {}
                 }
                 self.duration(m, "within", path);
                 if let Some(n) = m.get("notFollowedBy") {
-                    self.step(n, &key_path(path, "notFollowedBy"));
+                    self.step(n, &path.key("notFollowedBy"));
                 }
             }
         }
     }
 
-    fn experience(&mut self, v: &Value, path: &str) -> Option<Experience> {
-        let m = self.object(v, path, fields::EXPERIENCE, fields::EXPERIENCE_REQUIRED)?;
+    fn experience(&mut self, v: &mut Value, path: &Path) -> Option<Experience> {
+        let m = self.object_mut(v, path, fields::EXPERIENCE, fields::EXPERIENCE_REQUIRED)?;
         let id = self.string(m, "id", path);
         let slot = self.string(m, "slot", path);
         let priority = self.number(m, "priority", path, f64::MIN, f64::MAX).unwrap_or(0.0);
-        let apath = key_path(path, "audience");
-        let audience = match m.get("audience") {
+        let apath = path.key("audience");
+        let audience = match m.get_mut("audience") {
             None => None,
             Some(Value::String(name)) => {
                 if !self.audience_names.contains(name) {
@@ -802,11 +909,11 @@ impl Decoder {
                     let expected = format!("the name of an audience defined under $.audiences{}", did_you_mean(name, &names));
                     self.problem(&apath, &expected, format!("{}, which is not defined", json::quote(name)));
                 }
-                Some(AudienceRef::Named(name.clone()))
+                Some(AudienceRef::Named(std::mem::take(name)))
             }
             Some(c @ Value::Object(_)) => {
                 self.condition(c, &apath, Scope::Audience);
-                Some(AudienceRef::Inline(Audience { name: String::new(), clauses: clauses(c, &apath) }))
+                Some(AudienceRef::Inline(Audience { name: String::new(), clauses: clauses(std::mem::take(c), &apath) }))
             }
             Some(other) => {
                 self.problem(&apath, "an audience name or a condition object", other.describe());
@@ -815,14 +922,14 @@ impl Decoder {
         };
         let mut schedule = Schedule::default();
         if let Some(s) = m.get("schedule") {
-            let spath = key_path(path, "schedule");
+            let spath = path.key("schedule");
             if let Some(sm) = self.object(s, &spath, fields::SCHEDULE, fields::SCHEDULE_REQUIRED) {
                 for (key, slot) in [("start", &mut schedule.start), ("end", &mut schedule.end)] {
                     if let Some(v) = sm.get(key) {
                         *slot = v.as_str().and_then(parse_date);
                         if slot.is_none() {
                             self.problem(
-                                &key_path(&spath, key),
+                                &spath.key(key),
                                 "an ISO date (\"2026-03-01\", midnight UTC) or an RFC 3339 date-time with an offset (\"2026-03-01T09:00:00+01:00\")",
                                 v.describe(),
                             );
@@ -831,13 +938,13 @@ impl Decoder {
                 }
                 if let (Some(a), Some(b)) = (schedule.start, schedule.end) {
                     if b <= a {
-                        self.problem(&format!("{spath}.end"), "an end after the start", format!("{} (not after the start {})", sm.get("end").unwrap_or(&Value::Null).describe(), sm.get("start").unwrap_or(&Value::Null).describe()));
+                        self.problem(&spath.key("end"), "an end after the start", format!("{} (not after the start {})", sm.get("end").unwrap_or(&Value::Null).describe(), sm.get("start").unwrap_or(&Value::Null).describe()));
                     }
                 }
             }
         }
-        let lifetime = self.duration(m, "lifetime", path).map(|d| d.0);
-        let cap = m.get("cap").and_then(|c| self.cap(c, &key_path(path, "cap")));
+        let lifetime = self.duration(m, "lifetime", path);
+        let cap = m.get_mut("cap").and_then(|c| self.cap(c, &path.key("cap")));
         let holdout = self.number(m, "holdout", path, 0.0, 1.0).unwrap_or(0.0);
         let coverage = self.number(m, "coverage", path, 0.0, 1.0).unwrap_or(1.0);
         let seed = self.string(m, "seed", path);
@@ -845,20 +952,20 @@ impl Decoder {
             None => 1,
             Some(Value::Number(n)) if *n == 1.0 || *n == 2.0 => *n as u32,
             Some(other) => {
-                self.problem(&key_path(path, "hashVersion"), "1 or 2", other.describe());
+                self.problem(&path.key("hashVersion"), "1 or 2", other.describe());
                 1
             }
         };
-        let goal = m.get("goal").and_then(|_| self.event_name(m, "goal", path));
+        let goal = if self.event_name(m, "goal", path).is_some() { self.string(m, "goal", path) } else { None };
         let mut variants: Vec<Variant> = Vec::new();
-        let vpath = key_path(path, "variants");
-        match m.get("variants") {
+        let vpath = path.key("variants");
+        match m.get_mut("variants") {
             Some(Value::Array(list)) if !list.is_empty() => {
-                for (i, v) in list.iter().enumerate() {
-                    let p = format!("{vpath}[{i}]");
+                for (i, v) in list.iter_mut().enumerate() {
+                    let p = vpath.index(i);
                     if let Some(x) = self.variant(v, &p) {
                         if variants.iter().any(|o| o.id == x.id) {
-                            self.problem(&format!("{p}.id"), "an id not used by another variant of this experience", format!("duplicate id {}", json::quote(&x.id)));
+                            self.problem(&p.key("id"), "an id not used by another variant of this experience", format!("duplicate id {}", json::quote(&x.id)));
                         }
                         variants.push(x);
                     }
@@ -895,62 +1002,66 @@ impl Decoder {
         })
     }
 
-    fn variant(&mut self, v: &Value, path: &str) -> Option<Variant> {
-        let m = self.object(v, path, fields::VARIANT, fields::VARIANT_REQUIRED)?;
+    fn variant(&mut self, v: &mut Value, path: &Path) -> Option<Variant> {
+        let m = self.object_mut(v, path, fields::VARIANT, fields::VARIANT_REQUIRED)?;
         let id = self.string(m, "id", path);
         let weight = self.number(m, "weight", path, 0.0, 1.0);
-        let content = m.get("content").and_then(|c| self.content(c, &key_path(path, "content")));
+        let content = m.get_mut("content").and_then(|c| self.content(c, &path.key("content")));
         Some(Variant { id: id?, weight, content })
     }
 
-    fn content(&mut self, v: &Value, path: &str) -> Option<Content> {
-        let m = self.object(v, path, fields::CONTENT, fields::CONTENT_REQUIRED)?;
+    fn content(&mut self, v: &mut Value, path: &Path) -> Option<Content> {
+        let m = self.object_mut(v, path, fields::CONTENT, fields::CONTENT_REQUIRED)?;
         let mut c = Content {
-            text: m.get("text").and_then(|_| self.string(m, "text", path)),
-            html: m.get("html").and_then(|_| self.string(m, "html", path)),
-            template: m.get("template").and_then(|_| self.string(m, "template", path)),
+            text: self.string(m, "text", path),
+            html: self.string(m, "html", path),
+            template: self.string(m, "template", path),
             ..Content::default()
         };
-        if let Some(a) = m.get("attributes") {
-            let apath = key_path(path, "attributes");
+        if let Some(a) = m.get_mut("attributes") {
+            let apath = path.key("attributes");
             if let Some(am) = self.map(a, &apath) {
-                for (name, value) in am.iter() {
+                for (name, value) in am.iter_mut() {
                     match value {
-                        Value::String(s) => c.attributes.push((name.clone(), s.clone())),
-                        other => self.problem(&key_path(&apath, name), "a string", other.describe()),
+                        Value::String(s) => c.attributes.push((std::mem::take(name), std::mem::take(s))),
+                        other => self.problem(&apath.key(name), "a string", other.describe()),
                     }
                 }
             }
         }
-        if let Some(cl) = m.get("classes") {
-            let cpath = key_path(path, "classes");
-            if let Some(cm) = self.object(cl, &cpath, fields::CLASSES, fields::CLASSES_REQUIRED) {
-                c.add_classes = cm.get("add").map(|l| self.string_list(l, &format!("{cpath}.add"))).unwrap_or_default();
-                c.remove_classes = cm.get("remove").map(|l| self.string_list(l, &format!("{cpath}.remove"))).unwrap_or_default();
+        if let Some(cl) = m.get_mut("classes") {
+            let cpath = path.key("classes");
+            if let Some(cm) = self.object_mut(cl, &cpath, fields::CLASSES, fields::CLASSES_REQUIRED) {
+                c.add_classes = cm.get_mut("add").map(|l| self.string_list(l, &cpath.key("add"))).unwrap_or_default();
+                c.remove_classes = cm.get_mut("remove").map(|l| self.string_list(l, &cpath.key("remove"))).unwrap_or_default();
             }
         }
         Some(c)
     }
 }
 
-/// Splits a condition into its top-level clauses (each key; each element of `$and`).
-fn clauses(cond: &Value, path: &str) -> Vec<Clause> {
-    let Some(m) = cond.as_object() else { return Vec::new() };
-    let mut out = Vec::new();
-    for (k, v) in m.iter() {
-        let p = key_path(path, k);
-        match (k.as_str(), v) {
-            ("$and", Value::Array(list)) => {
-                for (i, c) in list.iter().enumerate() {
-                    let path = format!("{p}[{i}]");
+/// Splits a condition into its top-level clauses (each key; each element of `$and`),
+/// moving its parts into them.
+fn clauses(cond: Value, path: &Path) -> Vec<Clause> {
+    let Value::Object(m) = cond else { return Vec::new() };
+    let mut out = Vec::with_capacity(m.len());
+    for (key, value) in m.0 {
+        let at = path.key(&key);
+        match value {
+            Value::Array(list) if key == "$and" => {
+                for (i, c) in list.into_iter().enumerate() {
                     let label = match c.as_object().filter(|m| m.len() == 1).and_then(|m| m.0.first()) {
                         Some((k, v)) => label(k, v),
                         None => format!("$and[{i}]"),
                     };
-                    out.push(Clause { path, label, condition: c.clone() });
+                    out.push(Clause { path: at.index(i).render(), label, condition: c });
                 }
             }
-            _ => out.push(Clause { path: p, label: label(k, v), condition: Value::Object(Map(vec![(k.clone(), v.clone())])) }),
+            value => {
+                let path = at.render();
+                let label = label(&key, &value);
+                out.push(Clause { path, label, condition: Value::Object(Map(vec![(key, value)])) });
+            }
         }
     }
     out
@@ -959,13 +1070,13 @@ fn clauses(cond: &Value, path: &str) -> Vec<Clause> {
 /// A clause's short name (see [`Clause::label`]).
 fn label(key: &str, v: &Value) -> String {
     let about = match key {
-        "$event" | "$since" => v.get("name").and_then(Value::as_str).map(str::to_string),
-        "$audience" => v.as_str().map(str::to_string),
-        "$scenario" => v.get("steps").and_then(Value::as_array).map(|s| s.iter().filter_map(|x| x.get("name")?.as_str()).collect::<Vec<_>>().join(" → ")),
+        "$event" | "$since" => v.get("name").and_then(Value::as_str).map(Cow::Borrowed),
+        "$audience" => v.as_str().map(Cow::Borrowed),
+        "$scenario" => v.get("steps").and_then(Value::as_array).map(|s| Cow::Owned(s.iter().filter_map(|x| x.get("name")?.as_str()).collect::<Vec<_>>().join(" → "))),
         _ => None,
     };
     match about {
-        Some(a) => format!("{key} {a}"),
+        Some(a) => [key, " ", &a].concat(),
         None => key.to_string(),
     }
 }
