@@ -311,14 +311,6 @@ pub fn decode_rules(mut doc: Value) -> Result<Rules, Vec<Problem>> {
     }
 }
 
-/// `path.key`, or `path['key']` when the key is not a plain name (dots, spaces, …).
-pub fn key_path(path: &str, key: &str) -> String {
-    let mut out = String::with_capacity(path.len() + key.len() + 4);
-    out.push_str(path);
-    push_key(&mut out, key);
-    out
-}
-
 /// Appends `.key` to a path, or `["key"]` when the key is not a plain name.
 fn push_key(out: &mut String, key: &str) {
     let plain = !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b == b'-');
@@ -1245,7 +1237,13 @@ mod tests {
 
     #[test]
     fn odd_keys_are_quoted_in_paths() {
-        assert_eq!(key_path("$.a", "page.path"), "$.a[\"page.path\"]");
-        assert_eq!(key_path("$.a", "shoe-fans"), "$.a.shoe-fans");
+        let key_path = |key: &str| {
+            let mut out = String::from("$.a");
+            push_key(&mut out, key);
+            out
+        };
+        assert_eq!(key_path("page.path"), "$.a[\"page.path\"]");
+        assert_eq!(key_path("shoe-fans"), "$.a.shoe-fans");
+        assert_eq!(paths(r#"{"version": 1, "audiences": {"a b": 3}}"#), ["$.audiences[\"a b\"]"]);
     }
 }
