@@ -8,6 +8,8 @@
 // 10000), BENCH_CPU_PROFILE=1 (also writes target/bench/decide.cpuprofile, a Chromium
 // CPU profile of the decision loops, and cold-<sdk>-<cache>.cpuprofile of the last
 // cold-start load of each series: open them in DevTools' Performance panel),
+// BENCH_TRACE=1 (a Chromium trace of that load, cold-<sdk>-<cache>.trace.json, with
+// V8's wasm compilation events: open it in DevTools or chrome://tracing),
 // BENCH_SDK=<folder> (measure another build of pkg/dist, e.g. an older commit's, with
 // this commit's fixtures and pages).
 import { execFileSync } from "node:child_process";
@@ -250,6 +252,8 @@ async function coldStart(kind, mode) {
       await profiled.send("Profiler.setSamplingInterval", { interval: 50 });
       await profiled.send("Profiler.start");
     }
+    const traced = process.env.BENCH_TRACE === "1" && i === LOADS + warmups - 1;
+    if (traced) await browser.startTracing(page, { path: `${OUT}/cold-${kind}-${mode}.trace.json`, categories: ["devtools.timeline", "v8", "v8.wasm", "disabled-by-default-v8.compile", "blink.user_timing", "loading"] });
     await page.goto(url);
     try {
       await page.waitForFunction(() => window.__bench.first !== null, null, { timeout: 10000 });
@@ -274,6 +278,7 @@ async function coldStart(kind, mode) {
         texts: Object.fromEntries([...document.querySelectorAll("[data-tailor-slot]")].map((el) => [el.getAttribute("data-tailor-slot"), el.textContent.startsWith("Offer ") ? el.textContent : null])),
       };
     });
+    if (traced) await browser.stopTracing();
     if (profiled) writeFileSync(`${OUT}/cold-${kind}-${mode}.cpuprofile`, JSON.stringify((await profiled.send("Profiler.stop")).profile));
     await page.close();
     if (mode === "cold") {

@@ -15,7 +15,10 @@ wasm-bindgen --target web --out-dir pkg/wasm --out-name tailor target/wasm32-unk
 # npm binaryen, never Debian's (its wasm-opt writes modules that fail to load).
 # -Oz twice: the second round finds ~550 B (gzip) more. The producers and
 # target_features sections only describe the build; browsers never read them.
-node_modules/.bin/wasm-opt -Oz -Oz --strip-producers --strip-target-features --enable-bulk-memory --enable-bulk-memory-opt --enable-nontrapping-float-to-int \
+# -ocimfs 0: functions with one caller are not inlined into it: 4.7 KB smaller gzipped
+# (5 KB larger raw), with no difference in engine, profile or decision times measured
+# in Chromium.
+node_modules/.bin/wasm-opt -Oz -Oz -ocimfs 0 --strip-producers --strip-target-features --enable-bulk-memory --enable-bulk-memory-opt --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
   pkg/wasm/tailor_bg.wasm -o pkg/dist/tailor_bg.wasm
 
