@@ -338,6 +338,7 @@ export function start(options = {}) {
       storage.remove(GOALS_KEY);
     }
     goalsLoaded = true;
+    syncCapture();
   }
 
   function dropGoals() {
@@ -345,6 +346,7 @@ export function start(options = {}) {
     goalsLoaded = false;
     goalsDirty = false;
     exposures.clear();
+    syncCapture();
   }
 
   // A goal event counts for the variants seen before it, under measurement only, and
@@ -413,8 +415,7 @@ export function start(options = {}) {
     trackQueue.length = 0; // withdrawn: queued events are never stored
     profileLoaded = false;
     cancelWrites();
-    capture?.stop();
-    capture = null;
+    syncCapture();
     engine?.core.dropProfile();
     impressions.clear();
     pageViewRecorded = false;
@@ -428,6 +429,18 @@ export function start(options = {}) {
   }
   const onVisibility = () => (document.visibilityState === "hidden" ? leave() : capture?.visible());
 
+  // Capture (declarative clicks and forms, scroll depth, engaged time, navigations)
+  // runs while either purpose is granted: record() keeps events in the profile only
+  // under personalization, and counts goals only under measurement.
+  function syncCapture(stopping = false) {
+    const wanted = !stopping && engine !== null && (personalization() || measurement());
+    if (wanted && !capture) capture = startCapture({ record });
+    else if (!wanted && capture) {
+      capture.stop();
+      capture = null;
+    }
+  }
+
   function useProfile() {
     if (!engine || engine.core.hasProfile()) return;
     const discarded = engine.core.loadProfile(storage.get(PROFILE_KEY) ?? undefined, Date.now());
@@ -436,7 +449,7 @@ export function start(options = {}) {
       console.warn(`Tailor: the stored profile could not be read (${discarded}); starting a new one`);
       storage.remove(PROFILE_KEY);
     }
-    capture = startCapture({ record });
+    syncCapture();
     if (!pageViewRecorded) {
       pageViewRecorded = true;
       record("page_view", { path: location.pathname });
@@ -744,6 +757,7 @@ export function start(options = {}) {
     urlWatch();
     slotWatch?.disconnect();
     dropProfile();
+    syncCapture(true);
     consent?.stop();
     document.removeEventListener("click", declarativeConsent);
     removeEventListener("pagehide", leave);
