@@ -93,6 +93,7 @@ const fill = (template, parts) => Object.entries(parts).reduce((t, [k, v]) => t.
 writeFileSync(`${OUT}/shop/shoes`, fill("bench/cold-tailor.html", { "/*MEASURE*/": measure, "<!--SLOTS-->": slotsHtml, "/*RULES*/": fixtures.rules.replace(/<\//g, "<\\/") }));
 const gbConfig = { payload: { features: {}, experiments: fixtures.growthbook.auto }, attributes: fixtures.growthbook.attributes, noStreaming: true };
 writeFileSync(`${OUT}/cold-growthbook.html`, fill("bench/cold-growthbook.html", { "/*MEASURE*/": measure, "<!--SLOTS-->": slotsHtml, "/*GROWTHBOOK_CONFIG*/": inlineJson(gbConfig) }));
+writeFileSync(`${OUT}/cold-floor.html`, fill("bench/cold-floor.html", { "/*MEASURE*/": measure, "<!--SLOTS-->": slotsHtml }));
 for (const f of ["decide.html", "decide.js"]) copyFileSync(`bench/${f}`, `${OUT}/${f}`);
 
 // --- the browser --------------------------------------------------------------------------
@@ -100,17 +101,18 @@ for (const f of ["decide.html", "decide.js"]) copyFileSync(`bench/${f}`, `${OUT}
 let cache = "cold";
 const isolation = { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" };
 const env = await setup({
-  mounts: [["/shop/", `${OUT}/shop`], ["/bench/", OUT], ["/gb/", GB_DIR], ["/sdk/", SDK]],
+  mounts: [["/shop/", `${OUT}/shop`], ["/bench/", OUT], ["/gb/", GB_DIR], ["/sdk/", SDK], ["/sdk-floor/", "bench/floor"]],
   // Cross-origin isolation gives performance.now() 5 µs resolution instead of 100 µs.
   extraHeaders: (path) => ({
     ...isolation,
     ...(path.startsWith("/shop/") ? { "content-type": "text/html; charset=utf-8" } : {}),
-    ...(cache === "warm" && /^\/(sdk|gb)\//.test(path) ? { "cache-control": "public, max-age=3600" } : {}),
+    ...(cache === "warm" && /^\/(sdk|sdk-floor|gb)\//.test(path) ? { "cache-control": "public, max-age=3600" } : {}),
   }),
 });
 const { browser, base } = env;
 const TAILOR_URL = `${base}shop/shoes?utm_campaign=spring&utm_medium=email`;
 const GB_URL = `${base}bench/cold-growthbook.html`;
+const FLOOR_URL = `${base}bench/cold-floor.html`;
 
 // Every page sees the synthetic visitor: an iPhone in French, at the fixtures' time
 // (Date starts at fixtures.now and runs on; performance.now() is untouched), and not
@@ -233,11 +235,12 @@ const seed = await (async () => {
 const filled = {
   tailor: fixtures.expected.filter((d) => d.text).length,
   growthbook: Object.values(decide.check.gbShows).filter(Boolean).length,
+  floor: fixtures.expected.length,
 };
 
 async function coldStart(kind, mode) {
   cache = mode;
-  const url = kind === "tailor" ? TAILOR_URL : GB_URL;
+  const url = { tailor: TAILOR_URL, growthbook: GB_URL, floor: FLOOR_URL }[kind];
   const extra = kind === "tailor" ? [[seedScript, seed]] : [];
   const warmups = mode === "warm" ? 2 : 0;
   const runs = [];
@@ -263,7 +266,7 @@ async function coldStart(kind, mode) {
     // Every slot that will change has changed (or half a second passed: the check below reports it).
     await page.waitForFunction((n) => Object.keys(window.__bench.slots).length >= n, filled[kind], { timeout: 500 }).catch(() => {});
     const r = await page.evaluate(() => {
-      const res = performance.getEntriesByType("resource").filter((e) => /\/(sdk|gb)\//.test(e.name));
+      const res = performance.getEntriesByType("resource").filter((e) => /\/(sdk|sdk-floor|gb)\//.test(e.name));
       return {
         t0: window.__bench.t0,
         first: window.__bench.first,
@@ -299,7 +302,7 @@ async function coldStart(kind, mode) {
 
 const cold = {};
 for (const mode of ["cold", "warm"]) {
-  for (const kind of ["tailor", "growthbook"]) {
+  for (const kind of ["tailor", "growthbook", "floor"]) {
     say(`cold start: ${kind}, ${mode} cache, ${LOADS} loads`);
     cold[`${kind}-${mode}`] = await coldStart(kind, mode);
   }
@@ -395,6 +398,7 @@ for (const mode of ["cold", "warm"]) {
   row(`Tailor, ${mode} cache`, msPair(t.first), msPair(g.first), `median ≤ ${budgets.coldStartMedianMs} ms`, verdict(t.first.median <= budgets.coldStartMedianMs));
   row(`  from the script's arrival`, msPair(t.afterScript), msPair(g.afterScript));
   row(`  until every slot is filled`, msPair(t.allSlots), msPair(g.allSlots));
+  row(`  floor: a script that only fills the slots`, msPair(cold[`floor-${mode}`].first), "", "", "");
   const at = (k) => (Number.isFinite(t.steps[k]) ? f1(t.steps[k]) : "–");
   note(`Tailor's steps, median ms after the tag: script runs ${at("script")}, .wasm requested ${at("fetch")}, downloaded ${at("fetched")}, compiled ${at("wasm")}; rules read ${at("rules")}, engine ${at("engine")}, consent + profile ${at("consent")}, decided and applied ${at("decided")}`);
 }
