@@ -59,12 +59,7 @@ fn main() {
     let rules = parse_rules_with(&rules_json, &host).expect("synthetic rules");
     let now = SYNTHETIC_NOW_MS;
     let load = || {
-        let mut p = Profile::parse_with(&profile_text, &host).expect("synthetic profile");
-        p.forget_expired(&rules, now);
-        if profile_text.len() > BYTE_BUDGET {
-            p.fit_with(BYTE_BUDGET, &host);
-        }
-        p
+        Profile::load_with(&profile_text, &rules, now, BYTE_BUDGET, &host).expect("synthetic profile")
     };
     let profile = load();
     let inputs = synthetic_page();

@@ -660,6 +660,19 @@ impl Profile {
         Profile::parse_with(text, &PlainHost)
     }
 
+    /// Reads a stored profile as a page starts: [`Self::parse_with`], then
+    /// [`Self::forget_expired`]. The byte budget is applied only when the stored text
+    /// exceeds it: forgetting only removes, so text within the budget still fits, and
+    /// measuring it would serialize the whole profile on every page load.
+    pub fn load_with(text: &str, rules: &Rules, now_ms: f64, max_bytes: usize, host: &dyn Host) -> Result<Profile, ProfileError> {
+        let mut p = Profile::parse_with(text, host)?;
+        p.forget_expired(rules, now_ms);
+        if text.len() > max_bytes {
+            p.fit_with(max_bytes, host);
+        }
+        Ok(p)
+    }
+
     /// [`Self::parse`], converting numbers with `host` (exact, as written by
     /// [`Self::serialize_with`]).
     pub fn parse_with(text: &str, host: &dyn Host) -> Result<Profile, ProfileError> {
@@ -671,7 +684,7 @@ impl Profile {
         let mut v = json::parse_with_host(body, host).map_err(|e| ProfileError { message: e.to_string() })?;
         // The events are moved out, not cloned: their properties become the profile's.
         let rows = match &mut v {
-            Value::Object(m) => m.0.iter_mut().find(|(k, _)| k == "e").map(|(_, e)| std::mem::replace(e, Value::Null)),
+            Value::Object(m) => m.get_mut("e").map(std::mem::take),
             _ => None,
         };
         let Some(m) = v.as_object() else { return err("not an object") };
@@ -707,16 +720,13 @@ impl Profile {
         let Some(Value::Array(rows)) = rows else { return err("missing e") };
         let mut prev = 0.0;
         for row in rows {
-            let parsed = match row {
-                Value::Array(mut r) if r.len() == 2 || r.len() == 3 => {
-                    let props = match r.len() {
-                        3 => r.pop().filter(|o| matches!(o, Value::Object(_))),
-                        _ => Some(Value::Object(Map::new())),
-                    };
-                    (|| Some((count(r.first()).filter(|&i| i < names)?, int(r.get(1)).filter(|&d| d >= 0.0)?, props?)))()
-                }
+            let Value::Array(mut r) = row else { return err("bad event") };
+            let props = match r.len() {
+                2 => Some(Value::Object(Map::new())),
+                3 => r.pop().filter(|o| matches!(o, Value::Object(_))),
                 _ => None,
             };
+            let parsed = props.and_then(|props| Some((count(r.first()).filter(|&i| i < names)?, int(r.get(1)).filter(|&d| d >= 0.0)?, props)));
             let Some((name, delta, props)) = parsed else { return err("bad event") };
             prev += delta;
             let props = p.share(props);

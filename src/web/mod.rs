@@ -149,18 +149,12 @@ impl Engine {
     /// the reason a stored profile was discarded (corrupted or foreign), if it was.
     #[wasm_bindgen(js_name = loadProfile)]
     pub fn load_profile(&mut self, stored: Option<String>, now_ms: f64) -> Option<String> {
-        let (profile, discarded) = match stored.as_deref().map(|t| Profile::parse_with(t, &BrowserHost)) {
+        let loaded = stored.as_deref().map(|t| Profile::load_with(t, &self.rules, now_ms, profile::BYTE_BUDGET, &BrowserHost));
+        let (profile, discarded) = match loaded {
             None => (Profile::new(), None),
             Some(Ok(p)) => (p, None),
             Some(Err(e)) => (Profile::new(), Some(e.message)),
         };
-        let mut profile = profile;
-        profile.forget_expired(&self.rules, now_ms);
-        // Forgetting only removes: text stored within the budget still fits, and
-        // measuring it (serializing the whole profile) would only slow the page's start.
-        if stored.as_ref().map_or(true, |t| t.len() > profile::BYTE_BUDGET) {
-            profile.fit_with(profile::BYTE_BUDGET, &BrowserHost);
-        }
         self.profile = Some(profile);
         discarded
     }

@@ -9,9 +9,11 @@ import { startConsent } from "./consent.js";
 import { startCapture } from "./capture.js";
 
 const SLOT = "data-tailor-slot";
-const PROFILE_KEY = "tailor:p:profile";
-const ID_KEY = "tailor:p:id";
-const GOALS_KEY = "tailor:m:goals";
+// Each purpose's keys share a prefix (the core's consent effects delete by it too).
+const PURPOSE_PREFIXES = { personalization: "tailor:p:", measurement: "tailor:m:" };
+const PROFILE_KEY = `${PURPOSE_PREFIXES.personalization}profile`;
+const ID_KEY = `${PURPOSE_PREFIXES.personalization}id`;
+const GOALS_KEY = `${PURPOSE_PREFIXES.measurement}goals`;
 /** Profile writes are batched: at most one every 250 ms, plus a flush on pagehide. */
 const WRITE_DELAY_MS = 250;
 /** Calls made before the rules and the consent are known, held until they are. */
@@ -432,13 +434,15 @@ export function start(options = {}) {
   // Capture (declarative clicks and forms, scroll depth, engaged time, navigations)
   // runs while either purpose is granted: record() keeps events in the profile only
   // under personalization, and counts goals only under measurement.
-  function syncCapture(stopping = false) {
-    const wanted = !stopping && engine !== null && (personalization() || measurement());
+  function syncCapture() {
+    const wanted = engine !== null && (personalization() || measurement());
     if (wanted && !capture) capture = startCapture({ record });
-    else if (!wanted && capture) {
-      capture.stop();
-      capture = null;
-    }
+    else if (!wanted) stopCapture();
+  }
+
+  function stopCapture() {
+    capture?.stop();
+    capture = null;
   }
 
   function useProfile() {
@@ -593,7 +597,8 @@ export function start(options = {}) {
       if (!consent && !started) return void pending.push(["forget"]);
       if (!consent) {
         // No consent handling on this page: every key Tailor holds goes all the same.
-        wipe(Object.keys(PURPOSE_PREFIXES));
+        dropProfile();
+        dropGoals();
         for (const key of storage.names()) storage.remove(key);
         return;
       }
@@ -640,7 +645,6 @@ export function start(options = {}) {
     return name === "on" ? () => {} : undefined;
   }
 
-  const PURPOSE_PREFIXES = { personalization: "tailor:p:", measurement: "tailor:m:" };
   const purposesOf = (p) => (Array.isArray(p) ? p : [p]).filter((x) => x in PURPOSE_PREFIXES);
 
   // Deletes the stored data of `purposes` (by key prefix, without reading it), and
@@ -757,7 +761,7 @@ export function start(options = {}) {
     urlWatch();
     slotWatch?.disconnect();
     dropProfile();
-    syncCapture(true);
+    stopCapture();
     consent?.stop();
     document.removeEventListener("click", declarativeConsent);
     removeEventListener("pagehide", leave);
