@@ -12,7 +12,7 @@ const RULES: &str = r#"{"version":1,"experiences":[{"id":"spring","slot":"hero",
 
 #[wasm_bindgen_test]
 fn decides_the_campaign_variant_in_the_browser() {
-    let engine = Engine::new(RULES).unwrap();
+    let engine = Engine::new(RULES.as_bytes()).unwrap();
     let page = r#"{"url":"https://shop.example/?utm_campaign=spring","query":[["utm_campaign","spring"]]}"#;
     let out = engine.decide_round(page, "unit", 0.0, None).decisions();
     assert!(out.contains(r#""variant":"v""#), "{out}");
@@ -25,7 +25,10 @@ fn invalid_rules_are_reported_with_paths() {
     let problems = validate_rules_json(r#"{"version":1,"experiences":[{"id":"x"}]}"#);
     assert!(problems.contains(r#""path":"$.experiences[0].slot""#), "{problems}");
     assert_eq!(validate_rules_json(RULES), "[]");
-    assert!(Engine::new("{").is_err());
+    assert!(Engine::new(b"{").is_err());
+    // Bytes that are not UTF-8 are refused with where they stop being text.
+    let err = Engine::new(b"{\"version\":1,\"x\":\"\xff\"}").err().unwrap();
+    assert!(err.contains("not UTF-8 text (invalid byte at offset 18)"), "{err}");
 }
 
 #[wasm_bindgen_test]

@@ -90,14 +90,17 @@ fn method(name: &str) -> Result<Method, String> {
 
 #[wasm_bindgen]
 impl Consent {
-    /// Starts from the configuration and the stored record; throws the JSON array of
+    /// Starts from the configuration and the stored record (UTF-8); throws the JSON array of
     /// configuration problems. The start-up effects are in [`Consent::startup_effects`].
     #[wasm_bindgen(constructor)]
-    pub fn new(config_json: &str, stored: Option<String>, now_ms: f64, random: &[u8]) -> Result<Consent, String> {
+    pub fn new(config_json: &str, stored: Option<Box<[u8]>>, now_ms: f64, random: &[u8]) -> Result<Consent, String> {
         let config = json::parse_with_host(config_json, &BrowserHost)
             .map_err(|e| problems_json(&[crate::rules::Problem { path: "$".into(), expected: "a JSON document".into(), found: e.to_string() }]))
             .and_then(|v| ConsentConfig::from_json(&v).map_err(|p| problems_json(&p)))?;
-        let (engine, effects) = ConsentEngine::new(config, stored.as_deref(), now_ms as u64, random32(random));
+        // `stored` is TextEncoder output (see `utf8`); bytes that are not UTF-8 are read as
+        // an empty record, which cannot be parsed and is discarded like any corrupted one.
+        let stored = stored.as_deref().map(|b| super::utf8(b).unwrap_or_default());
+        let (engine, effects) = ConsentEngine::new(config, stored, now_ms as u64, random32(random));
         Ok(Consent { engine, startup: effects_json(effects) })
     }
 

@@ -62,6 +62,14 @@ pub fn version() -> String {
     crate::VERSION.into()
 }
 
+/// Reads text handed over as UTF-8 bytes. Large texts (rules, stored records) come in
+/// as `TextEncoder` output, which the browser copies into wasm memory in one native
+/// step; a `&str` parameter would be copied character by character in JavaScript,
+/// which costs milliseconds at start-up before the JIT warms up.
+pub(crate) fn utf8(bytes: &[u8]) -> Result<&str, String> {
+    core::str::from_utf8(bytes).map_err(|e| format!("not UTF-8 text (invalid byte at offset {})", e.valid_up_to()))
+}
+
 fn problems_json(problems: &[Problem]) -> String {
     let list = problems
         .iter()
@@ -127,9 +135,11 @@ fn props(json_text: &str) -> Value {
 
 #[wasm_bindgen]
 impl Engine {
-    /// Parses and validates `rules_json`; throws the JSON array of problems.
+    /// Parses and validates the rules document (UTF-8 JSON); throws the JSON array of
+    /// problems.
     #[wasm_bindgen(constructor)]
-    pub fn new(rules_json: &str) -> Result<Engine, String> {
+    pub fn new(rules_utf8: &[u8]) -> Result<Engine, String> {
+        let rules_json = utf8(rules_utf8).map_err(|found| problems_json(&[Problem { path: "$".into(), expected: "a JSON document".into(), found }]))?;
         rules::parse_rules_with(rules_json, &BrowserHost).map(|rules| Engine { rules: Rc::new(rules), profile: None, goals: None }).map_err(|p| problems_json(&p))
     }
 
@@ -146,14 +156,14 @@ impl Engine {
     }
 
     /// Starts using a profile: the stored one, or a new one when there is none. Returns
-    /// the reason a stored profile was discarded (corrupted or foreign), if it was.
+    /// the reason a stored profile (UTF-8) was discarded (corrupted or foreign), if it was.
     #[wasm_bindgen(js_name = loadProfile)]
-    pub fn load_profile(&mut self, stored: Option<String>, now_ms: f64) -> Option<String> {
-        let loaded = stored.as_deref().map(|t| Profile::load_with(t, &self.rules, now_ms, profile::BYTE_BUDGET, &BrowserHost));
+    pub fn load_profile(&mut self, stored: Option<Box<[u8]>>, now_ms: f64) -> Option<String> {
+        let loaded = stored.as_deref().map(|b| utf8(b).and_then(|t| Profile::load_with(t, &self.rules, now_ms, profile::BYTE_BUDGET, &BrowserHost).map_err(|e| e.message)));
         let (profile, discarded) = match loaded {
             None => (Profile::new(), None),
             Some(Ok(p)) => (p, None),
-            Some(Err(e)) => (Profile::new(), Some(e.message)),
+            Some(Err(message)) => (Profile::new(), Some(message)),
         };
         self.profile = Some(profile);
         discarded

@@ -5,7 +5,7 @@
 // Tailor only ever reads these signals; it never writes a TC or GPP string and never
 // calls gtag('consent', …).
 import * as core from "../../../pkg/wasm/tailor.js";
-import { TailorError } from "./api.js";
+import { TailorError, utf8 } from "./api.js";
 
 export const RECORD_KEY = "tailor:consent";
 const CHANNEL = "tailor:consent";
@@ -55,7 +55,7 @@ export function startConsent(storage, config = DEFAULT_CONFIG, hooks = {}) {
   // the rest is the core's configuration, validated there.
   const { categories, ...coreConfig } = config;
   const configText = JSON.stringify(coreConfig);
-  let engine = coreCall(() => new core.Consent(configText, lastRecord ?? undefined, Date.now(), random32()));
+  let engine = coreCall(() => new core.Consent(configText, utf8(lastRecord), Date.now(), random32()));
   const channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(CHANNEL) : null;
 
   function state() {
@@ -128,7 +128,7 @@ export function startConsent(storage, config = DEFAULT_CONFIG, hooks = {}) {
     const before = { personalization: granted("personalization"), measurement: granted("measurement") };
     lastRecord = record;
     engine.free?.();
-    engine = coreCall(() => new core.Consent(configText, record ?? undefined, Date.now(), random32()));
+    engine = coreCall(() => new core.Consent(configText, utf8(record), Date.now(), random32()));
     grantCache = {};
     engine.startupEffects(); // already carried out by the tab that wrote the record
     const lost = Object.keys(before).filter((p) => before[p] && !granted(p));

@@ -2,7 +2,7 @@
 // every slot and applies the decisions to the DOM; under consent, captures the
 // visitor's interactions into the on-device profile. It never throws into the host
 // page: every failure leaves the default content and one console message.
-import { Engine, TailorError, pageInputs, version } from "./api.js";
+import { Engine, TailorError, pageInputs, utf8, version } from "./api.js";
 import { sanitize, safeAttribute } from "./sanitize.js";
 import { createStorage } from "./storage.js";
 import { startConsent } from "./consent.js";
@@ -447,7 +447,7 @@ export function start(options = {}) {
 
   function useProfile() {
     if (!engine || engine.core.hasProfile()) return;
-    const discarded = engine.core.loadProfile(storage.get(PROFILE_KEY) ?? undefined, Date.now());
+    const discarded = engine.core.loadProfile(utf8(storage.get(PROFILE_KEY)), Date.now());
     profileLoaded = true;
     if (discarded) {
       console.warn(`Tailor: the stored profile could not be read (${discarded}); starting a new one`);
