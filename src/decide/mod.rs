@@ -532,14 +532,14 @@ impl Round {
             Seen::Attribute(v) => v.clone().unwrap_or(Value::Null),
             Seen::Nothing => Value::Null,
         };
-        obj(vec![("path", c.path.as_str().into()), ("label", c.label.as_str().into()), ("passed", f.passed.into()), ("seen", seen)])
+        obj(vec![("path", c.path().into()), ("label", c.label().into()), ("passed", f.passed.into()), ("seen", seen)])
     }
 
     /// The audience stage: (explanation, labels of the clauses that failed).
-    fn audience_value<'r>(&self, rules: &'r Rules, e: &'r Experience, facts: &AudienceFacts) -> (Value, Vec<&'r str>) {
+    fn audience_value<'r>(&self, rules: &'r Rules, e: &'r Experience, facts: &AudienceFacts) -> (Value, Vec<String>) {
         let explain = |a: &'r Audience, ok: bool, list: &[ClauseFact]| {
             let conds = a.clauses.iter().zip(list).map(|(c, f)| self.clause_value(c, f)).collect();
-            let failed = a.clauses.iter().zip(list).filter(|(_, f)| !f.passed).map(|(c, _)| c.label.as_str()).collect();
+            let failed = a.clauses.iter().zip(list).filter(|(_, f)| !f.passed).map(|(c, _)| c.label()).collect();
             let name = if a.name.is_empty() { Value::Null } else { a.name.as_str().into() };
             (obj(vec![("name", name), ("passed", ok.into()), ("conditions", Value::Array(conds))]), failed)
         };
@@ -549,7 +549,7 @@ impl Round {
                 Some((ok, list)) => explain(&rules.audiences[*i], *ok, list),
                 None => (Value::Null, Vec::new()),
             },
-            (AudienceFacts::Unknown, Some(AudienceRef::Named(n))) => (obj(vec![("name", n.as_str().into()), ("passed", false.into())]), vec![n.as_str()]),
+            (AudienceFacts::Unknown, Some(AudienceRef::Named(n))) => (obj(vec![("name", n.as_str().into()), ("passed", false.into())]), vec![n.clone()]),
             _ => (obj(vec![("name", Value::Null), ("passed", true.into()), ("conditions", Value::Array(Vec::new()))]), Vec::new()),
         }
     }

@@ -11,6 +11,7 @@
 //! switch a rule off.
 
 use std::borrow::Cow;
+use std::rc::Rc;
 
 use crate::json::{self, Map, Value};
 use crate::rules::time::{parse_date, parse_duration};
@@ -161,16 +162,57 @@ impl Audience {
     }
 }
 
-/// One top-level part of an audience condition.
+/// One top-level part of an audience condition. Its path and label are only read by
+/// explanations and summaries, so they are built when asked for, not at decoding.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Clause {
-    /// Where it is in the document, e.g. `$.audiences.fans.$and[1]`.
-    pub path: String,
-    /// A short name for summaries: the attribute path or the operator with what it is
-    /// about, e.g. `visits`, `$event view_item`, `$scenario view_item → add_to_cart`.
-    pub label: String,
+    /// Where the audience is in the document, shared by its clauses, e.g. `$.audiences.fans`.
+    audience_path: Rc<str>,
+    /// The clause's position in the audience's top-level `$and`, if it is one of those.
+    and_index: Option<usize>,
     /// A standalone condition, e.g. `{"visits": {"$gte": 2}}`.
     pub condition: Value,
+}
+
+impl Clause {
+    /// Where it is in the document, e.g. `$.audiences.fans.$and[1]`.
+    pub fn path(&self) -> String {
+        let mut out = String::with_capacity(self.audience_path.len() + 16);
+        out.push_str(&self.audience_path);
+        match (self.and_index, self.single()) {
+            (Some(i), _) => {
+                push_key(&mut out, "$and");
+                out.push('[');
+                push_digits(&mut out, i);
+                out.push(']');
+            }
+            (None, Some((key, _))) => push_key(&mut out, key),
+            (None, None) => {}
+        }
+        out
+    }
+
+    /// A short name for summaries: the attribute path or the operator with what it is
+    /// about, e.g. `visits`, `$event view_item`, `$scenario view_item → add_to_cart`;
+    /// `$and[2]` for an element of a top-level `$and` with several keys.
+    pub fn label(&self) -> String {
+        match (self.single(), self.and_index) {
+            (Some((key, value)), _) => label(key, value),
+            (None, Some(i)) => {
+                let mut out = String::from("$and[");
+                push_digits(&mut out, i);
+                out.push(']');
+                out
+            }
+            (None, None) => String::new(),
+        }
+    }
+
+    /// The clause's only key and its value, when it has exactly one.
+    fn single(&self) -> Option<(&str, &Value)> {
+        let m = self.condition.as_object().filter(|m| m.len() == 1)?;
+        m.0.first().map(|(k, v)| (k.as_str(), v))
+    }
 }
 
 /// A frequency cap: at most `impressions` in any window of `per`.
@@ -1036,24 +1078,16 @@ impl Decoder {
 /// moving its parts into them.
 fn clauses(cond: Value, path: &Path) -> Vec<Clause> {
     let Value::Object(m) = cond else { return Vec::new() };
+    let audience_path: Rc<str> = path.render().into();
     let mut out = Vec::with_capacity(m.len());
     for (key, value) in m.0 {
-        let at = path.key(&key);
         match value {
             Value::Array(list) if key == "$and" => {
-                for (i, c) in list.into_iter().enumerate() {
-                    let label = match c.as_object().filter(|m| m.len() == 1).and_then(|m| m.0.first()) {
-                        Some((k, v)) => label(k, v),
-                        None => format!("$and[{i}]"),
-                    };
-                    out.push(Clause { path: at.index(i).render(), label, condition: c });
+                for (i, condition) in list.into_iter().enumerate() {
+                    out.push(Clause { audience_path: Rc::clone(&audience_path), and_index: Some(i), condition });
                 }
             }
-            value => {
-                let path = at.render();
-                let label = label(&key, &value);
-                out.push(Clause { path, label, condition: Value::Object(Map(vec![(key, value)])) });
-            }
+            value => out.push(Clause { audience_path: Rc::clone(&audience_path), and_index: None, condition: Value::Object(Map(vec![(key, value)])) }),
         }
     }
     out
@@ -1160,10 +1194,26 @@ mod tests {
         assert_eq!(e.variants[1].content.as_ref().unwrap().add_classes, ["hot"]);
         let clauses = &r.audience("shoe-fans").unwrap().clauses;
         assert_eq!(clauses.len(), 2);
-        assert_eq!(clauses[1].path, "$.audiences.shoe-fans.$and[1]");
+        assert_eq!(clauses[1].path(), "$.audiences.shoe-fans.$and[1]");
         let Some(AudienceRef::Inline(a)) = &r.experiences[1].audience else { panic!() };
-        let cp: Vec<_> = a.clauses.iter().map(|c| c.path.as_str()).collect();
+        let cp: Vec<_> = a.clauses.iter().map(Clause::path).collect();
         assert_eq!(cp, ["$.experiences[1].audience[\"device.type\"]", "$.experiences[1].audience.$and[0]", "$.experiences[1].audience.$and[1]"]);
+    }
+
+    #[test]
+    fn clauses_are_labelled_for_summaries() {
+        let r = parse_rules(FULL).unwrap_or_else(|p| panic!("{p:#?}"));
+        let labels = |name: &str| r.audience(name).unwrap().clauses.iter().map(Clause::label).collect::<Vec<_>>();
+        assert_eq!(labels("shoe-fans"), ["visits", "$event view_item"]);
+        assert_eq!(labels("lapsed"), ["$since purchase"]);
+        assert_eq!(labels("abandoners"), ["$scenario view_item → add_to_cart", "id"]);
+        assert_eq!(labels("fans-and-lapsed"), ["$audience shoe-fans", "page.path"]);
+        // An element of a top-level $and with several keys is named by its position.
+        let doc = r#"{"version": 1, "audiences": {"a": {"$and": [{"x": 1, "y": 2}, {"z": 3}]}}, "experiences": []}"#;
+        let r = parse_rules(doc).unwrap_or_else(|p| panic!("{p:#?}"));
+        let c = &r.audience("a").unwrap().clauses;
+        assert_eq!(c.iter().map(Clause::label).collect::<Vec<_>>(), ["$and[0]", "z"]);
+        assert_eq!(c.iter().map(Clause::path).collect::<Vec<_>>(), ["$.audiences.a.$and[0]", "$.audiences.a.$and[1]"]);
     }
 
     #[test]
