@@ -647,7 +647,10 @@ impl Profile {
         let body = Value::Object(m).to_json(host);
         let mut out = String::with_capacity(body.len() + 13);
         out.push_str(MAGIC);
-        out.push_str(&format!("{:08x}", fnv1a32(&body)));
+        // The checksum as 8 lowercase hex digits, as `{:08x}` writes it (the tests forge
+        // profiles with that format), without the formatting machinery.
+        let sum = fnv1a32(&body);
+        out.extend((0..8).rev().map(|i| char::from(b"0123456789abcdef"[(sum >> (i * 4)) as usize & 15])));
         out.push(':');
         out.push_str(&body);
         out
