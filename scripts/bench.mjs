@@ -13,7 +13,7 @@
 // BENCH_SDK=<folder> (measure another build of pkg/dist, e.g. an older commit's, with
 // this commit's fixtures and pages).
 import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 
@@ -38,9 +38,9 @@ for (const f of ["tailor.min.js", "tailor_bg.wasm", "browser.js"]) {
 }
 const GB_DIR = "node_modules/@growthbook/growthbook/dist/bundles";
 if (!existsSync(`${GB_DIR}/auto.min.js`)) fail(`${GB_DIR}/auto.min.js is missing: run \`make setup\` (npm dev dependencies)`);
-let setup;
+let setup, launchProfile;
 try {
-  ({ setup } = await import("../tests/e2e/browser.mjs"));
+  ({ setup, launchProfile } = await import("../tests/e2e/browser.mjs"));
 } catch (e) {
   fail(`cannot load playwright-core (${e.message}): run \`make setup\``);
 }
@@ -90,7 +90,9 @@ const slotsHtml = fixtures.expected.map((d, i) => `    <div data-tailor-slot="${
 const measure = readFileSync("bench/measure.js", "utf8");
 const inlineJson = (v) => (typeof v === "string" ? v : JSON.stringify(v)).replace(/</g, "\\u003c");
 const fill = (template, parts) => Object.entries(parts).reduce((t, [k, v]) => t.split(k).join(v), readFileSync(template, "utf8"));
-writeFileSync(`${OUT}/shop/shoes`, fill("bench/cold-tailor.html", { "/*MEASURE*/": measure, "<!--SLOTS-->": slotsHtml, "/*RULES*/": fixtures.rules.replace(/<\//g, "<\\/") }));
+const tailorPage = (preload) => fill("bench/cold-tailor.html", { "/*MEASURE*/": measure, "<!--SLOTS-->": slotsHtml, "/*RULES*/": fixtures.rules.replace(/<\//g, "<\\/"), "<!--PRELOAD-->": preload });
+writeFileSync(`${OUT}/shop/shoes`, tailorPage(""));
+writeFileSync(`${OUT}/shop/shoes-preload`, tailorPage('  <link rel="preload" href="/sdk/tailor_bg.wasm" as="fetch" crossorigin="anonymous">'));
 const gbConfig = { payload: { features: {}, experiments: fixtures.growthbook.auto }, attributes: fixtures.growthbook.attributes, noStreaming: true };
 writeFileSync(`${OUT}/cold-growthbook.html`, fill("bench/cold-growthbook.html", { "/*MEASURE*/": measure, "<!--SLOTS-->": slotsHtml, "/*GROWTHBOOK_CONFIG*/": inlineJson(gbConfig) }));
 writeFileSync(`${OUT}/cold-floor.html`, fill("bench/cold-floor.html", { "/*MEASURE*/": measure, "<!--SLOTS-->": slotsHtml }));
@@ -127,6 +129,7 @@ const env = await setup({
 });
 const { browser, base } = env;
 const TAILOR_URL = `${base}shop/shoes?utm_campaign=spring&utm_medium=email`;
+const TAILOR_PRELOAD_URL = `${base}shop/shoes-preload?utm_campaign=spring&utm_medium=email`;
 const GB_URL = `${base}bench/cold-growthbook.html`;
 const FLOOR_URL = `${base}bench/cold-floor.html`;
 
@@ -161,7 +164,7 @@ function visitorScript({ now }) {
 }
 
 function seedScript(seed) {
-  if (location.pathname !== "/shop/shoes") return;
+  if (!location.pathname.startsWith("/shop/shoes")) return;
   for (const [k, v] of Object.entries(seed)) localStorage.setItem(k, v);
 }
 
@@ -175,13 +178,18 @@ function writeCounter() {
   };
 }
 
-async function visitorContext(extra = []) {
-  const context = await browser.newContext({
+// The synthetic visitor's browser: off the record (a first visit, nothing cached), or,
+// with `profileDir`, a browser profile on disk that keeps its HTTP and code caches (a
+// returning visitor: see launchProfile).
+async function visitorContext(extra = [], profileDir = null) {
+  const options = {
     locale: "fr-FR",
     timezoneId: "UTC",
     userAgent: fixtures.page.userAgent,
     viewport: { width: fixtures.page.viewportWidth, height: 844 },
-  });
+  };
+  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  const context = profileDir ? await launchProfile(profileDir, options) : await browser.newContext(options);
   await context.addInitScript(visitorScript, { now: fixtures.now });
   for (const [fn, arg] of extra) await context.addInitScript(fn, arg);
   return context;
@@ -250,19 +258,42 @@ const seed = await (async () => {
 // visitor is enrolled in; see bench/decide.js), to know when a load is complete.
 const filled = {
   tailor: fixtures.expected.filter((d) => d.text).length,
+  tailorPreload: fixtures.expected.filter((d) => d.text).length,
   growthbook: Object.values(decide.check.gbShows).filter(Boolean).length,
   floor: fixtures.expected.length,
 };
 
+// A Chromium trace of one page through its DevTools session (browser.startTracing
+// needs the launched browser, which a browser profile on disk does not expose).
+async function startTrace(page) {
+  const cdp = await page.context().newCDPSession(page);
+  const events = [];
+  cdp.on("Tracing.dataCollected", ({ value }) => events.push(...value));
+  // disabled-by-default-devtools.timeline has the .wasm code cache events (v8.wasm.moduleCacheHit, cachedModule).
+  const categories = ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8", "v8.wasm", "disabled-by-default-v8.compile", "blink.user_timing", "loading"];
+  await cdp.send("Tracing.start", { traceConfig: { includedCategories: categories }, transferMode: "ReportEvents" });
+  return {
+    async stop() {
+      const complete = new Promise((ok) => cdp.once("Tracing.tracingComplete", ok));
+      await cdp.send("Tracing.end");
+      await complete;
+      await cdp.detach();
+      return events;
+    },
+  };
+}
+
 async function coldStart(kind, mode) {
   cache = mode;
-  const url = { tailor: TAILOR_URL, growthbook: GB_URL, floor: FLOOR_URL }[kind];
-  const extra = kind === "tailor" ? [[seedScript, seed]] : [];
+  const url = { tailor: TAILOR_URL, tailorPreload: TAILOR_PRELOAD_URL, growthbook: GB_URL, floor: FLOOR_URL }[kind];
+  const extra = kind.startsWith("tailor") ? [[seedScript, seed]] : [];
+  // Warm: a returning visitor's browser profile, after two visits that stay long enough
+  // for V8 to write its code caches (the .wasm's a few seconds after its last tier-up).
   const warmups = mode === "warm" ? 2 : 0;
   const runs = [];
   let context = null;
   for (let i = 0; i < LOADS + warmups; i++) {
-    if (!context) context = await visitorContext(extra);
+    if (!context) context = await visitorContext(extra, mode === "warm" ? `${OUT}/profile-${kind}` : null);
     const page = await context.newPage();
     watch(page, `cold start ${kind}`);
     const profiled = process.env.BENCH_CPU_PROFILE === "1" && i === LOADS + warmups - 1 ? await page.context().newCDPSession(page) : null;
@@ -272,7 +303,7 @@ async function coldStart(kind, mode) {
       await profiled.send("Profiler.start");
     }
     const traced = process.env.BENCH_TRACE === "1" && i === LOADS + warmups - 1;
-    if (traced) await browser.startTracing(page, { path: `${OUT}/cold-${kind}-${mode}.trace.json`, categories: ["devtools.timeline", "v8", "v8.wasm", "disabled-by-default-v8.compile", "blink.user_timing", "loading"] });
+    const tracing = traced ? await startTrace(page) : null;
     await page.goto(url);
     try {
       await page.waitForFunction(() => window.__bench.first !== null, null, { timeout: 10000 });
@@ -297,7 +328,8 @@ async function coldStart(kind, mode) {
         texts: Object.fromEntries([...document.querySelectorAll("[data-tailor-slot]")].map((el) => [el.getAttribute("data-tailor-slot"), el.textContent.startsWith("Offer ") ? el.textContent : null])),
       };
     });
-    if (traced) await browser.stopTracing();
+    if (tracing) writeFileSync(`${OUT}/cold-${kind}-${mode}.trace.json`, JSON.stringify({ traceEvents: await tracing.stop() }));
+    if (i < warmups) await page.waitForTimeout(4000);
     if (profiled) writeFileSync(`${OUT}/cold-${kind}-${mode}.cpuprofile`, JSON.stringify((await profiled.send("Profiler.stop")).profile));
     await page.close();
     if (mode === "cold") {
@@ -319,7 +351,7 @@ async function coldStart(kind, mode) {
 
 const cold = {};
 for (const mode of ["cold", "warm"]) {
-  for (const kind of ["tailor", "growthbook", "floor"]) {
+  for (const kind of ["tailor", "tailorPreload", "growthbook", "floor"]) {
     say(`cold start: ${kind}, ${mode} cache, ${LOADS} loads`);
     cold[`${kind}-${mode}`] = await coldStart(kind, mode);
   }
@@ -416,12 +448,15 @@ for (const mode of ["cold", "warm"]) {
   row(`Tailor, ${mode} cache`, msPair(t.first), msPair(g.first), `median ≤ ${budgets.coldStartMedianMs} ms`, verdict(t.first.median <= budgets.coldStartMedianMs));
   row(`  until every slot is filled`, msPair(t.allSlots), msPair(g.allSlots));
   row(`  from the tag (page level: the script's download and wait come first)`, msPair(t.fromTag), msPair(g.fromTag));
+  const p = cold[`tailorPreload-${mode}`];
+  row(`  with the README's .wasm preload hint`, msPair(p.first), `from the tag ${msPair(p.fromTag)}`);
   row(`  floor: a script that only fills the slots`, msPair(f.first), `from the tag ${msPair(f.fromTag)}`);
   const at = (k) => (Number.isFinite(t.steps[k]) ? f1(t.steps[k]) : "–");
   note(`Tailor's steps, median ms after the script starts (${f1(t.scriptStarts.median)} ms after the tag): .wasm requested ${at("fetch")}, downloaded ${at("fetched")}, compiled ${at("wasm")}; rules read ${at("rules")}, engine ${at("engine")}, consent + profile ${at("consent")}, decided and applied ${at("decided")}`);
 }
 note("returning visitor (consent given, 1,000-event profile in localStorage); rules inline in the page;");
-note("cold: a new browser context per load, Cache-Control: no-store; warm: one context, max-age (HTTP and code caches)");
+note("cold: a first visit (a new off-the-record context per load, nothing cached); warm: a returning visitor (one browser");
+note("profile on disk, scripts served with max-age, after two 4 s visits: HTTP cache and V8's JS and wasm code caches)");
 
 section(`Decisions: every slot, ${fixtures.experiences} experiences, ${fixtures.conditions} conditions, ${fixtures.events} events (median of ${RUNS})`, "beside: GrowthBook 1.8.0 in the same page");
 row("Tailor Engine.decide()", us(decide.tailor), `${us(decide.gbFeatures)} (${decide.features} features)`, "≤ 0.5× GrowthBook", verdict(ratio <= budgets.decideRatio));
@@ -444,9 +479,11 @@ if (decide.check.mismatches.length) checks.push(`GrowthBook disagrees on ${decid
 const expectTexts = Object.fromEntries(fixtures.expected.map((d) => [d.slot, d.text]));
 for (const mode of ["cold", "warm"]) {
   const t = cold[`tailor-${mode}`].texts;
+  const p = cold[`tailorPreload-${mode}`].texts;
   const g = cold[`growthbook-${mode}`].texts;
   for (const slot of Object.keys(expectTexts)) {
     if (t[slot] !== expectTexts[slot]) checks.push(`cold start (${mode}): Tailor's page shows ${JSON.stringify(t[slot])} in ${slot}, expected ${JSON.stringify(expectTexts[slot])}`);
+    if (p[slot] !== expectTexts[slot]) checks.push(`cold start (${mode}): Tailor's page with the preload hint shows ${JSON.stringify(p[slot])} in ${slot}, expected ${JSON.stringify(expectTexts[slot])}`);
     if (g[slot] !== decide.check.gbShows[slot]) checks.push(`cold start (${mode}): GrowthBook's page shows ${JSON.stringify(g[slot])} in ${slot}, expected ${JSON.stringify(decide.check.gbShows[slot])}`);
   }
 }

@@ -30,6 +30,16 @@ export async function setup(serverOptions = {}) {
   };
 }
 
+/**
+ * Headless Chromium with a browser profile on disk at `dir`: a returning visitor's
+ * browser, whose HTTP cache and V8 code caches (JavaScript and WebAssembly) persist
+ * from one page to the next. Contexts from `browser.newContext()` are off the record:
+ * Chromium keeps no code cache for them. Returns the BrowserContext.
+ */
+export function launchProfile(dir, options = {}) {
+  return chromium.launchPersistentContext(dir, { executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: FLAGS, ...options });
+}
+
 // Runs in the page before any page script. Wraps storage, network and fingerprinting
 // APIs; every call lands in window.__audit with the calling stack.
 export function auditInitScript() {

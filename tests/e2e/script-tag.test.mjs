@@ -33,6 +33,8 @@ test("a spring campaign visitor sees the campaign variant, decided in the browse
     return u.pathname + u.search;
   });
   assert.deepEqual(new Set(paths), new Set(["/?utm_campaign=spring", "/demo.css", "/sdk/tailor.min.js", "/sdk/tailor_bg.wasm", "/rules.json", "/demo.js"]));
+  // The page's <link rel="preload"> is the download the script compiles: one request.
+  assert.equal(paths.filter((p) => p === "/sdk/tailor_bg.wasm").length, 1, "the preloaded .wasm was fetched again");
   const rulesRequest = requests.find((r) => r.url.endsWith("/rules.json"));
   assert.equal(rulesRequest.headers.cookie, undefined);
 
