@@ -75,11 +75,11 @@ pub struct Behaviour<'a> {
 /// property, an array, another type) goes to the general evaluator.
 struct Filter<'a> {
     test: Test<'a>,
-    /// Verdicts by property object (its address): events share equal property objects
-    /// (see [`crate::profile::Event::props`]), so most events are a lookup here.
-    /// Addresses are stable while the profile is borrowed for the round.
+    /// Verdicts by property object (its address; 0, never an address, marks an empty
+    /// entry): events share equal property objects (see
+    /// [`crate::profile::Event::props`]), so most events are a lookup here. Addresses
+    /// are stable while the profile is borrowed for the round.
     seen: [(usize, bool); 8],
-    len: usize,
     next: usize,
 }
 
@@ -101,7 +101,7 @@ enum FastTest<'a> {
 
 impl<'a> Filter<'a> {
     fn new(filter: Option<&'a Value>) -> Filter<'a> {
-        Filter { test: Filter::test(filter), seen: [(0, false); 8], len: 0, next: 0 }
+        Filter { test: Filter::test(filter), seen: [(0, false); 8], next: 0 }
     }
 
     fn is_all(&self) -> bool {
@@ -230,7 +230,7 @@ impl<'a> Behaviour<'a> {
             Test::Fast(_, w) | Test::General(w) => *w,
         };
         let key = props as *const Value as usize;
-        if let Some(&(_, verdict)) = filter.seen[..filter.len].iter().find(|(k, _)| *k == key) {
+        if let Some(&(_, verdict)) = filter.seen.iter().find(|(k, _)| *k == key) {
             return verdict;
         }
         let fast = match &filter.test {
@@ -240,7 +240,6 @@ impl<'a> Behaviour<'a> {
         let verdict = fast.unwrap_or_else(|| Evaluator { host: self.host, saved_groups: self.saved_groups, extension: None }.eval_condition(props, w));
         filter.seen[filter.next] = (key, verdict);
         filter.next = (filter.next + 1) % filter.seen.len();
-        filter.len = (filter.len + 1).min(filter.seen.len());
         verdict
     }
 

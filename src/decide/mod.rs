@@ -276,25 +276,24 @@ impl Ctx<'_> {
 
     /// Evaluates one clause and records what was measured.
     fn clause(&self, c: &Clause) -> ClauseFact {
-        let single = c.condition.as_object().filter(|m| m.len() == 1).and_then(|m| m.0.first());
-        let (passed, seen) = match single {
-            Some((k, v)) if k == "$event" => {
+        let (passed, seen) = match c.single() {
+            Some(("$event", v)) => {
                 let spec = v.as_object();
                 let n = spec.map_or(0.0, |m| self.beh.event_count(m));
                 let ok = self.beh.has_profile() && spec.is_some_and(|m| self.beh.count_passes(m.get("count"), n));
                 (ok, Seen::Count(n))
             }
-            Some((k, v)) if k == "$since" => {
+            Some(("$since", v)) => {
                 let spec = v.as_object();
                 let last = spec.and_then(|m| self.beh.last_time(m));
                 let ok = self.beh.has_profile() && spec.is_some_and(|m| self.beh.since_passes(m, last.map(|t| self.now - t)));
                 (ok, Seen::Since(last))
             }
-            Some((k, v)) if k == "$scenario" => {
+            Some(("$scenario", v)) => {
                 let m = v.as_object().map(|m| self.beh.scenario_match(m)).unwrap_or_default();
                 (m.passed(), Seen::Scenario(m))
             }
-            Some((k, v)) if k == "$audience" => {
+            Some(("$audience", v)) => {
                 let ok = v.as_str().is_some_and(|n| self.named(n));
                 (ok, Seen::Audience(ok))
             }
@@ -350,7 +349,7 @@ impl Ctx<'_> {
                         global: self.rules.caps.as_ref().map_or(0, |c| p.impressions_between(None, now - c.per, self.view_start) + self.shown.get()),
                     };
                     tried.caps = Some(facts);
-                    if cap_hit(self.rules, e, &facts, now).is_some() {
+                    if is_capped(self.rules, e, &facts, now) {
                         tried.verdict = Verdict::Capped;
                         return tried;
                     }
@@ -422,20 +421,10 @@ fn schedule_state(e: &Experience, now: f64) -> ScheduleState {
     }
 }
 
-/// Which cap stops the experience, if any: the lifetime, its own cap, the global cap.
-fn cap_hit(rules: &Rules, e: &Experience, f: &CapFacts, now: f64) -> Option<u8> {
-    if let (Some(l), Some(first)) = (e.lifetime, f.first) {
-        if now >= first + l {
-            return Some(0);
-        }
-    }
-    if e.cap.as_ref().is_some_and(|c| f.cap >= c.impressions) {
-        return Some(1);
-    }
-    if rules.caps.as_ref().is_some_and(|c| f.global >= c.impressions) {
-        return Some(2);
-    }
-    None
+/// Whether a cap stops the experience: its lifetime, its own cap or the global cap.
+fn is_capped(rules: &Rules, e: &Experience, f: &CapFacts, now: f64) -> bool {
+    let lifetime_over = matches!((e.lifetime, f.first), (Some(l), Some(first)) if now >= first + l);
+    lifetime_over || e.cap.as_ref().is_some_and(|c| f.cap >= c.impressions) || rules.caps.as_ref().is_some_and(|c| f.global >= c.impressions)
 }
 
 /// GrowthBook bucketing with the holdout first (see the module docs); fills `alloc`

@@ -209,7 +209,7 @@ impl Clause {
     }
 
     /// The clause's only key and its value, when it has exactly one.
-    fn single(&self) -> Option<(&str, &Value)> {
+    pub fn single(&self) -> Option<(&str, &Value)> {
         let m = self.condition.as_object().filter(|m| m.len() == 1)?;
         m.0.first().map(|(k, v)| (k.as_str(), v))
     }
@@ -626,10 +626,8 @@ impl Decoder {
             None => None,
         };
         let per = self.duration(m, "per", path)?;
-        let per_text = match m.get_mut("per") {
-            Some(Value::String(s)) => std::mem::take(s),
-            _ => String::new(),
-        };
+        // A valid duration is a non-empty string: moved out, with nothing more to report.
+        let per_text = self.string(m, "per", path).unwrap_or_default();
         Some(Cap { impressions: impressions?, per, per_text })
     }
 
@@ -673,14 +671,11 @@ impl Decoder {
             }
         }
         if let Some(g) = m.get_mut("goals") {
-            rules.goals = self.string_list(g, &root.key("goals"));
+            let goals = root.key("goals");
+            rules.goals = self.string_list(g, &goals);
             for (i, goal) in rules.goals.iter().enumerate() {
                 if !self.events.iter().any(|e| &e.name == goal) {
-                    self.problems.push(Problem {
-                        path: format!("$.goals[{i}]"),
-                        expected: "the name of an event declared under $.events".into(),
-                        found: format!("{}, which is not declared", json::quote(goal)),
-                    });
+                    self.problem(&goals.index(i), "the name of an event declared under $.events", format!("{}, which is not declared", json::quote(goal)));
                 }
             }
         }

@@ -196,7 +196,7 @@ impl Engine {
                 continue;
             }
             let now = parts[2].as_f64().unwrap_or(0.0);
-            let event_props = core::mem::replace(&mut parts[1], Value::Null);
+            let event_props = std::mem::take(&mut parts[1]);
             if let Some(name) = parts[0].as_str() {
                 stored += u32::from(p.record_event_owned(rules, name, event_props, now));
             }

@@ -595,17 +595,11 @@ export function start(options = {}) {
     /** Erases every byte Tailor holds on this device, the consent record included. */
     forget() {
       if (!consent && !started) return void pending.push(["forget"]);
-      if (!consent) {
-        // No consent handling on this page: every key Tailor holds goes all the same.
-        dropProfile();
-        dropGoals();
-        for (const key of storage.names()) storage.remove(key);
-        return;
-      }
-      consent.revoke(["personalization", "measurement"]);
+      // Without consent handling on this page, every key Tailor holds goes all the same.
+      consent?.revoke(["personalization", "measurement"]);
       dropProfile();
       dropGoals();
-      consent.reset();
+      consent?.reset();
       for (const key of storage.names()) storage.remove(key);
     },
     /**
