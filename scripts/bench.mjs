@@ -96,6 +96,7 @@ writeFileSync(`${OUT}/shop/shoes-preload`, tailorPage('  <link rel="preload" hre
 const gbConfig = { payload: { features: {}, experiments: fixtures.growthbook.auto }, attributes: fixtures.growthbook.attributes, noStreaming: true };
 writeFileSync(`${OUT}/cold-growthbook.html`, fill("bench/cold-growthbook.html", { "/*MEASURE*/": measure, "<!--SLOTS-->": slotsHtml, "/*GROWTHBOOK_CONFIG*/": inlineJson(gbConfig) }));
 writeFileSync(`${OUT}/cold-floor.html`, fill("bench/cold-floor.html", { "/*MEASURE*/": measure, "<!--SLOTS-->": slotsHtml }));
+writeFileSync(`${OUT}/cold-wasm-floor.html`, fill("bench/cold-wasm-floor.html", { "/*MEASURE*/": measure, "<!--SLOTS-->": slotsHtml }));
 for (const f of ["decide.html", "decide.js"]) copyFileSync(`bench/${f}`, `${OUT}/${f}`);
 
 // The scripts the pages load are served from copies whose first statement records
@@ -112,7 +113,8 @@ function serveCopy(from, to, marked) {
 }
 serveCopy(SDK, `${OUT}/served/sdk`, ["tailor.min.js"]);
 serveCopy(GB_DIR, `${OUT}/served/gb`, ["auto.min.js"]);
-serveCopy("bench/floor", `${OUT}/served/sdk-floor`, ["floor.js"]);
+serveCopy("bench/floor", `${OUT}/served/sdk-floor`, ["floor.js", "wasm-floor.js"]);
+copyFileSync(`${SDK}/tailor_bg.wasm`, `${OUT}/served/sdk-floor/tailor_bg.wasm`);
 
 // --- the browser --------------------------------------------------------------------------
 
@@ -132,6 +134,7 @@ const TAILOR_URL = `${base}shop/shoes?utm_campaign=spring&utm_medium=email`;
 const TAILOR_PRELOAD_URL = `${base}shop/shoes-preload?utm_campaign=spring&utm_medium=email`;
 const GB_URL = `${base}bench/cold-growthbook.html`;
 const FLOOR_URL = `${base}bench/cold-floor.html`;
+const WASM_FLOOR_URL = `${base}bench/cold-wasm-floor.html`;
 
 // Every page sees the synthetic visitor: an iPhone in French, at the fixtures' time
 // (Date starts at fixtures.now and runs on; performance.now() is untouched), and not
@@ -261,6 +264,7 @@ const filled = {
   tailorPreload: fixtures.expected.filter((d) => d.text).length,
   growthbook: Object.values(decide.check.gbShows).filter(Boolean).length,
   floor: fixtures.expected.length,
+  wasmFloor: fixtures.expected.length,
 };
 
 // A Chromium trace of one page through its DevTools session (browser.startTracing
@@ -285,7 +289,7 @@ async function startTrace(page) {
 
 async function coldStart(kind, mode) {
   cache = mode;
-  const url = { tailor: TAILOR_URL, tailorPreload: TAILOR_PRELOAD_URL, growthbook: GB_URL, floor: FLOOR_URL }[kind];
+  const url = { tailor: TAILOR_URL, tailorPreload: TAILOR_PRELOAD_URL, growthbook: GB_URL, floor: FLOOR_URL, wasmFloor: WASM_FLOOR_URL }[kind];
   const extra = kind.startsWith("tailor") ? [[seedScript, seed]] : [];
   // Warm: a returning visitor's browser profile, after two visits that stay long enough
   // for V8 to write its code caches (the .wasm's a few seconds after its last tier-up).
@@ -351,7 +355,7 @@ async function coldStart(kind, mode) {
 
 const cold = {};
 for (const mode of ["cold", "warm"]) {
-  for (const kind of ["tailor", "tailorPreload", "growthbook", "floor"]) {
+  for (const kind of ["tailor", "tailorPreload", "growthbook", "floor", "wasmFloor"]) {
     say(`cold start: ${kind}, ${mode} cache, ${LOADS} loads`);
     cold[`${kind}-${mode}`] = await coldStart(kind, mode);
   }
@@ -451,8 +455,10 @@ for (const mode of ["cold", "warm"]) {
   const p = cold[`tailorPreload-${mode}`];
   row(`  with the README's .wasm preload hint`, msPair(p.first), `from the tag ${msPair(p.fromTag)}`);
   row(`  floor: a script that only fills the slots`, msPair(f.first), `from the tag ${msPair(f.fromTag)}`);
+  const w = cold[`wasmFloor-${mode}`];
+  row(`  floor with Tailor's .wasm: fetched, compiled, instantiated, then fill`, msPair(w.first), `from the tag ${msPair(w.fromTag)}`);
   const at = (k) => (Number.isFinite(t.steps[k]) ? f1(t.steps[k]) : "–");
-  note(`Tailor's steps, median ms after the script starts (${f1(t.scriptStarts.median)} ms after the tag): .wasm requested ${at("fetch")}, downloaded ${at("fetched")}, compiled ${at("wasm")}; rules read ${at("rules")}, engine ${at("engine")}, consent + profile ${at("consent")}, decided and applied ${at("decided")}`);
+  note(`Tailor's steps, median ms after the script starts (${f1(t.scriptStarts.median)} ms after the tag): .wasm requested ${at("fetch")}, downloaded ${at("fetched")}, compiled ${at("wasm")}; rules read ${at("rules")}, engine ${at("engine")}, consent + profile ${at("consent")}, decided and applied ${at("decided")} (Tailor's own work once the .wasm is ready: ${f1(t.steps.decided - t.steps.wasm)} ms)`);
 }
 note("returning visitor (consent given, 1,000-event profile in localStorage); rules inline in the page;");
 note("cold: a first visit (a new off-the-record context per load, nothing cached); warm: a returning visitor (one browser");
