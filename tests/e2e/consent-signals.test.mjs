@@ -222,13 +222,37 @@ test("17. TCF: a CMP in the parent frame is reached through __tcfapiLocator (Tai
   await context.close();
 });
 
-test("17. TCF: a CMP in a cross-origin parent frame answers through postMessage", async () => {
+test("17. TCF: a CMP in a cross-origin parent frame answers through postMessage, and a withdrawal there reaches the frame through the IAB stub's bridge", async () => {
   const yes = await tcString({ publisher: [1, 5, 6] });
+  const no = await tcString({ publisher: [] });
   const { page, context } = await openPage(env, "cmp-parent.html", { sdk: false, cmp: { update: yes }, frame: { base: env.otherBase, opts: { consent: TCF() } } });
   const frame = page.frame({ url: /localhost.*tcf\.html/ });
   await ready(frame);
   await frame.waitForFunction(() => window.tailor.consent.state().personalization.state === "granted", null, { timeout: 2000 });
   assert.deepEqual((await ledger(frame)).map((r) => [r.method, r.signals.tc_string]), [["tcf", yes]]);
+  // A third-party frame has no localStorage here: Tailor keeps its data in memory.
+  const held = () => frame.evaluate(() => {
+    const inv = window.tailor.inventory();
+    return { storage: inv.storage, keys: inv.keys.map((k) => k.key).filter((k) => k.startsWith("tailor:p:")).sort() };
+  });
+  await frame.evaluate(() => window.tailor.track("add_to_cart", { sku: "FRAME" }));
+  await settle(frame);
+  assert.deepEqual(await held(), { storage: "memory", keys: ["tailor:p:id", "tailor:p:profile"] });
+  // The IAB stub's bridge forwards only the answer given while the call runs: the
+  // withdrawal below reaches the frame only because Tailor asks again.
+  await page.evaluate((tc) => window.cmpApi.update(tc), no);
+  await frame.waitForFunction(() => window.tailor.consent.state().personalization.state === "denied", null, { timeout: 2500 });
+  assert.deepEqual(await held(), { storage: "memory", keys: [] });
+  // Consent given again in the CMP comes back the same way.
+  await page.evaluate((tc) => window.cmpApi.update(tc), yes);
+  await frame.waitForFunction(() => window.tailor.consent.state().personalization.state === "granted", null, { timeout: 2500 });
+  assert.deepEqual((await ledger(frame)).map((r) => [r.method, r.signals.tc_string]), [["tcf", yes], ["tcf", no], ["tcf", yes]]);
+  // The asking leaves one listener with the CMP: every other registration was removed.
+  const calls = await page.evaluate(() => window.__audit.filter((e) => e.api === "__tcfapi").map((e) => e.detail));
+  const added = calls.filter((c) => c === "addEventListener").length;
+  assert.ok(added >= 3, `the frame asked ${added} times`);
+  assert.equal(calls.filter((c) => c === "removeEventListener").length, added - 1);
+  assert.deepEqual([...new Set(calls)].sort(), ["addEventListener", "removeEventListener"]);
   await context.close();
 });
 

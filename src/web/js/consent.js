@@ -247,11 +247,9 @@ export function startConsent(storage, config = DEFAULT_CONFIG, hooks = {}) {
 
 // __tcfapi in this window, or the CMP in an ancestor frame found through its
 // __tcfapiLocator frame: called directly when that frame is same-origin, through the
-// postMessage protocol otherwise. (The IAB stub's postMessage bridge forwards only the
-// first answer to an addEventListener call, so through it a later withdrawal would
-// never arrive; a direct call keeps the listener registered with the CMP itself.)
+// postMessage protocol otherwise (`remote`). Returns { call, remote } or null.
 function findTcfApi() {
-  if (typeof window.__tcfapi === "function") return window.__tcfapi;
+  if (typeof window.__tcfapi === "function") return { call: window.__tcfapi, remote: false };
   let frame = window;
   while (frame) {
     try {
@@ -267,7 +265,7 @@ function findTcfApi() {
   }
   if (!frame) return null;
   try {
-    if (typeof frame.__tcfapi === "function") return (...args) => frame.__tcfapi(...args);
+    if (typeof frame.__tcfapi === "function") return { call: (...args) => frame.__tcfapi(...args), remote: false };
   } catch {
     /* a cross-origin ancestor: postMessage below */
   }
@@ -282,13 +280,18 @@ function findTcfApi() {
       }
     }
     const ret = data?.__tcfapiReturn;
-    if (ret && callbacks.has(ret.callId)) callbacks.get(ret.callId)(ret.returnValue, ret.success);
+    if (event.source === frame && ret && callbacks.has(ret.callId)) callbacks.get(ret.callId)(ret.returnValue, ret.success);
   });
-  return (command, version, callback, parameter) => {
+  // A call answered once (`once`) forgets its callback at the answer. Returns a
+  // function that forgets it sooner (an answer that never came).
+  const call = (command, version, callback, parameter, once = false) => {
     const callId = `tailor-${Math.random().toString(36).slice(2)}`;
-    callbacks.set(callId, callback);
+    const answer = once ? (...a) => (callbacks.delete(callId), callback(...a)) : callback;
+    callbacks.set(callId, answer);
     frame.postMessage({ __tcfapiCall: { command, parameter, version, callId } }, "*");
+    return () => callbacks.delete(callId);
   };
+  return { call, remote: true };
 }
 
 // Runs `attach` now, and if the CMP is not there yet, every 250 ms for 10 s until it
@@ -302,18 +305,47 @@ function attachWhenReady(attach, every) {
   return poll;
 }
 
+// How often a cross-origin frame asks its ancestor's CMP again (see watchTcf).
+const TCF_REMOTE_CHECK_MS = 1000;
+
 function watchTcf(onData, every) {
   let listenerId = null;
   let api = null;
+  let last = null; // the last TCData passed on, as a key
+  const pass = (tcData, again) => {
+    const key = JSON.stringify([tcData.tcString, tcData.gdprApplies, tcData.cmpStatus, tcData.eventStatus]);
+    if (again && key === last) return;
+    last = key;
+    onData(tcData);
+  };
+  // Through postMessage, a CMP's bridge may answer only the registration itself and
+  // drop every later change: the IAB's own stub does (it forgets the asking frame once
+  // the call returns), so a withdrawal would never reach a cross-origin frame. There,
+  // the CMP is also asked again every second: a registration, which the CMP answers at
+  // once with the current TC data, removed as soon as it answers. One question at a
+  // time (one left unanswered for 5 s is given up), and the same answer twice is
+  // passed on once.
+  let asking = null; // { forget, checks } while a question is unanswered
+  const askAgain = () => {
+    if (asking && ++asking.checks < 5) return;
+    asking?.forget();
+    asking = { checks: 0 };
+    asking.forget = api.call("addEventListener", 2, (tcData, success) => {
+      asking = null;
+      if (tcData?.listenerId != null) api.call("removeEventListener", 2, () => {}, tcData.listenerId, true);
+      if (success && tcData) pass(tcData, true);
+    }, undefined, true);
+  };
   const attach = () => {
     api = findTcfApi();
     if (!api) return false;
     // Registered once and kept: every later change (including a withdrawal) arrives here.
-    api("addEventListener", 2, (tcData, success) => {
+    api.call("addEventListener", 2, (tcData, success) => {
       if (!success || !tcData) return;
       if (tcData.listenerId != null) listenerId = tcData.listenerId;
-      onData(tcData);
+      pass(tcData, false);
     });
+    if (api.remote) every(TCF_REMOTE_CHECK_MS, askAgain);
     return true;
   };
   // A CMP loaded after Tailor is looked for again for a while. Until it answers, where
@@ -321,7 +353,7 @@ function watchTcf(onData, every) {
   const poll = attachWhenReady(attach, every);
   return () => {
     if (poll) clearInterval(poll);
-    if (api && listenerId != null) api("removeEventListener", 2, () => {}, listenerId);
+    if (api && listenerId != null) api.call("removeEventListener", 2, () => {}, listenerId);
   };
 }
 
