@@ -367,6 +367,31 @@ test("19. GPP: sale, sharing and targeted-advertising opt-outs and the Gpc flag,
 
 // --- 20: the SDK never speaks for the visitor ---------------------------------------
 
+test("19. GPP: a CMP in a cross-origin parent frame is found through __gppLocator and answers through postMessage; an opt-out there reaches the frame", async () => {
+  const { page, context } = await openPage(env, "gpp-parent.html", { sdk: false, frame: { base: env.otherBase, opts: { consent: GPP } } });
+  const frame = page.frame({ url: /localhost.*gpp\.html/ });
+  await ready(frame);
+  // No __gpp in the frame: the parent's CMP, through the spec's stub bridge.
+  assert.equal(await frame.evaluate(() => typeof window.__gpp), "undefined");
+  await frame.evaluate(() => window.tailor.consent.grant("personalization"));
+  await frame.evaluate(() => window.tailor.track("add_to_cart", { sku: "FRAME" }));
+  await settle(frame);
+  const held = () => frame.evaluate(() => window.tailor.inventory().keys.map((k) => k.key).filter((k) => k.startsWith("tailor:p:")).sort());
+  assert.deepEqual(await held(), ["tailor:p:id", "tailor:p:profile"]);
+  const gpp = await page.evaluate(() => {
+    window.gppApi.setFieldValue("usnat", "SaleOptOutNotice", 1);
+    window.gppApi.setFieldValue("usnat", "SaleOptOut", 1);
+    window.gppApi.fireSectionChange("usnat");
+    return window.gppApi.getGppString();
+  });
+  await frame.waitForFunction(() => window.tailor.consent.state().personalization.state === "denied", null, { timeout: 2500 });
+  assert.equal((await state(frame)).personalization.source, "gpp");
+  assert.deepEqual(await held(), []);
+  const last = (await ledger(frame)).at(-1);
+  assert.deepEqual([last.method, last.signals.gpp_string], ["gpp", gpp]);
+  await context.close();
+});
+
 test("20. the SDK never calls gtag('consent', 'update'), never pushes to dataLayer, never sets __tcfapi/__gpp or writes a TC or GPP string", async () => {
   const tc = await tcString({ publisher: [1, 5, 6, 7, 8, 9] });
   const { page, context } = await openPage(env, "tcf.html", { consent: config({ signals: { tcf: { gdpr_applies: true }, gpp: true, consent_mode: true } }), cmp: { start: true, update: tc } });

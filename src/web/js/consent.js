@@ -243,17 +243,29 @@ export function startConsent(storage, config = DEFAULT_CONFIG, hooks = {}) {
   };
 }
 
-// --- IAB TCF v2.2 -----------------------------------------------------------------
+// --- IAB TCF v2.2 and GPP: the CMP's API, here or in an ancestor frame ------------------
 
-// __tcfapi in this window, or the CMP in an ancestor frame found through its
-// __tcfapiLocator frame: called directly when that frame is same-origin, through the
-// postMessage protocol otherwise (`remote`). Returns { call, remote } or null.
-function findTcfApi() {
-  if (typeof window.__tcfapi === "function") return { call: window.__tcfapi, remote: false };
+// How the two IAB APIs are called: `__tcfapi(command, 2, callback, parameter)` and
+// `__gpp(command, callback, parameter)`; across origins, `{ __tcfapiCall }` /
+// `{ __gppCall }` messages answered by `{ __tcfapiReturn }` / `{ __gppReturn }`.
+const CMP_APIS = {
+  __tcfapi: { version: 2, local: (fn, command, callback, parameter) => fn(command, 2, callback, parameter) },
+  __gpp: { version: "1.1", local: (fn, command, callback, parameter) => fn(command, callback, parameter) },
+};
+
+// The CMP API `name` in this window, or in the ancestor frame found through its
+// `${name}Locator` frame: called directly when that frame is same-origin, through the
+// postMessage protocol otherwise (`remote`). Returns { call, remote } or null, where
+// call(command, callback, parameter, once) returns a function that forgets the
+// callback (an answer that never came); a call made `once` forgets it at the answer.
+function findCmpApi(name) {
+  const { version, local } = CMP_APIS[name];
+  const direct = (fn) => ({ call: (command, callback, parameter) => (local(fn, command, callback, parameter), () => {}), remote: false });
+  if (typeof window[name] === "function") return direct(window[name]);
   let frame = window;
   while (frame) {
     try {
-      if (frame.frames.__tcfapiLocator) break;
+      if (frame.frames[`${name}Locator`]) break;
     } catch {
       /* cross-origin access to frames is allowed; ignore anything else */
     }
@@ -265,7 +277,7 @@ function findTcfApi() {
   }
   if (!frame) return null;
   try {
-    if (typeof frame.__tcfapi === "function") return { call: (...args) => frame.__tcfapi(...args), remote: false };
+    if (typeof frame[name] === "function") return direct((...args) => frame[name](...args));
   } catch {
     /* a cross-origin ancestor: postMessage below */
   }
@@ -279,20 +291,20 @@ function findTcfApi() {
         return;
       }
     }
-    const ret = data?.__tcfapiReturn;
+    const ret = data?.[`${name}Return`];
     if (event.source === frame && ret && callbacks.has(ret.callId)) callbacks.get(ret.callId)(ret.returnValue, ret.success);
   });
-  // A call answered once (`once`) forgets its callback at the answer. Returns a
-  // function that forgets it sooner (an answer that never came).
-  const call = (command, version, callback, parameter, once = false) => {
+  const call = (command, callback, parameter, once = false) => {
     const callId = `tailor-${Math.random().toString(36).slice(2)}`;
-    const answer = once ? (...a) => (callbacks.delete(callId), callback(...a)) : callback;
-    callbacks.set(callId, answer);
-    frame.postMessage({ __tcfapiCall: { command, parameter, version, callId } }, "*");
+    callbacks.set(callId, once ? (...a) => (callbacks.delete(callId), callback(...a)) : callback);
+    frame.postMessage({ [`${name}Call`]: { command, parameter, version, callId } }, "*");
     return () => callbacks.delete(callId);
   };
   return { call, remote: true };
 }
+
+// How often a cross-origin frame asks its ancestor's CMP again (see watchCmp).
+const REMOTE_CHECK_MS = 1000;
 
 // Runs `attach` now, and if the CMP is not there yet, every 250 ms for 10 s until it
 // is. Returns the polling timer (null when attached at once).
@@ -305,47 +317,46 @@ function attachWhenReady(attach, every) {
   return poll;
 }
 
-// How often a cross-origin frame asks its ancestor's CMP again (see watchTcf).
-const TCF_REMOTE_CHECK_MS = 1000;
-
-function watchTcf(onData, every) {
+// Registers with the CMP API `name` once and keeps the registration: every later
+// change (a withdrawal too) arrives at `onAnswer(data)` (answers with `success` only).
+//
+// Through postMessage, a CMP's bridge may answer only the registration itself and
+// drop every later change: the IAB's own TCF stub does (it forgets the asking frame
+// once the call returns), so a withdrawal would never reach a cross-origin frame.
+// There, the CMP is also asked again every second: a registration, which the CMP
+// answers at once with its current data, removed as soon as it answers. One question
+// at a time (one left unanswered for 5 s is given up), and an answer the same as the
+// last one passed on (by `keyOf`) is not passed on again.
+function watchCmp(name, keyOf, onAnswer, every) {
   let listenerId = null;
   let api = null;
-  let last = null; // the last TCData passed on, as a key
-  const pass = (tcData, again) => {
-    const key = JSON.stringify([tcData.tcString, tcData.gdprApplies, tcData.cmpStatus, tcData.eventStatus]);
+  let last = null;
+  const pass = (data, again) => {
+    const key = keyOf(data);
     if (again && key === last) return;
     last = key;
-    onData(tcData);
+    onAnswer(data);
   };
-  // Through postMessage, a CMP's bridge may answer only the registration itself and
-  // drop every later change: the IAB's own stub does (it forgets the asking frame once
-  // the call returns), so a withdrawal would never reach a cross-origin frame. There,
-  // the CMP is also asked again every second: a registration, which the CMP answers at
-  // once with the current TC data, removed as soon as it answers. One question at a
-  // time (one left unanswered for 5 s is given up), and the same answer twice is
-  // passed on once.
   let asking = null; // { forget, checks } while a question is unanswered
   const askAgain = () => {
     if (asking && ++asking.checks < 5) return;
     asking?.forget();
     asking = { checks: 0 };
-    asking.forget = api.call("addEventListener", 2, (tcData, success) => {
+    asking.forget = api.call("addEventListener", (data, success) => {
       asking = null;
-      if (tcData?.listenerId != null) api.call("removeEventListener", 2, () => {}, tcData.listenerId, true);
-      if (success && tcData) pass(tcData, true);
+      if (data?.listenerId != null) api.call("removeEventListener", () => {}, data.listenerId, true);
+      if (success && data) pass(data, true);
     }, undefined, true);
   };
   const attach = () => {
-    api = findTcfApi();
+    api = findCmpApi(name);
     if (!api) return false;
-    // Registered once and kept: every later change (including a withdrawal) arrives here.
-    api.call("addEventListener", 2, (tcData, success) => {
-      if (!success || !tcData) return;
-      if (tcData.listenerId != null) listenerId = tcData.listenerId;
-      pass(tcData, false);
+    api.call("addEventListener", (data, success) => {
+      if (!success || !data) return;
+      if (data.listenerId != null) listenerId = data.listenerId;
+      pass(data, false);
     });
-    if (api.remote) every(TCF_REMOTE_CHECK_MS, askAgain);
+    if (api.remote) every(REMOTE_CHECK_MS, askAgain);
     return true;
   };
   // A CMP loaded after Tailor is looked for again for a while. Until it answers, where
@@ -353,29 +364,21 @@ function watchTcf(onData, every) {
   const poll = attachWhenReady(attach, every);
   return () => {
     if (poll) clearInterval(poll);
-    if (api && listenerId != null) api.call("removeEventListener", 2, () => {}, listenerId);
+    if (api && listenerId != null) api.call("removeEventListener", () => {}, listenerId);
   };
 }
 
-// --- IAB GPP ----------------------------------------------------------------------
+// TCF: every TCData goes to the core, which acts only on loaded + tcloaded or
+// useractioncomplete.
+function watchTcf(onData, every) {
+  const keyOf = (d) => JSON.stringify([d.tcString, d.gdprApplies, d.cmpStatus, d.eventStatus]);
+  return watchCmp("__tcfapi", keyOf, onData, every);
+}
 
+// GPP: only ping data whose signalStatus is "ready" goes to the core.
 function watchGpp(onData, every) {
-  let listenerId = null;
-  const attach = () => {
-    if (typeof window.__gpp !== "function") return false;
-    window.__gpp("addEventListener", (event, success) => {
-      if (!success || !event) return;
-      if (event.listenerId != null) listenerId = event.listenerId;
-      const ping = event.pingData;
-      if (ping?.signalStatus === "ready") onData(ping);
-    });
-    return true;
-  };
-  const poll = attachWhenReady(attach, every);
-  return () => {
-    if (poll) clearInterval(poll);
-    if (listenerId != null) window.__gpp?.("removeEventListener", () => {}, listenerId);
-  };
+  const keyOf = ({ pingData: p }) => JSON.stringify([p?.gppString, p?.applicableSections, p?.signalStatus]);
+  return watchCmp("__gpp", keyOf, (event) => event.pingData?.signalStatus === "ready" && onData(event.pingData), every);
 }
 
 // --- Google Consent Mode v2 (read only) ----------------------------------------------
