@@ -256,6 +256,20 @@ test("17. TCF: a CMP in a cross-origin parent frame answers through postMessage,
   await context.close();
 });
 
+test("17. TCF: a cross-origin frame whose ancestor's CMP never answers grants nothing, and asks again one question at a time", async () => {
+  const { page, context } = await openPage(env, "locator-parent.html", { sdk: false, frame: { base: env.otherBase, opts: { consent: TCF() } } }, { clock: Date.parse("2026-03-02T09:00:00Z") });
+  const frame = page.frame({ url: /localhost.*basic\.html/ });
+  await ready(frame);
+  await frame.evaluate(() => window.tailor.consent.grant(["personalization", "measurement"], "accept_all"));
+  // The registration (kept), a question at 1 s, left unanswered until it is given up
+  // and asked again at 6 s and 11 s: not one a second.
+  await page.clock.runFor(11_500);
+  assert.deepEqual(await page.evaluate(() => window.tcfCalls), ["addEventListener", "addEventListener", "addEventListener", "addEventListener"]);
+  assert.deepEqual(await states(frame), { personalization: "not_asked", measurement: "not_asked" });
+  assert.equal(await frame.evaluate(() => window.tailor.track("add_to_cart", { sku: "x" })), false);
+  await context.close();
+});
+
 test("18. TCF purpose mapping with real TC strings: 1+5+6 (publisher or vendor) personalizes, 1+7+8+9 measures, LI and 11 never count, restriction type 0 blocks", async () => {
   const { page, context } = await openPage(env, "tcf.html", { consent: TCF(), cmp: { start: true, update: await tcString() } });
   assert.deepEqual(await states(page), { personalization: "denied", measurement: "denied" });
