@@ -95,8 +95,9 @@ writeFileSync(`${OUT}/shop/shoes`, tailorPage(""));
 writeFileSync(`${OUT}/shop/shoes-preload`, tailorPage('  <link rel="preload" href="/sdk/tailor_bg.wasm" as="fetch" crossorigin="anonymous">'));
 const gbConfig = { payload: { features: {}, experiments: fixtures.growthbook.auto }, attributes: fixtures.growthbook.attributes, noStreaming: true };
 writeFileSync(`${OUT}/cold-growthbook.html`, fill("bench/cold-growthbook.html", { "/*MEASURE*/": measure, "<!--SLOTS-->": slotsHtml, "/*GROWTHBOOK_CONFIG*/": inlineJson(gbConfig) }));
-writeFileSync(`${OUT}/cold-floor.html`, fill("bench/cold-floor.html", { "/*MEASURE*/": measure, "<!--SLOTS-->": slotsHtml }));
-writeFileSync(`${OUT}/cold-wasm-floor.html`, fill("bench/cold-wasm-floor.html", { "/*MEASURE*/": measure, "<!--SLOTS-->": slotsHtml }));
+for (const [page, script] of [["cold-floor.html", "floor.js"], ["cold-wasm-floor.html", "wasm-floor.js"]]) {
+  writeFileSync(`${OUT}/${page}`, fill("bench/cold-floor.html", { "/*MEASURE*/": measure, "<!--SLOTS-->": slotsHtml, FLOOR_SCRIPT: script }));
+}
 for (const f of ["decide.html", "decide.js"]) copyFileSync(`bench/${f}`, `${OUT}/${f}`);
 
 // The scripts the pages load are served from copies whose first statement records

@@ -1,6 +1,7 @@
-// make bench, cold start floor with Tailor's .wasm (bench/cold-wasm-floor.html): fetches,
-// compiles and instantiates the .wasm Tailor ships, as Tailor's script does, calls
-// nothing in it, then fills every slot. What delivering the .wasm alone costs.
+// make bench, cold start floor with Tailor's .wasm (the page of bench/cold-floor.html,
+// served as cold-wasm-floor.html): fetches, compiles and instantiates the .wasm Tailor
+// ships, as Tailor's script does, calls nothing in it, then fills every slot. What
+// delivering the .wasm alone costs.
 (async () => {
   const source = new URL("tailor_bg.wasm", document.currentScript.src);
   const module = await WebAssembly.compileStreaming(fetch(source));
