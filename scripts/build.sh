@@ -27,9 +27,12 @@ common=(--bundle --log-level=warning --legal-comments=none --charset=utf8)
 # npm entries: ES modules that keep `new URL("./tailor_bg.wasm", import.meta.url)` for bundlers.
 "$esbuild" src/web/js/entry-node.js "${common[@]}" --format=esm --platform=node --target=node20 --outfile=pkg/dist/node.js
 "$esbuild" src/web/js/entry-browser.js "${common[@]}" --format=esm --platform=browser --target=es2022 --outfile=pkg/dist/browser.js
-# Script tag: one classic script; the .wasm is fetched from beside it.
+# Script tag: one classic script; the .wasm is fetched from beside it. The whole bundle
+# runs inside try/catch: a page that removed a global the glue needs at load
+# (TextDecoder, WebAssembly…) gets one console message, never an error in its handlers.
 "$esbuild" src/web/js/entry-script.js "${common[@]}" --format=iife --platform=browser --target=es2020 --minify \
-  --define:import.meta.url=undefined --outfile=pkg/dist/tailor.min.js
+  --define:import.meta.url=undefined --outfile=pkg/dist/tailor.min.js \
+  '--banner:js=try{' '--footer:js=}catch(e){console.error("Tailor: could not start ("+(e&&e.message)+")")}'
 
 sri="sha384-$(openssl dgst -sha384 -binary pkg/dist/tailor.min.js | openssl base64 -A)"
 echo "$sri" > pkg/dist/tailor.min.js.sri

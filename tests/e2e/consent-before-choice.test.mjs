@@ -33,9 +33,10 @@ test("1. no SDK storage write at load, after 5 s and after 30 s (any storage: co
   await context.close();
 });
 
-test("2. no read of SDK storage before consent except the consent record", async () => {
+test("2. no read of SDK storage before consent except the consent record; leftovers are deleted unread", async () => {
   const { page, context } = await openPage(env, "static.html", undefined, { wait: false });
-  // Leftovers another script (or an older visit) put there: never read before consent.
+  // Leftovers another script (or an older visit) put there: never read before consent,
+  // and deleted at load (found by key name, which is all the SDK lists).
   await page.evaluate(() => {
     localStorage.setItem("tailor:p:profile", "tp1:leftover");
     localStorage.setItem("tailor:p:id", "0123456789abcdef0123456789abcdef");
@@ -50,8 +51,10 @@ test("2. no read of SDK storage before consent except the consent record", async
   await settle(page);
   const reads = await sdkReads(page);
   assert.ok(reads.length >= 1, "the consent record is read");
-  assert.deepEqual([...new Set(reads)], [`Storage.getItem ${RECORD}`]);
-  assert.deepEqual(await sdkWrites(page), []);
+  assert.deepEqual([...new Set(reads.filter((r) => !r.startsWith("Storage.key ")))], [`Storage.getItem ${RECORD}`]);
+  assert.deepEqual((await sdkWrites(page)).sort(), ["Storage.removeItem tailor:m:goals", "Storage.removeItem tailor:p:id", "Storage.removeItem tailor:p:profile"]);
+  assert.deepEqual(await keys(page), []);
+  assert.equal(await page.evaluate(() => localStorage.getItem("host:cart")), "3 items");
   await context.close();
 });
 
@@ -76,11 +79,16 @@ test("3. the rules fetch goes without credentials, cookies, query string or full
   assert.match((await doc.request.allHeaders()).cookie, /session=secret-session/);
 
   const fetches = (await sdkCalls(page)).filter((c) => ["fetch", "xhr", "xhr.send", "sendBeacon", "WebSocket", "EventSource"].includes(c.api));
-  // The SDK fetches its own .wasm (beside the script, no query) and the rules, nothing else.
-  assert.deepEqual(fetches.map((c) => [c.api, c.detail, c.extra?.credentials]), [
-    ["fetch", `${env.base}sdk/tailor_bg.wasm`, null],
-    ["fetch", "/test/consent/rules.json", "omit"],
+  // The SDK fetches its own .wasm (beside the script, no query) and the rules, nothing
+  // else, both without cookies and with the origin alone as referrer.
+  assert.deepEqual(fetches.map((c) => [c.api, c.detail, c.extra?.credentials, c.extra?.referrerPolicy]), [
+    ["fetch", `${env.base}sdk/tailor_bg.wasm`, "omit", "strict-origin"],
+    ["fetch", "/test/consent/rules.json", "omit", "strict-origin"],
   ]);
+  const wasm = log.requests.find((r) => r.url.endsWith("/sdk/tailor_bg.wasm"));
+  const wasmHeaders = await wasm.request.allHeaders();
+  assert.equal(wasmHeaders.cookie, undefined, "no cookie on the .wasm fetch");
+  assert.equal(wasmHeaders.referer, env.base, "the .wasm fetch names the origin only");
   // Everything the page requested: its own files, the SDK and the rules. No other origin.
   const paths = log.requests.map((r) => new URL(r.url).pathname);
   assert.deepEqual([...new Set(paths)].sort(), ["/sdk/tailor.min.js", "/sdk/tailor_bg.wasm", "/test/consent/rules.json", "/test/consent/static.html"]);

@@ -33,10 +33,13 @@ test("a spring campaign visitor sees the campaign variant, decided in the browse
     return u.pathname + u.search;
   });
   assert.deepEqual(new Set(paths), new Set(["/?utm_campaign=spring", "/demo.css", "/sdk/tailor.min.js", "/sdk/tailor_bg.wasm", "/rules.json", "/demo.js"]));
-  // The page's <link rel="preload"> is the download the script compiles: one request.
-  assert.equal(paths.filter((p) => p === "/sdk/tailor_bg.wasm").length, 1, "the preloaded .wasm was fetched again");
-  const rulesRequest = requests.find((r) => r.url.endsWith("/rules.json"));
-  assert.equal(rulesRequest.headers.cookie, undefined);
+  assert.equal(paths.filter((p) => p === "/sdk/tailor_bg.wasm").length, 1, "the .wasm was fetched twice");
+  // Neither of Tailor's requests carries a cookie or the page's URL.
+  for (const file of ["/rules.json", "/sdk/tailor_bg.wasm"]) {
+    const request = requests.find((r) => r.url.endsWith(file));
+    assert.equal(request.headers.cookie, undefined, file);
+    assert.equal(request.headers.referer, env.base, file);
+  }
 
   // Storage: nothing written, and nothing read but the consent record (there is none
   // yet); nothing held by the origin (no consent was given).
@@ -58,7 +61,7 @@ test("any other visitor keeps the page's default content", async () => {
   assert.equal(why.candidates[0].audience.conditions[0].seen, "autumn");
   // The start-up steps are marked for DevTools (User Timing), in order.
   const marks = await page.evaluate(() => performance.getEntriesByType("mark").filter((m) => m.name.startsWith("tailor:")).map((m) => m.name));
-  assert.deepEqual(marks, ["script", "wasm", "rules", "engine", "consent", "decided"].map((s) => `tailor:${s}`));
+  assert.deepEqual(marks, ["script", "wasm", "consent", "rules", "engine", "decided"].map((s) => `tailor:${s}`));
   await page.screenshot({ path: new URL("hero-default.png", ARTIFACTS).pathname, fullPage: true });
   assert.deepEqual(consoleMessages.filter((m) => m.type === "error"), []);
   assert.deepEqual(await storageSnapshot(page), { cookies: 0, localStorage: 0, sessionStorage: 0, indexedDB: 0, caches: 0 });
@@ -67,8 +70,8 @@ test("any other visitor keeps the page's default content", async () => {
 
 for (const [name, page, expected] of [
   ["a missing rules file", "missing-rules.html", /could not fetch rules from \/nope\.json \(HTTP 404\)/],
-  ["invalid rules", "invalid-rules.html", /invalid rules: \$\.experiences\[0\]\.variants\[0\]\.weight: expected a number between 0 and 1, found string "half"/],
-  ["rules that are not JSON", "broken-json.html", /invalid rules: \$: expected a JSON document, found .* line 1/],
+  ["invalid rules", "invalid-rules.html", /invalid rules in bad-rules\.json: \$\.experiences\[0\]\.variants\[0\]\.weight: expected a number between 0 and 1, found string "half"/],
+  ["rules that are not JSON", "broken-json.html", /invalid rules in broken\.json: \$: .*line 1, column 2/],
 ]) {
   test(`${name} leaves the default content and one clear console message`, async () => {
     const { page: p, context, consoleMessages, pageErrors } = await auditedPage(env.browser);

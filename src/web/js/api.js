@@ -17,7 +17,8 @@ function formatProblems(problems) {
   return problems.map((p) => `${p.path}: expected ${p.expected}, found ${p.found}`).join("; ");
 }
 
-const encoder = new TextEncoder();
+// Taken when the module loads; a page that removed TextEncoder gets the slower path.
+const encoder = typeof TextEncoder === "function" ? new TextEncoder() : null;
 
 /**
  * Text as UTF-8 bytes for the core (`undefined` stays `undefined`). The browser copies
@@ -25,11 +26,20 @@ const encoder = new TextEncoder();
  * JavaScript, which costs milliseconds for the rules and stored records at start-up.
  */
 export function utf8(text) {
-  return text == null ? undefined : encoder.encode(text);
+  if (text == null) return undefined;
+  if (encoder) return encoder.encode(text);
+  // Lone surrogates become U+FFFD, as TextEncoder does.
+  return Uint8Array.from(unescape(encodeURIComponent(String(text).toWellFormed?.() ?? text)), (c) => c.charCodeAt(0));
 }
 
 function rulesText(rules) {
   if (typeof rules === "string") return rules;
+  if (rules === null || typeof rules !== "object") {
+    const found = rules === null ? "null" : typeof rules;
+    throw new TailorError("RULES_INVALID", `Tailor: invalid rules: $: expected a rules document (an object or JSON text), found ${found}`, [
+      { path: "$", expected: "a rules document (an object or JSON text)", found },
+    ]);
+  }
   try {
     return JSON.stringify(rules);
   } catch (e) {
@@ -39,7 +49,8 @@ function rulesText(rules) {
 
 /**
  * Validates a rules document (an object or JSON text). Returns every problem found,
- * each `{ path, expected, found }`; an empty array means the document is valid.
+ * each `{ path, expected, found }`; an empty array means the document is valid. Throws
+ * a TailorError (RULES_INVALID) when given neither an object nor text.
  */
 export function validateRules(rules) {
   return JSON.parse(core.validateRulesJson(rulesText(rules)));

@@ -5,6 +5,8 @@
 // are recorded by the runtime. What is kept of each event is decided by the rules'
 // `keep` lists, in the core.
 
+import { doc } from "./dom.js";
+
 const PROP = "data-tailor-prop-";
 const DEPTHS = [25, 50, 75, 100];
 
@@ -22,9 +24,12 @@ function propsOf(el) {
  */
 export function startCapture({ record }) {
   const off = [];
+  // The document's listeners go through Document.prototype (see dom.js).
   const on = (target, type, fn, opts) => {
-    target.addEventListener(type, fn, opts);
-    off.push(() => target.removeEventListener(type, fn, opts));
+    const add = target === document ? doc.addEventListener : (...a) => target.addEventListener(...a);
+    const remove = target === document ? doc.removeEventListener : (...a) => target.removeEventListener(...a);
+    add(type, fn, opts);
+    off.push(() => remove(type, fn, opts));
   };
 
   on(document, "click", (event) => {
@@ -40,8 +45,8 @@ export function startCapture({ record }) {
 
   // Scroll depth: each of 25/50/75/100 % once per page.
   const currentDepth = () => {
-    const doc = document.documentElement;
-    return Math.min(100, Math.round(((scrollY + innerHeight) / Math.max(doc.scrollHeight, 1)) * 100));
+    const root = doc.documentElement();
+    return Math.min(100, Math.round(((scrollY + innerHeight) / Math.max(root.scrollHeight, 1)) * 100));
   };
   // Capture starting on a page already scrolled (consent granted mid-page): the depth
   // reached before the grant is not an interaction to record (no buffering), so it is
@@ -67,7 +72,7 @@ export function startCapture({ record }) {
 
   // Engaged time: counted only while the tab is visible; each visible stretch is
   // recorded when it ends (tab hidden, page left, single-page-app navigation).
-  let visibleSince = document.visibilityState === "visible" ? performance.now() : null;
+  let visibleSince = doc.visibilityState() === "visible" ? performance.now() : null;
   const closeEngaged = () => {
     if (visibleSince === null) return;
     const seconds = Math.round((performance.now() - visibleSince) / 1000);
@@ -75,7 +80,7 @@ export function startCapture({ record }) {
     if (seconds > 0) record("engaged_time", { seconds });
   };
   const resume = () => {
-    if (visibleSince === null && document.visibilityState === "visible") visibleSince = performance.now();
+    if (visibleSince === null && doc.visibilityState() === "visible") visibleSince = performance.now();
   };
 
   return {

@@ -6,13 +6,31 @@
 // calls gtag('consent', …).
 import * as core from "../../../pkg/wasm/tailor.js";
 import { TailorError, utf8 } from "./api.js";
+import { own, randomBytes } from "./dom.js";
+import { PURPOSE_PREFIXES, wipePurposes } from "./storage.js";
 
 export const RECORD_KEY = "tailor:consent";
+/**
+ * Withdrawals made before consent handling could run (the .wasm still loading), one
+ * key per purpose, beside the record: `tailor:consent:withdrawn:<purpose>`. The consent
+ * engine logs them when it starts, on this page or the next.
+ */
+const WITHDRAWN = "tailor:consent:withdrawn:";
 const CHANNEL = "tailor:consent";
 const TICK_MS = 60_000;
 
 function random32() {
-  return crypto.getRandomValues(new Uint8Array(32));
+  return randomBytes(32);
+}
+
+/**
+ * Notes a withdrawal of `purposes` made before consent handling runs, so that it holds
+ * even if the page is closed before the .wasm arrives. Written only where a consent
+ * record exists (a visitor who never chose has nothing to withdraw, and gets no key).
+ */
+export function recordWithdrawal(storage, purposes) {
+  if (storage.get(RECORD_KEY) === null) return;
+  for (const p of purposes) storage.set(WITHDRAWN + p, String(Date.now()));
 }
 
 function coreCall(fn) {
@@ -52,14 +70,54 @@ export function startConsent(storage, config = DEFAULT_CONFIG, hooks = {}) {
   const cleanups = [];
   let lastRecord = storage.get(RECORD_KEY); // the only read before consent
   // `categories` (CMP category/service names per purpose) is for the adapters here;
-  // the rest is the core's configuration, validated there.
-  const { categories, ...coreConfig } = config;
+  // the rest is the core's configuration, validated there. Own properties only: a
+  // polluted Object.prototype adds nothing to it.
+  if (config === null || typeof config !== "object") config = DEFAULT_CONFIG;
+  const categories = own(config, "categories");
+  const coreConfig = Object.fromEntries(Object.entries(config).filter(([k]) => k !== "categories"));
   const configText = JSON.stringify(coreConfig);
   let engine = coreCall(() => new core.Consent(configText, utf8(lastRecord), Date.now(), random32()));
+  // Set when the consent engine itself failed (not a refused argument): from then on
+  // nothing is granted on this page, and a withdrawal deletes the purposes' data and the
+  // record (which can no longer be updated): the visitor is asked again next time.
+  let failed = null;
   const channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(CHANNEL) : null;
 
+  function failsafe(e) {
+    if (!failed) {
+      failed = e;
+      grantCache = {};
+      console.error(`Tailor: consent handling failed (${e?.message ?? e}); nothing is granted on this page, and a withdrawal deletes the stored data and the consent record`);
+      safeHook("purge", ["personalization", "measurement"]);
+    }
+  }
+
+  // Runs `fn` with the consent engine; a failure of the engine (anything but a refusal
+  // of the arguments, which coreCall turns into a TailorError) switches to failsafe().
+  function guarded(fn, fallback) {
+    if (failed) return fallback;
+    try {
+      return coreCall(fn);
+    } catch (e) {
+      if (e instanceof TailorError) throw e;
+      failsafe(e);
+      return fallback;
+    }
+  }
+
+  // The runtime's hooks must not stop a withdrawal half-way: one that throws is reported.
+  function safeHook(name, arg) {
+    try {
+      hooks[name]?.(arg);
+    } catch (e) {
+      console.error(`Tailor: the consent ${name} hook threw`, e);
+    }
+  }
+
+  const DENIED = { state: "denied", source: "failure", at: null, expires_at: null };
   function state() {
-    return JSON.parse(engine.state(Date.now()));
+    if (failed) return { personalization: { ...DENIED }, measurement: { ...DENIED }, gpc_honored: false, error: String(failed?.message ?? failed) };
+    return guarded(() => JSON.parse(engine.state(Date.now())), null) ?? state();
   }
 
   // granted() sits on the per-event path: answers are cached until the engine changes
@@ -70,7 +128,7 @@ export function startConsent(storage, config = DEFAULT_CONFIG, hooks = {}) {
     const now = Date.now();
     const hit = grantCache[purpose];
     if (hit && now < hit.until) return hit.value;
-    const value = engine.isGranted(purpose, now);
+    const value = guarded(() => engine.isGranted(purpose, now), false);
     const until = value ? (state()[purpose]?.expires_at ?? now) : Infinity;
     grantCache[purpose] = { value, until };
     return value;
@@ -93,7 +151,7 @@ export function startConsent(storage, config = DEFAULT_CONFIG, hooks = {}) {
     let changed = false;
     for (const e of effects) {
       if (e.type === "delete") {
-        hooks.purge?.([e.purpose]);
+        safeHook("purge", [e.purpose]);
         for (const k of e.keys) storage.remove(k);
         // Found by name only: deleting a purpose's data never reads it.
         for (const key of storage.names(e.prefix)) storage.remove(key);
@@ -113,11 +171,34 @@ export function startConsent(storage, config = DEFAULT_CONFIG, hooks = {}) {
     }
     if (changed) {
       const s = state();
-      hooks.changed?.(s);
+      safeHook("changed", s);
       notify("change", s);
       if (broadcast) channel?.postMessage({ type: "consent" });
     }
     return changed;
+  }
+
+  // A withdrawal: the consent engine logs it and its effects delete the data. If the
+  // engine cannot, the data and the record are deleted here all the same.
+  function withdraw(purposes, list) {
+    const effects = guarded(() => engine.revoke(purposesArg(purposes), Date.now(), random32()), null);
+    if (effects !== null) return run(effects);
+    safeHook("purge", list);
+    wipePurposes(storage, list);
+    storage.remove(RECORD_KEY);
+    lastRecord = null;
+    channel?.postMessage({ type: "consent" });
+    notify("change", state());
+    return true;
+  }
+
+  // Without a consent record nothing may be stored, and a refused purpose has no data:
+  // keys planted under their prefixes (by another script, a restored backup, an older
+  // bug) are deleted by name, unread. A purpose merely waiting for its CMP's answer (a
+  // returning visitor whose choice the CMP announces again) keeps its data.
+  function sweep() {
+    const s = state();
+    wipePurposes(storage, Object.keys(PURPOSE_PREFIXES).filter((p) => lastRecord === null || s[p].state === "denied"));
   }
 
   // Another tab changed consent: rebuild from the stored record, drop what is no longer
@@ -127,14 +208,21 @@ export function startConsent(storage, config = DEFAULT_CONFIG, hooks = {}) {
     if (record === lastRecord) return;
     const before = { personalization: granted("personalization"), measurement: granted("measurement") };
     lastRecord = record;
-    engine.free?.();
-    engine = coreCall(() => new core.Consent(configText, utf8(record), Date.now(), random32()));
+    if (!failed) {
+      try {
+        engine.free?.();
+      } catch {
+        /* a failed engine cannot be freed; it is let go */
+      }
+    }
+    failed = null;
+    engine = guarded(() => new core.Consent(configText, utf8(record), Date.now(), random32()), engine);
     grantCache = {};
-    engine.startupEffects(); // already carried out by the tab that wrote the record
+    guarded(() => engine.startupEffects()); // already carried out by the tab that wrote the record
     const lost = Object.keys(before).filter((p) => before[p] && !granted(p));
-    if (lost.length) hooks.purge?.(lost);
+    if (lost.length) safeHook("purge", lost);
     const s = state();
-    hooks.changed?.(s);
+    safeHook("changed", s);
     notify("change", s);
   }
 
@@ -147,9 +235,10 @@ export function startConsent(storage, config = DEFAULT_CONFIG, hooks = {}) {
 
   function signal(kind, data) {
     try {
-      run(engine.signal(kind, JSON.stringify(data ?? null), Date.now(), random32()));
+      const effects = guarded(() => engine.signal(kind, JSON.stringify(data ?? null), Date.now(), random32()), null);
+      if (effects !== null) run(effects);
     } catch (e) {
-      console.error(`Tailor: could not read the ${kind} signal (${e})`);
+      console.error(`Tailor: could not read the ${kind} signal (${e.message ?? e})`);
     }
   }
 
@@ -159,34 +248,65 @@ export function startConsent(storage, config = DEFAULT_CONFIG, hooks = {}) {
     return id;
   }
 
-  const signals = config.signals ?? {};
+  // Signals are read as own properties too: `Object.prototype.gpc = false` must not
+  // switch GPC off.
+  const signals = own(config, "signals") ?? {};
+  const enabled = (name) => own(signals, name);
   run(engine.startupEffects(), { broadcast: false });
-  if (signals.gpc !== false && typeof navigator !== "undefined" && "globalPrivacyControl" in navigator) {
+  sweep();
+  if (enabled("gpc") !== false && typeof navigator !== "undefined" && "globalPrivacyControl" in navigator) {
     signal("gpc", navigator.globalPrivacyControl === true);
   }
-  if (signals.tcf) cleanups.push(watchTcf((data) => signal("tcf", data), every));
-  if (signals.gpp) cleanups.push(watchGpp((data) => signal("gpp", data), every));
-  if (signals.consent_mode) cleanups.push(watchConsentMode((data) => signal("consent_mode", data)));
-  if (signals.cookieconsent) cleanups.push(watchCookieConsent((data) => signal("cookieconsent", data), categories?.cookieconsent));
-  if (signals.klaro) cleanups.push(watchKlaro((data) => signal("klaro", data), categories?.klaro, every));
-  every(TICK_MS, () => run(engine.tick(Date.now(), random32())));
+  if (enabled("tcf")) cleanups.push(watchTcf((data) => signal("tcf", data), every));
+  if (enabled("gpp")) cleanups.push(watchGpp((data) => signal("gpp", data), every));
+  if (enabled("consent_mode")) cleanups.push(watchConsentMode((data) => signal("consent_mode", data)));
+  if (enabled("cookieconsent")) cleanups.push(watchCookieConsent((data) => signal("cookieconsent", data), own(categories, "cookieconsent")));
+  if (enabled("klaro")) cleanups.push(watchKlaro((data) => signal("klaro", data), own(categories, "klaro"), every));
+  every(TICK_MS, () => {
+    const effects = guarded(() => engine.tick(Date.now(), random32()), null);
+    if (effects !== null) run(effects);
+  });
 
   const purposesArg = (p) => JSON.stringify(Array.isArray(p) ? p : [p]);
+  const purposeList = (p) => (Array.isArray(p) ? p : [p]).filter((x) => Object.prototype.hasOwnProperty.call(PURPOSE_PREFIXES, x));
+  const unavailable = (what) => new TailorError("CONSENT_FAILED", `Tailor: consent.${what}() cannot run: consent handling failed on this page (${failed?.message ?? failed})`);
   return {
     /** Grants purposes ("personalization", "measurement" or an array). */
     grant(purposes, method = "api") {
-      run(coreCall(() => engine.grant(purposesArg(purposes), method, Date.now(), random32())));
+      const effects = guarded(() => engine.grant(purposesArg(purposes), method, Date.now(), random32()), null);
+      if (effects === null) throw unavailable("grant");
+      run(effects);
       return state();
     },
-    /** Withdraws purposes: their data is deleted before this returns, in every tab soon after. */
+    /**
+     * Withdraws purposes: their data is deleted before this returns, in every tab soon
+     * after, whatever state the consent engine is in.
+     */
     revoke(purposes) {
-      run(coreCall(() => engine.revoke(purposesArg(purposes), Date.now(), random32())));
+      withdraw(purposes, purposeList(purposes));
       return state();
     },
     /** Explicit per-purpose choices, e.g. { personalization: true, measurement: false }. */
     decide(choices, method = "custom") {
-      run(coreCall(() => engine.decide(JSON.stringify(choices), method, Date.now(), random32())));
+      const list = Object.keys(choices ?? {}).filter((p) => choices[p] === false);
+      const effects = guarded(() => engine.decide(JSON.stringify(choices), method, Date.now(), random32()), null);
+      if (effects === null) {
+        if (list.length) withdraw(list, purposeList(list));
+        throw unavailable("decide");
+      }
+      run(effects);
       return state();
+    },
+    /**
+     * Logs the withdrawals noted by recordWithdrawal() before consent handling ran:
+     * a purpose still granted is revoked now; the notes are then removed.
+     */
+    settleWithdrawals() {
+      const noted = storage.names(WITHDRAWN);
+      if (!noted.length) return;
+      const purposes = noted.map((k) => k.slice(WITHDRAWN.length)).filter((p) => granted(p));
+      if (purposes.length) withdraw(purposes, purposeList(purposes));
+      for (const key of noted) storage.remove(key);
     },
     /** Each purpose's state ("granted" | "denied" | "not_asked"), source and expiry; gpc_honored. */
     state,
@@ -216,7 +336,7 @@ export function startConsent(storage, config = DEFAULT_CONFIG, hooks = {}) {
     },
     /** The hash-chained ledger of consent decisions, as JSON text. */
     export() {
-      return engine.exportLedger();
+      return guarded(() => engine.exportLedger(), null);
     },
     /** Re-reads the record written by another tab (also done on BroadcastChannel/storage). */
     resync,
@@ -225,13 +345,20 @@ export function startConsent(storage, config = DEFAULT_CONFIG, hooks = {}) {
       storage.remove(RECORD_KEY);
       lastRecord = null;
       askPending.clear();
-      engine.free?.();
-      engine = coreCall(() => new core.Consent(configText, undefined, Date.now(), random32()));
+      if (!failed) {
+        try {
+          engine.free?.();
+        } catch {
+          /* let go */
+        }
+      }
+      failed = null;
+      engine = guarded(() => new core.Consent(configText, undefined, Date.now(), random32()), engine);
       grantCache = {};
-      engine.startupEffects();
+      guarded(() => engine.startupEffects());
       channel?.postMessage({ type: "consent" });
       const s = state();
-      hooks.changed?.(s);
+      safeHook("changed", s);
       notify("change", s);
     },
     /** Stops every listener and timer. */

@@ -3,15 +3,15 @@
 // commands queued before it loaded (window.tailor = window.tailor || []).
 import init from "../../../pkg/wasm/tailor.js";
 import { mark, start } from "./runtime.js";
+import { inlineJsonScript, ownScript } from "./dom.js";
 
 // The consent configuration: the id of an inline <script type="application/json">.
 function inlineJson(id) {
   if (!id) return undefined;
-  const el = document.getElementById(id);
   try {
-    return JSON.parse(el.textContent);
+    return JSON.parse(inlineJsonScript(id).textContent);
   } catch (e) {
-    console.error(`Tailor: data-consent="${id}" must name an inline JSON script (${el ? e.message : "no such element"}); using the defaults (everything denied)`);
+    console.error(`Tailor: data-consent="${id}" must name one inline <script type="application/json"> (${e.message}); using the defaults (everything denied)`);
     return undefined;
   }
 }
@@ -21,14 +21,24 @@ function flag(value) {
   return value !== undefined && value !== "false";
 }
 
+// The .wasm is fetched like the rules: without cookies, and telling the server only the
+// page's origin, never its URL (which may carry the visitor's query string).
+function fetchWasm(url) {
+  return fetch(url, { credentials: "omit", referrerPolicy: "strict-origin" });
+}
+
 (() => {
   mark("script");
   try {
-    const script = document.currentScript;
-    const data = script?.dataset ?? {};
+    // Read through Document.prototype and checked to be a <script>: markup named
+    // "currentScript" cannot pose as the tag and choose the rules, the .wasm or the
+    // consent configuration.
+    const script = ownScript();
+    if (!script) throw new Error("tailor.min.js must be loaded by a classic <script src> tag (document.currentScript is not a <script> element)");
+    const data = script.dataset;
     const queued = Array.isArray(window.tailor) ? window.tailor : [];
-    const wasmUrl = new URL(data.wasm || "tailor_bg.wasm", script?.src || location.href);
-    const wasmReady = init({ module_or_path: wasmUrl });
+    const wasmUrl = new URL(data.wasm || "tailor_bg.wasm", script.src || location.href);
+    const wasmReady = init({ module_or_path: fetchWasm(wasmUrl) });
     wasmReady.catch(() => {}); // reported by start(); never an unhandled rejection in the host page
     const api = start({
       rules: data.rules,

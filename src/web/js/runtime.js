@@ -3,14 +3,13 @@
 // visitor's interactions into the on-device profile. It never throws into the host
 // page: every failure leaves the default content and one console message.
 import { Engine, TailorError, pageInputs, utf8, version } from "./api.js";
-import { sanitize, safeAttribute } from "./sanitize.js";
-import { createStorage } from "./storage.js";
-import { startConsent } from "./consent.js";
+import { sanitize, safeAttribute, inertSlot } from "./sanitize.js";
+import { createStorage, PURPOSE_PREFIXES, wipePurposes } from "./storage.js";
+import { startConsent, recordWithdrawal } from "./consent.js";
 import { startCapture } from "./capture.js";
+import { doc, inlineJsonScript, own, randomBytes } from "./dom.js";
 
 const SLOT = "data-tailor-slot";
-// Each purpose's keys share a prefix (the core's consent effects delete by it too).
-const PURPOSE_PREFIXES = { personalization: "tailor:p:", measurement: "tailor:m:" };
 const PROFILE_KEY = `${PURPOSE_PREFIXES.personalization}profile`;
 const ID_KEY = `${PURPOSE_PREFIXES.personalization}id`;
 const GOALS_KEY = `${PURPOSE_PREFIXES.measurement}goals`;
@@ -18,6 +17,8 @@ const GOALS_KEY = `${PURPOSE_PREFIXES.measurement}goals`;
 const WRITE_DELAY_MS = 250;
 /** Calls made before the rules and the consent are known, held until they are. */
 const MAX_PENDING = 200;
+/** A rules request that has not answered by then has failed (withdrawal never waits for it). */
+const RULES_TIMEOUT_MS = 10_000;
 
 function safely(cb, arg) {
   try {
@@ -31,27 +32,44 @@ function asTailorError(e, code) {
   return e instanceof TailorError ? e : new TailorError(code, `Tailor: ${e?.message ?? e}`);
 }
 
+// Where the rules came from, for messages: "/rules.json", "#tailor-rules".
+function rulesOrigin(source) {
+  if (typeof source !== "string") return null;
+  return /[/.:]/.test(source) ? source : `#${source}`;
+}
+
 async function loadRules(source) {
   if (source === undefined || source === null || source === "") {
     throw new TailorError("RULES_MISSING", "Tailor: no rules given (set data-rules on the script tag, or pass `rules` to start())");
   }
   if (typeof source === "object") return source;
-  // An inline script after the SDK's tag is only there once the document is parsed.
-  if (!document.getElementById(source) && !/[/.:]/.test(source)) await domReady();
-  const inline = document.getElementById(source);
-  if (inline && inline.tagName === "SCRIPT") return inline.textContent;
+  if (!/[/.:]/.test(source)) {
+    // An inline script after the SDK's tag is only there once the document is parsed.
+    await domReady();
+    try {
+      return inlineJsonScript(source).textContent;
+    } catch (e) {
+      throw new TailorError("RULES_MISSING", `Tailor: data-rules="${source}" must name one inline <script type="application/json"> (${e.message})`);
+    }
+  }
   let response;
+  const abort = typeof AbortController === "function" ? new AbortController() : null;
+  const timer = setTimeout(() => abort?.abort(), RULES_TIMEOUT_MS);
   try {
     // The only request Tailor makes: no cookies, and the rules URL carries nothing
     // about the visitor.
-    response = await fetch(source, { credentials: "omit", referrerPolicy: "strict-origin" });
+    response = await fetch(source, { credentials: "omit", referrerPolicy: "strict-origin", signal: abort?.signal });
+    return await response.text().then((text) => {
+      if (!response.ok) throw new TailorError("RULES_UNREACHABLE", `Tailor: could not fetch rules from ${source} (HTTP ${response.status})`);
+      return text;
+    });
   } catch (e) {
-    throw new TailorError("RULES_UNREACHABLE", `Tailor: could not fetch rules from ${source} (${e.message})`);
+    if (e instanceof TailorError) throw e;
+    const why = abort?.signal.aborted ? `no answer within ${RULES_TIMEOUT_MS / 1000} s` : e.message;
+    throw new TailorError("RULES_UNREACHABLE", `Tailor: could not fetch rules from ${source} (${why})`);
+  } finally {
+    clearTimeout(timer);
   }
-  if (!response.ok) {
-    throw new TailorError("RULES_UNREACHABLE", `Tailor: could not fetch rules from ${source} (HTTP ${response.status})`);
-  }
-  return response.text();
 }
 
 /**
@@ -68,13 +86,12 @@ export function mark(step) {
 }
 
 function domReady() {
-  if (document.readyState !== "loading") return Promise.resolve();
-  return new Promise((resolve) => document.addEventListener("DOMContentLoaded", resolve, { once: true }));
+  if (doc.readyState() !== "loading") return Promise.resolve();
+  return new Promise((resolve) => doc.addEventListener("DOMContentLoaded", resolve, { once: true }));
 }
 
 function randomUnit() {
-  const bytes = crypto.getRandomValues(new Uint8Array(8));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return Array.from(randomBytes(8), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /**
@@ -95,13 +112,27 @@ export function start(options = {}) {
   if (typeof document === "undefined") {
     throw new TailorError("NO_DOCUMENT", "Tailor: start() needs a browser page; on a server, use Engine to decide");
   }
-  const listeners = { decision: [], error: [] };
+  // One Tailor per page: a second start() (hot reload, React StrictMode, a second tag)
+  // gets the running instance; stop() it first to start afresh.
+  if (running) {
+    console.warn("Tailor: start() was called while Tailor already runs on this page; returning the running instance (call tailor.stop() first to start again)");
+    return running;
+  }
+  // Options are read as own properties: a polluted Object.prototype adds none.
+  options = { rules: own(options, "rules"), consent: own(options, "consent"), antiFlickerMs: own(options, "antiFlickerMs"), allowAutomation: own(options, "allowAutomation"), wasmReady: own(options, "wasmReady") };
+  const listeners = { decision: [], error: [], dropped: [] };
   const decisions = new Map();
   const defaults = new WeakMap();
   const hidden = new Set();
   const storage = createStorage();
-  // Allocation identity for this page view only, when nothing may be stored.
-  const pageUnit = randomUnit();
+  // Allocation identity for this page view only, when nothing may be stored. Without
+  // working randomness, nobody is enrolled: a shared constant would link visitors.
+  let pageUnit = "";
+  try {
+    pageUnit = randomUnit();
+  } catch (e) {
+    console.error(`Tailor: no usable random source (${e.message}); experiments with several variants show their default`);
+  }
   const allowAutomation = options.allowAutomation === true;
   const automated = navigator.webdriver === true && !allowAutomation;
   const antiFlickerMs = Number.isFinite(options.antiFlickerMs) && options.antiFlickerMs >= 0 ? options.antiFlickerMs : 500;
@@ -128,9 +159,56 @@ export function start(options = {}) {
   let settled = antiFlickerMs === 0;
   let late = false;
 
+  // What start-up came to: "starting", "ready" (rules loaded, slots decided) or
+  // "failed" (rules missing, unreachable or invalid, or the engine failed): status().
+  let state = "starting";
+  let failure = null;
+
   function report(error) {
     console.error(error.message);
     for (const cb of listeners.error) safely(cb, error);
+  }
+
+  function fail(error) {
+    state = "failed";
+    failure ??= error;
+    report(error);
+  }
+
+  // Every call into the engine goes through here. A failure inside it (a trap such as
+  // a stack overflow, or a host function that threw) may leave the engine unusable, so
+  // it is dropped for this page: slots keep what they show, nothing more is captured
+  // or stored, and withdrawal, which never needs the engine, keeps working.
+  function core(what, fn, fallback) {
+    if (!engine) return fallback;
+    try {
+      return fn(engine.core);
+    } catch (e) {
+      engineFailed(e, what);
+      return fallback;
+    }
+  }
+
+  function engineFailed(e, what) {
+    engine = null;
+    trackQueue.length = 0;
+    profileLoaded = false;
+    goalsLoaded = false;
+    cancelWrites();
+    goalsDirty = false;
+    stopCapture();
+    fail(new TailorError("ENGINE_FAILED", `Tailor: the engine failed while ${what} (${e?.message ?? e}); the page keeps its current content and nothing more is recorded; consent and withdrawal still work`));
+  }
+
+  // Why an event was not stored, once per reason and event name: in the console and to
+  // on("dropped") listeners. The event itself is never kept.
+  const droppedSeen = new Set();
+  function dropped(name, reason, message) {
+    const key = `${reason}\u0000${name}`;
+    if (droppedSeen.has(key)) return;
+    droppedSeen.add(key);
+    console.info(`Tailor: track(${JSON.stringify(name)}) was not stored: ${message} (said once per event name)`);
+    for (const cb of listeners.dropped) safely(cb, { name, reason, message });
   }
 
   const personalization = () => consent?.granted("personalization") === true;
@@ -154,13 +232,13 @@ export function start(options = {}) {
       try {
         const sheet = new CSSStyleSheet();
         sheet.replaceSync(`[${SLOT}]{visibility:hidden}`);
-        document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+        doc.setAdoptedStyleSheets([...doc.adoptedStyleSheets(), sheet]);
         veil = sheet;
       } catch {
         veil = false;
       }
     }
-    if (veil === false) for (const el of document.querySelectorAll(`[${SLOT}]`)) hideSlot(el);
+    if (veil === false) for (const el of doc.querySelectorAll(`[${SLOT}]`)) hideSlot(el);
   }
 
   function hideSlot(el) {
@@ -172,7 +250,7 @@ export function start(options = {}) {
 
   function revealAll() {
     settled = true;
-    if (veil) document.adoptedStyleSheets = document.adoptedStyleSheets.filter((s) => s !== veil);
+    if (veil) doc.setAdoptedStyleSheets(doc.adoptedStyleSheets().filter((s) => s !== veil));
     veil = false;
     for (const el of hidden) el.style.visibility = "";
     hidden.clear();
@@ -214,44 +292,80 @@ export function start(options = {}) {
     for (const [name, value] of saved.attrs) if (el.getAttribute(name) !== value) el.setAttribute(name, value);
   }
 
+  // Content is read as own properties: a polluted Object.prototype (`html`, `template`)
+  // adds nothing to a variant. Everything that can fail is checked before the slot is
+  // touched, so a failure leaves the slot as it was.
   function applyContent(el, decision) {
     const saved = restoreDefault(el);
     const key = `${decision.experience}\u0000${decision.variant}\u0000${decision.holdout}`;
     if (saved.shown === key) return; // already showing it: leave the DOM alone
+    const content = decision.holdout ? null : decision.content;
+    if (content && inertSlot(el)) {
+      throw new TailorError("SLOT_UNSAFE", `Tailor: slot "${decision.slot}" is a <${el.localName}>, whose content or attributes could run code or navigate; slots must be ordinary content elements`);
+    }
+    let fragment = null;
+    const template = own(content, "template");
+    const html = own(content, "html");
+    if (template) {
+      const tpl = doc.querySelector(`template[data-tailor-variant="${CSS.escape(template)}"]`);
+      if (!tpl) throw new TailorError("TEMPLATE_MISSING", `Tailor: slot "${decision.slot}" wants <template data-tailor-variant="${template}">, which is not in the page`);
+      fragment = tpl.content.cloneNode(true);
+    } else if (html != null) {
+      fragment = sanitize(String(html));
+    }
     if (saved.shown !== null) resetToDefault(el, saved);
     saved.shown = key;
-    const content = decision.holdout ? null : decision.content;
     if (!content) return;
-    if (content.template) {
-      const tpl = document.querySelector(`template[data-tailor-variant="${CSS.escape(content.template)}"]`);
-      if (!tpl) throw new TailorError("TEMPLATE_MISSING", `Tailor: slot "${decision.slot}" wants <template data-tailor-variant="${content.template}">, which is not in the page`);
-      el.replaceChildren(tpl.content.cloneNode(true));
-    } else if (content.html != null) {
-      el.replaceChildren(sanitize(content.html));
-    } else if (content.text != null) {
-      el.textContent = content.text;
-    }
-    for (const [name, value] of Object.entries(content.attributes ?? {})) {
+    const text = own(content, "text");
+    if (fragment) el.replaceChildren(fragment);
+    else if (text != null) el.textContent = String(text);
+    for (const [name, value] of Object.entries(own(content, "attributes") ?? {})) {
       if (safeAttribute(name, value)) el.setAttribute(name, value);
     }
-    for (const c of content.classes?.add ?? []) el.classList.add(c);
-    for (const c of content.classes?.remove ?? []) el.classList.remove(c);
+    const classes = own(content, "classes");
+    for (const c of own(classes, "add") ?? []) el.classList.add(c);
+    for (const c of own(classes, "remove") ?? []) el.classList.remove(c);
   }
 
+  // Applies a decision to one element; returns the error when it could not be shown.
   function applyTo(el, d) {
     try {
       applyContent(el, d);
+      return null;
     } catch (e) {
-      report(e instanceof TailorError ? e : new TailorError("APPLY_FAILED", `Tailor: could not apply slot "${d.slot}" (${e.message})`));
+      const error = e instanceof TailorError ? e : new TailorError("APPLY_FAILED", `Tailor: could not apply slot "${d.slot}" (${e.message})`);
+      report(error);
+      return error;
     }
+  }
+
+  // What the page shows when a decision could not be applied (a missing template, an
+  // unsafe slot): the default, and decide()/explain() say so.
+  function notShown(d, error) {
+    return {
+      ...d,
+      experience: null,
+      variant: null,
+      content: null,
+      holdout: false,
+      sticky: false,
+      summary: `${d.slot}: default content kept: ${error.message.replace(/^Tailor: /, "")}`,
+      explanation: { ...d.explanation, experience: null, variant: null, holdout: false, sticky: false, notApplied: { code: error.code, message: error.message, wouldShow: { experience: d.experience, variant: d.variant } } },
+    };
   }
 
   function apply(list) {
     for (const raw of list) {
-      const d = keptDefault(raw);
+      let d = keptDefault(raw);
       const previous = decisions.get(d.slot);
+      for (const el of doc.querySelectorAll(`[${SLOT}="${CSS.escape(d.slot)}"]`)) {
+        const error = applyTo(el, d);
+        if (error && d.variant) {
+          d = notShown(d, error);
+          applyTo(el, d); // back to the default where another element already showed it
+        }
+      }
       decisions.set(d.slot, d);
-      for (const el of document.querySelectorAll(`[${SLOT}="${CSS.escape(d.slot)}"]`)) applyTo(el, d);
       const changed = !previous || previous.experience !== d.experience || previous.variant !== d.variant || previous.holdout !== d.holdout || !previous.late !== !d.late;
       if (changed) for (const cb of listeners.decision) safely(cb, d);
     }
@@ -264,7 +378,7 @@ export function start(options = {}) {
   // Slots added after the decisions (a single-page app rendering its next view, a
   // lazily loaded section) get the current decision as soon as they are in the page.
   const slotWatch = typeof MutationObserver === "function" ? new MutationObserver(slotsAdded) : null;
-  slotWatch?.observe(document.documentElement, { childList: true, subtree: true });
+  slotWatch?.observe(doc.documentElement(), { childList: true, subtree: true });
 
   function slotsAdded(records) {
     let added = false;
@@ -305,21 +419,21 @@ export function start(options = {}) {
   // attributed to.
   function recordImpressions() {
     if (!engine || !interacted || automated) return;
-    const profile = personalization() && engine.core.hasProfile();
+    const profile = personalization() && core("reading the profile", (c) => c.hasProfile(), false);
     const measured = measurement() && goalsLoaded;
     if (!profile && !measured) return;
     const now = Date.now();
     for (const d of decisions.values()) {
-      if (!d.variant || d.holdout || !document.querySelector(`[${SLOT}="${CSS.escape(d.slot)}"]`)) continue;
+      if (!d.variant || d.holdout || !doc.querySelector(`[${SLOT}="${CSS.escape(d.slot)}"]`)) continue;
       const key = `${d.experience}\u0000${d.variant}`;
       if (profile && impressions.get(d.slot) !== key) {
         impressions.set(d.slot, key);
-        engine.core.impression(d.experience, d.variant, now);
+        core("recording an impression", (c) => c.impression(d.experience, d.variant, now));
         markDirty();
       }
       if (measured && exposures.get(d.slot) !== key) {
         exposures.set(d.slot, key);
-        engine.core.expose(d.experience, d.variant, now);
+        core("recording an exposure", (c) => c.expose(d.experience, d.variant, now));
         markGoalsDirty();
       }
     }
@@ -334,7 +448,8 @@ export function start(options = {}) {
 
   function useGoals() {
     if (!engine || goalsLoaded) return;
-    const discarded = engine.core.loadGoals(storage.get(GOALS_KEY) ?? undefined, Date.now());
+    const discarded = core("loading the goals", (c) => c.loadGoals(storage.get(GOALS_KEY) ?? undefined, Date.now()));
+    if (!engine) return;
     if (discarded) {
       console.warn(`Tailor: the stored goals could not be read (${discarded}); starting afresh`);
       storage.remove(GOALS_KEY);
@@ -355,13 +470,13 @@ export function start(options = {}) {
   // not for automated browsers or visitors who never interacted.
   function convertGoal(name, now) {
     if (!engine || !goalsLoaded || !measurement() || !interacted || automated) return;
-    if (engine.core.convert(name, now) > 0) markGoalsDirty();
+    if (core("counting a goal", (c) => c.convert(name, now), 0) > 0) markGoalsDirty();
   }
 
   function context() {
     return pageInputs({
       url: location.href,
-      referrer: document.referrer,
+      referrer: doc.referrer(),
       userAgent: navigator.userAgent,
       language: navigator.language,
       viewportWidth: innerWidth,
@@ -371,11 +486,8 @@ export function start(options = {}) {
   function redecide() {
     if (!engine) return;
     drainTrack();
-    try {
-      apply(engine.decide(context(), unit(), Date.now(), viewStart));
-    } catch (e) {
-      report(asTailorError(e, "DECIDE_FAILED"));
-    }
+    const list = core("deciding", () => engine.decide(context(), unit(), Date.now(), viewStart));
+    if (list) apply(list);
   }
 
   // --- the profile -------------------------------------------------------------------
@@ -401,14 +513,14 @@ export function start(options = {}) {
     // Another tab may have withdrawn consent a moment ago: check the record first.
     consent?.resync();
     if (goalsDirty && measurement() && goalsLoaded) {
-      const goals = engine.core.goalsText();
+      const goals = core("saving the goals", (c) => c.goalsText());
       if (goals) storage.set(GOALS_KEY, goals);
     }
     goalsDirty = false;
     if (!dirty) return;
     dirty = false;
-    if (!personalization() || !engine.core.hasProfile()) return;
-    const text = engine.core.profileText(Date.now());
+    if (!personalization() || !core("reading the profile", (c) => c.hasProfile(), false)) return;
+    const text = core("saving the profile", (c) => c.profileText(Date.now()));
     if (text) storage.set(PROFILE_KEY, text);
     if (!leaving) redecide();
   }
@@ -418,7 +530,12 @@ export function start(options = {}) {
     profileLoaded = false;
     cancelWrites();
     syncCapture();
-    engine?.core.dropProfile();
+    // Withdrawal must not depend on the engine: a failing one is simply let go.
+    try {
+      engine?.core.dropProfile();
+    } catch (e) {
+      engineFailed(e, "dropping the profile");
+    }
     impressions.clear();
     pageViewRecorded = false;
   }
@@ -429,7 +546,7 @@ export function start(options = {}) {
     capture?.hidden();
     flush(true);
   }
-  const onVisibility = () => (document.visibilityState === "hidden" ? leave() : capture?.visible());
+  const onVisibility = () => (doc.visibilityState() === "hidden" ? leave() : capture?.visible());
 
   // Capture (declarative clicks and forms, scroll depth, engaged time, navigations)
   // runs while either purpose is granted: record() keeps events in the profile only
@@ -446,8 +563,9 @@ export function start(options = {}) {
   }
 
   function useProfile() {
-    if (!engine || engine.core.hasProfile()) return;
-    const discarded = engine.core.loadProfile(utf8(storage.get(PROFILE_KEY)), Date.now());
+    if (!engine || core("reading the profile", (c) => c.hasProfile(), true)) return;
+    const discarded = core("loading the profile", (c) => c.loadProfile(utf8(storage.get(PROFILE_KEY)), Date.now()));
+    if (!engine) return;
     profileLoaded = true;
     if (discarded) {
       console.warn(`Tailor: the stored profile could not be read (${discarded}); starting a new one`);
@@ -477,20 +595,33 @@ export function start(options = {}) {
   function drainTrack() {
     if (!trackQueue.length) return;
     const batch = trackQueue.splice(0);
-    if (engine && profileLoaded) engine.core.trackBatch(JSON.stringify(batch));
+    if (profileLoaded) core("recording events", (c) => c.trackBatch(JSON.stringify(batch)));
   }
 
-  function record(name, props, now = Date.now()) {
+  // Stores an event in the profile (under personalization) and counts it as a goal
+  // (under measurement). `fromHost`: a track() call, whose drops are explained.
+  function record(name, props, now = Date.now(), fromHost = false) {
     convertGoal(name, now);
-    if (!engine || !personalization() || !profileLoaded) return false; // dropped, never buffered
+    // Dropped, never buffered.
+    if (!engine) {
+      if (fromHost) dropped(name, "no_rules", "Tailor has no working rules on this page (see the error above)");
+      return false;
+    }
+    if (!personalization() || !profileLoaded) {
+      if (fromHost) dropped(name, "no_consent", "personalization consent is not granted, and nothing is kept before or without it");
+      return false;
+    }
     if (name === "page_view") {
       drainTrack();
-      engine.core.pageView(JSON.stringify(props ?? {}), now);
+      core("recording a page view", (c) => c.pageView(JSON.stringify(props ?? {}), now));
       markDirty();
       return true;
     }
-    declaredEvents ??= new Set(JSON.parse(engine.core.eventNames()));
-    if (!declaredEvents.has(name)) return false;
+    declaredEvents ??= new Set(JSON.parse(core("reading the events", (c) => c.eventNames(), "[]")));
+    if (!declaredEvents.has(name)) {
+      if (fromHost) dropped(name, "undeclared", `the rules declare no event ${JSON.stringify(name)} (add it under "events")`);
+      return false;
+    }
     // A copy: the host may reuse its object; what it said at the call is what counts.
     trackQueue.push([name, props ? { ...props } : {}, now]);
     if (trackQueue.length === 1) queueMicrotask(drainTrack);
@@ -576,11 +707,19 @@ export function start(options = {}) {
       if (!consent) {
         // Not started yet: held (stored later only if consent was already on record).
         // Started without consent handling (a refused configuration): dropped.
-        if (started) return false;
+        if (started || stopped) {
+          dropped(name, "no_consent_handling", "consent handling is not running on this page (see the error above)");
+          return false;
+        }
         if (pending.length < MAX_PENDING) pending.push(["track", name, JSON.parse(JSON.stringify(props ?? {})), Date.now()]);
         return undefined;
       }
-      return record(name, props);
+      if (!engine && !started) {
+        // Consent is known but the rules are still loading: held the same way.
+        if (pending.length < MAX_PENDING) pending.push(["track", name, JSON.parse(JSON.stringify(props ?? {})), Date.now()]);
+        return undefined;
+      }
+      return record(name, props, Date.now(), true);
     },
     version,
     /** Consent: grant, revoke, decide, state, on("change" | "ask"), export. */
@@ -592,15 +731,28 @@ export function start(options = {}) {
       on: (event, cb) => consentCall("on", event, cb),
       export: () => consentCall("export"),
     },
-    /** Erases every byte Tailor holds on this device, the consent record included. */
+    /**
+     * Erases every byte Tailor holds on this device, the consent record included, at
+     * once: before the .wasm, the rules or the consent engine are there, and whatever
+     * state they are in.
+     */
     forget() {
-      if (!consent && !started) return void pending.push(["forget"]);
-      // Without consent handling on this page, every key Tailor holds goes all the same.
-      consent?.revoke(["personalization", "measurement"]);
+      try {
+        consent?.revoke(["personalization", "measurement"]);
+      } catch (e) {
+        report(asTailorError(e, "CONSENT_FAILED"));
+      }
       dropProfile();
       dropGoals();
-      consent?.reset();
+      try {
+        consent?.reset();
+      } catch (e) {
+        report(asTailorError(e, "CONSENT_FAILED"));
+      }
       for (const key of storage.names()) storage.remove(key);
+      // Consent handling that starts later must not write a record back from calls
+      // made before this one.
+      if (!consent) pending.length = 0;
     },
     /**
      * Goals reached after seeing a variant, counted on this device under measurement:
@@ -608,45 +760,90 @@ export function start(options = {}) {
      * Nothing is sent: the host may forward these counts to its own analytics.
      */
     goals() {
-      return engine && goalsLoaded && measurement() ? JSON.parse(engine.core.goalsReport()) : null;
+      return engine && goalsLoaded && measurement() ? JSON.parse(core("reading the goals", (c) => c.goalsReport(), "null")) : null;
     },
     /** Every storage key Tailor holds, its purpose and size, and what the profile contains. */
     inventory() {
-      const purposeOf = (k) => (k.startsWith("tailor:p:") ? "personalization" : k.startsWith("tailor:m:") ? "measurement" : "consent record");
+      const purposeOf = (k) => (k.startsWith(PURPOSE_PREFIXES.personalization) ? "personalization" : k.startsWith(PURPOSE_PREFIXES.measurement) ? "measurement" : "consent record");
       return {
         keys: storage.keys().map((k) => ({ ...k, purpose: purposeOf(k.key) })),
         storage: storage.fallbackReason ? "memory" : "localStorage",
         fallbackReason: storage.fallbackReason,
-        profile: engine ? (drainTrack(), JSON.parse(engine.core.profileSummary(Date.now()))) : null,
+        profile: engine ? (drainTrack(), JSON.parse(core("reading the profile", (c) => c.profileSummary(Date.now()), "null"))) : null,
         goals: api.goals(),
         consent: consent ? consent.state() : null,
       };
     },
+    /**
+     * Where Tailor stands on this page: `{ state, error, consent }`. `state` is
+     * "starting" (the .wasm or the rules are still loading), "ready" (the slots are
+     * decided), "failed" (rules missing, unreachable or invalid, or the engine failed:
+     * `error` is the TailorError, with `problems` for invalid rules; the slots keep
+     * their default content) or "stopped". `consent` is whether consent handling runs
+     * (withdrawal works in every state).
+     */
+    status() {
+      return { state: stopped ? "stopped" : state, error: failure, consent: consent !== null };
+    },
+    /**
+     * Stops Tailor on this page: listeners, observers, timers and the slots' hiding
+     * style are removed, pending writes are made, and start() may run again. What the
+     * slots show stays. Stored data is kept (use consent.revoke() or forget() to erase).
+     */
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      if (running === api) running = null;
+      flush(true);
+      clearTimeout(timer);
+      revealAll();
+      urlWatch();
+      slotWatch?.disconnect();
+      clearTimeout(impressionTimer);
+      dropProfile();
+      dropGoals();
+      stopCapture();
+      consent?.stop();
+      doc.removeEventListener("click", declarativeConsent);
+      removeEventListener("pagehide", leave);
+      doc.removeEventListener("visibilitychange", onVisibility);
+      for (const type of INTERACTIONS) removeEventListener(type, interact, { capture: true });
+    },
   };
+  /** The same as stop(). */
+  api.destroy = api.stop;
+  let stopped = false;
 
   function consentCall(name, ...args) {
     if (consent) return consent[name](...args);
     if (name === "state" || name === "export") return null;
-    if (!started) {
-      pending.push([`consent.${name}`, ...args]);
+    if (name === "revoke") {
+      // Withdrawal never waits: what is stored for the purposes goes now, by key name,
+      // without the .wasm, the rules or the network. Until consent handling runs, the
+      // withdrawal is also noted beside the consent record, so that it holds even if
+      // this page is closed first; the consent engine logs it when it starts.
+      wipe(purposesOf(args[0]));
+      if (!started && !stopped) recordWithdrawal(storage, purposesOf(args[0]));
+    }
+    if (!started && !stopped) {
+      if (pending.length < MAX_PENDING || name === "revoke") pending.push([`consent.${name}`, ...args]);
       return undefined;
     }
     // Started without consent handling (the .wasm did not load, or the consent
     // configuration was refused): nothing can be granted, but a withdrawal still
     // deletes what earlier visits stored for those purposes.
-    if (name === "revoke") wipe(purposesOf(args[0]));
     report(new TailorError("CONSENT_UNAVAILABLE", `Tailor: consent.${name}() cannot run: consent handling did not start (see the error above)${name === "revoke" ? "; the stored data of the revoked purposes was deleted" : ""}`));
     return name === "on" ? () => {} : undefined;
   }
 
-  const purposesOf = (p) => (Array.isArray(p) ? p : [p]).filter((x) => x in PURPOSE_PREFIXES);
+  const purposesOf = (p) => (Array.isArray(p) ? p : [p]).filter((x) => Object.prototype.hasOwnProperty.call(PURPOSE_PREFIXES, x));
 
   // Deletes the stored data of `purposes` (by key prefix, without reading it), and
   // what is in memory for them, when the consent engine is not there to do it.
   function wipe(purposes) {
     if (purposes.includes("personalization")) dropProfile();
     if (purposes.includes("measurement")) dropGoals();
-    for (const p of purposes) for (const key of storage.names(PURPOSE_PREFIXES[p])) storage.remove(key);
+    wipePurposes(storage, purposes);
   }
 
   function startConsentHandling() {
@@ -658,18 +855,20 @@ export function start(options = {}) {
       },
       changed: () => engine && consentChanged(),
     });
-    if (personalization()) useProfile();
-    if (measurement()) useGoals();
   }
 
-  // Replays, in the order they were made, the calls held while the rules and the
-  // consent record loaded: consent commands, and track() calls with their own time
-  // (stored only if consent was given by then: nothing waits for a later grant).
-  function replayPending() {
-    for (const [name, ...args] of pending.splice(0)) {
+  // Replays, in the order they were made, the calls held until consent handling
+  // started: consent commands and forget(). track() calls stay held until the rules
+  // are there too (replayTracks).
+  function replayConsent() {
+    const held = pending.splice(0);
+    for (const [name, ...args] of held) {
+      if (name === "track") {
+        pending.push([name, ...args]);
+        continue;
+      }
       try {
         if (name === "forget") api.forget();
-        else if (name === "track") record(args[0], args[1], args[2]);
         else consent[name.slice("consent.".length)](...args);
       } catch (e) {
         report(asTailorError(e, "COMMAND_FAILED"));
@@ -677,21 +876,35 @@ export function start(options = {}) {
     }
   }
 
+  // track() calls held with their own time: stored only if consent was given by then
+  // (nothing waits for a later grant).
+  function replayTracks() {
+    for (const [name, ...args] of pending.splice(0)) {
+      if (name === "track") record(args[0], args[1], args[2], true);
+    }
+  }
+
   // Footer links and buttons: <a data-tailor-consent="revoke">, "grant" or "forget".
+  // Only the visitor's own clicks count (a synthetic click from a script does not), and
+  // variant HTML from the rules never carries these attributes (the sanitizer drops them).
   function declarativeConsent(event) {
     const el = event.target?.closest?.("[data-tailor-consent]");
     if (!el) return;
+    event.preventDefault();
+    if (!event.isTrusted) {
+      report(new TailorError("CONSENT_UNTRUSTED", "Tailor: a consent link was clicked by a script, not by the visitor; ignored"));
+      return;
+    }
     const action = el.getAttribute("data-tailor-consent");
     const purposes = (el.getAttribute("data-tailor-purposes") || "personalization measurement").split(/[\s,]+/).filter(Boolean);
-    event.preventDefault();
     if (action === "revoke") api.consent.revoke(purposes);
     else if (action === "grant") api.consent.grant(purposes);
     else if (action === "forget") api.forget();
   }
-  document.addEventListener("click", declarativeConsent);
+  doc.addEventListener("click", declarativeConsent);
 
   addEventListener("pagehide", leave);
-  document.addEventListener("visibilitychange", onVisibility);
+  doc.addEventListener("visibilitychange", onVisibility);
   const INTERACTIONS = ["pointerdown", "keydown", "touchstart", "wheel"];
   for (const type of INTERACTIONS) addEventListener(type, interact, { once: true, passive: true, capture: true });
 
@@ -706,64 +919,76 @@ export function start(options = {}) {
         revealAll();
       }, antiFlickerMs);
 
+  // Start-up, in an order where withdrawal never waits: consent handling starts as soon
+  // as the .wasm is there, without waiting for the rules (a hanging rules request must
+  // not hold a revoke() back); the engine follows when the rules arrive.
   async function run() {
     try {
       const rulesPromise = loadRules(options.rules);
       rulesPromise.catch(() => {});
       await options.wasmReady;
       mark("wasm");
-      // Consent does not depend on the rules: with rules missing or invalid, the visitor
-      // can still revoke and forget, and stored data of withdrawn purposes is deleted.
-      let unusable = null;
-      try {
-        const rules = await rulesPromise;
-        await domReady();
-        mark("rules");
-        hideUndecided(); // where constructed style sheets are missing
-        engine = new Engine(rules);
-        mark("engine");
-      } catch (e) {
-        unusable = e;
-      }
+      if (stopped) return;
       try {
         startConsentHandling();
       } catch (e) {
         report(asTailorError(e, "CONSENT_FAILED"));
       }
       mark("consent");
-      if (consent) replayPending();
-      if (unusable) throw unusable;
+      if (consent) {
+        replayConsent();
+        // Withdrawals noted before consent handling ran (on this page, replayed just
+        // now, or on an earlier page closed before it could) are logged, once.
+        consent.settleWithdrawals();
+      }
+      try {
+        const rules = await rulesPromise;
+        await domReady();
+        mark("rules");
+        if (stopped) return;
+        hideUndecided(); // where constructed style sheets are missing
+        try {
+          engine = new Engine(rules);
+        } catch (e) {
+          const origin = rulesOrigin(options.rules);
+          if (e instanceof TailorError && origin) e.message = e.message.replace(/^Tailor: invalid rules/, `Tailor: invalid rules in ${origin}`);
+          throw e;
+        }
+        mark("engine");
+      } catch (e) {
+        fail(asTailorError(e, "START_FAILED"));
+      }
+      if (engine) {
+        if (personalization()) useProfile();
+        if (measurement()) useGoals();
+      }
+      replayTracks();
       redecide();
+      if (engine && state === "starting") state = "ready";
       mark("decided");
     } catch (e) {
-      report(asTailorError(e, "START_FAILED"));
+      fail(asTailorError(e, "START_FAILED"));
     } finally {
       started = true;
       clearTimeout(timer);
-      revealAll();
+      if (!stopped) revealAll();
       // Without consent handling, calls held until now get the answer later calls get:
       // withdrawals and forget() still delete, the rest is refused (track() dropped).
       for (const [name, ...args] of pending.splice(0)) {
         if (name === "forget") api.forget();
         else if (name.startsWith("consent.")) consentCall(name.slice("consent.".length), ...args);
+        else if (name === "track") dropped(args[0], "no_consent_handling", "consent handling is not running on this page (see the error above)");
       }
     }
   }
 
-  api.ready = run().catch(() => {});
-  api.stop = () => {
-    urlWatch();
-    slotWatch?.disconnect();
-    dropProfile();
-    stopCapture();
-    consent?.stop();
-    document.removeEventListener("click", declarativeConsent);
-    removeEventListener("pagehide", leave);
-    document.removeEventListener("visibilitychange", onVisibility);
-    for (const type of INTERACTIONS) removeEventListener(type, interact, { capture: true });
-  };
+  api.ready = run().then(api.status, api.status);
+  running = api;
   return api;
 }
+
+/** The Tailor running on this page (start() returns it again), or null. */
+let running = null;
 
 // Calls `onChange` after history.pushState/replaceState and popstate change the URL
 // (single-page apps). Returns a function that restores the originals.

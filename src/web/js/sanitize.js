@@ -3,6 +3,7 @@
 // Under Trusted Types the HTML goes through a policy named "tailor" (the host allows it
 // with `trusted-types tailor`); without that permission HTML content is refused and
 // the slot keeps its default content.
+import { doc } from "./dom.js";
 
 const DROP = new Set(["SCRIPT", "IFRAME", "FRAME", "FRAMESET", "OBJECT", "EMBED", "APPLET", "BASE", "LINK", "META", "STYLE", "NOSCRIPT", "TEMPLATE", "SVG", "MATH", "FORM"]);
 const URL_ATTRIBUTES = new Set(["href", "src", "action", "formaction", "xlink:href", "poster", "background", "cite", "srcset", "data", "ping"]);
@@ -33,10 +34,25 @@ function unsafeUrl(value) {
   return /^(javascript|vbscript|data):/.test(scheme);
 }
 
-/** Whether an attribute from the rules may be set: no event handlers, no script URLs. */
+/**
+ * Whether an attribute from the rules may be set: no event handlers, no script URLs,
+ * and none of Tailor's own `data-tailor-*` attributes (a variant must not carry a
+ * consent control, a slot or a tracking marker of its own).
+ */
 export function safeAttribute(name, value) {
   const n = String(name).toLowerCase();
-  return /^[a-z][a-z0-9_:.-]*$/.test(n) && !n.startsWith("on") && n !== "srcdoc" && n !== "style" && !(URL_ATTRIBUTES.has(n) && unsafeUrl(String(value)));
+  return /^[a-z][a-z0-9_:.-]*$/.test(n) && !n.startsWith("on") && !n.startsWith("data-tailor-") && n !== "srcdoc" && n !== "style" && !(URL_ATTRIBUTES.has(n) && unsafeUrl(String(value)));
+}
+
+/**
+ * Whether an element may not be a slot: the elements the sanitizer drops from variant
+ * HTML (scripts, styles, frames, objects, `<meta>`, `<base>`, `<link>`, templates, forms…)
+ * are also never filled or given attributes by a variant: a `type` or `src` on a
+ * `<script type="text/plain">` would run code, a `content` on `<meta http-equiv=refresh>`
+ * would navigate.
+ */
+export function inertSlot(el) {
+  return DROP.has(String(el.nodeName).toUpperCase()) || el.namespaceURI !== "http://www.w3.org/1999/xhtml";
 }
 
 function clean(node) {
@@ -58,7 +74,7 @@ function clean(node) {
 
 /** Parses `html` into a sanitized DocumentFragment; throws when Trusted Types forbid it. */
 export function sanitize(html) {
-  const template = document.createElement("template");
+  const template = doc.createElement("template");
   template.innerHTML = trustedHTML(html);
   clean(template.content);
   return template.content;

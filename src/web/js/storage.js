@@ -10,9 +10,11 @@ export function createStorage() {
   try {
     local = globalThis.localStorage ?? null;
   } catch (e) {
-    fallbackReason = `localStorage is not available (${e.name})`;
+    fallbackReason = `localStorage is not available (${e.name}); keeping data in memory for this page only`;
   }
-  if (!local && !fallbackReason) fallbackReason = "localStorage is not available";
+  if (!local && !fallbackReason) fallbackReason = "localStorage is not available; keeping data in memory for this page only";
+  // Said once, like every other storage fault.
+  if (fallbackReason) console.warn(`Tailor: ${fallbackReason}`);
 
   function fallBack(e) {
     if (!fallbackReason) {
@@ -84,4 +86,19 @@ export function createStorage() {
       return fallbackReason;
     },
   };
+}
+
+/** Each purpose's keys share a prefix (the core's consent effects delete by it too). */
+export const PURPOSE_PREFIXES = Object.freeze({ personalization: "tailor:p:", measurement: "tailor:m:" });
+
+/**
+ * Deletes every key of `purposes` ("personalization", "measurement"), found by name
+ * only: deleting a purpose's data never reads it, and needs neither the .wasm nor the
+ * rules.
+ */
+export function wipePurposes(storage, purposes) {
+  for (const p of purposes) {
+    const prefix = Object.prototype.hasOwnProperty.call(PURPOSE_PREFIXES, p) ? PURPOSE_PREFIXES[p] : null;
+    if (prefix) for (const key of storage.names(prefix)) storage.remove(key);
+  }
 }
