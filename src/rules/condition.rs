@@ -1513,6 +1513,30 @@ mod tests {
         assert!(!e.eval_condition(&j(r#"{"l":[{"x":1}]}"#), &j(r#"{"l":{"$elemMatch":{"$event":"seen"}}}"#)));
     }
 
+    /// Saved groups whose conditions refer to each other in a chain of 2,000 (no
+    /// validation bounds what `eval_condition` is handed): the evaluation stops at
+    /// its depth guard and the condition is false, on a small stack. A short chain
+    /// still passes.
+    #[test]
+    fn a_deep_chain_of_saved_groups_is_false_not_a_stack_overflow() {
+        let chain = |n: usize| {
+            let groups: Vec<String> = (0..n)
+                .map(|i| {
+                    let c = if i + 1 < n { format!(r#"{{"$savedGroup": {{"id": "g{}"}}}}"#, i + 1) } else { r#"{"a": 1}"#.to_string() };
+                    format!(r#""g{i}": {{"type": "condition", "condition": {c}}}"#)
+                })
+                .collect();
+            format!("{{{}}}", groups.join(","))
+        };
+        let results = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || [gbs(r#"{"a": 1}"#, r#"{"$savedGroup": {"id": "g0"}}"#, &chain(10)), gbs(r#"{"a": 1}"#, r#"{"$savedGroup": {"id": "g0"}}"#, &chain(2_000))])
+            .unwrap()
+            .join()
+            .expect("the evaluation overflowed the stack");
+        assert_eq!(results, [true, false]);
+    }
+
     #[test]
     fn eval_condition_value_takes_a_single_value() {
         let host = NativeHost;

@@ -1681,4 +1681,154 @@ mod tests {
         assert_eq!(key_path("shoe-fans"), "$.a.shoe-fans");
         assert_eq!(paths(r#"{"version": 1, "audiences": {"a b": 3}}"#), ["$.audiences[\"a b\"]"]);
     }
+
+    /// A chain of `n` audiences, each referring to the next, and an experience on the first.
+    fn audience_chain(n: usize) -> String {
+        let list: Vec<String> = (0..n)
+            .map(|i| if i + 1 < n { format!(r#""a{i}": {{"$audience": "a{}"}}"#, i + 1) } else { format!(r#""a{i}": {{"visits": 1}}"#) })
+            .collect();
+        format!(r#"{{"version": 1, "audiences": {{{}}}, "experiences": [{{"id": "e", "slot": "s", "audience": "a0", "variants": [{{"id": "v"}}]}}]}}"#, list.join(","))
+    }
+
+    /// Runs `f` on a thread with a small stack: a recursion the document controls
+    /// would overflow it (and abort the test run).
+    fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        std::thread::Builder::new().stack_size(256 * 1024).spawn(f).unwrap().join().unwrap()
+    }
+
+    #[test]
+    fn audience_chains_deeper_than_the_limit_are_rejected_once_at_their_start() {
+        let problems = on_small_stack(|| parse_rules(&audience_chain(MAX_AUDIENCES)).unwrap_err());
+        let found: Vec<_> = problems.iter().map(|p| (p.path.as_str(), p.found.as_str())).collect();
+        assert_eq!(
+            found,
+            [("$.audiences.a0", "1000 levels, through \"a1\" → \"a2\" → \"a3\" → \"a4\" → … → \"a999\" (999 references)")],
+            "{problems:#?}"
+        );
+        assert!(problems[0].expected.starts_with("conditions nested at most 32 levels deep"), "{:?}", problems[0]);
+        // A few thousand: the count is over its limit too, and the chain is still
+        // reported where it starts.
+        let problems = on_small_stack(|| parse_rules(&audience_chain(3_000)).unwrap_err());
+        assert!(problems.iter().any(|p| p.path == "$.audiences" && p.found == "3000 audiences"), "{problems:#?}");
+        assert!(problems.iter().any(|p| p.path == "$.audiences.a0" && p.found.starts_with("1000 levels")), "{problems:#?}");
+        // Within the limit, a chain is fine.
+        on_small_stack(|| parse_rules(&audience_chain(30)).map(|_| ()).unwrap_or_else(|p| panic!("{p:#?}")));
+    }
+
+    #[test]
+    fn nesting_counts_references_and_saved_groups() {
+        let deep = |levels: usize| format!("{}{{\"visits\": 1}}{}", "{\"$not\": ".repeat(levels), "}".repeat(levels));
+        // 31 levels of $not around a 1-level condition: 32 levels, the limit.
+        let doc = |inline: &str| format!(r#"{{"version": 1, "audiences": {{"deep": {}}}, "experiences": [{{"id": "e", "slot": "s", "audience": {inline}, "variants": [{{"id": "v"}}]}}]}}"#, deep(31));
+        parse_rules(&doc(r#"{"visits": 1}"#)).unwrap_or_else(|p| panic!("{p:#?}"));
+        // Referring to it from one level down makes 33.
+        let problems = parse_rules(&doc(r#"{"$not": {"$audience": "deep"}}"#)).unwrap_err();
+        let found: Vec<_> = problems.iter().map(|p| (p.path.as_str(), p.found.as_str())).collect();
+        assert_eq!(found, [("$.experiences[0].audience", "34 levels")]);
+        // A condition deeper than the limit by itself.
+        assert_eq!(paths(&format!(r#"{{"version": 1, "audiences": {{"x": {}}}}}"#, deep(40))), ["$.audiences.x"]);
+        // Saved groups whose conditions refer to each other.
+        let groups: Vec<String> = (0..40).map(|i| format!(r#""g{i}": {{"type": "condition", "condition": {{"$savedGroup": {{"id": "g{}"}}}}}}"#, i + 1)).collect();
+        let doc = format!(r#"{{"version": 1, "savedGroups": {{{}, "g40": {{"type": "list", "values": [1]}}}}}}"#, groups.join(","));
+        let problems = on_small_stack(move || parse_rules(&doc).unwrap_err());
+        assert_eq!(problems.iter().map(|p| p.path.as_str()).collect::<Vec<_>>(), ["$.savedGroups.g0"], "{problems:#?}");
+        assert!(problems[0].found.starts_with("41 levels, through saved group \"g1\""), "{:?}", problems[0]);
+    }
+
+    #[test]
+    fn sizes_and_lengths_are_limited_with_their_path() {
+        let list = |n: usize, f: &dyn Fn(usize) -> String| (0..n).map(f).collect::<Vec<_>>().join(",");
+        let experience = |i: usize| format!(r#"{{"id": "e{i}", "slot": "s", "variants": [{{"id": "v"}}]}}"#);
+        let doc = format!(r#"{{"version": 1, "experiences": [{}]}}"#, list(MAX_EXPERIENCES + 1, &experience));
+        let problems = parse_rules(&doc).unwrap_err();
+        assert_eq!((problems[0].path.as_str(), problems[0].expected.as_str(), problems[0].found.as_str()), ("$.experiences", "at most 1000 experiences", "1001 experiences"));
+        assert_eq!(problems.len(), 1);
+        parse_rules(&format!(r#"{{"version": 1, "experiences": [{}]}}"#, list(MAX_EXPERIENCES, &experience))).unwrap_or_else(|p| panic!("{p:?}"));
+
+        let classes = |n: usize| format!(r#"{{"version": 1, "experiences": [{{"id": "e", "slot": "s", "variants": [{{"id": "v", "content": {{"classes": {{"add": [{}]}}}}}}]}}]}}"#, list(n, &|i| format!("\"c{i}\"")));
+        parse_rules(&classes(MAX_CLASSES)).unwrap_or_else(|p| panic!("{p:?}"));
+        assert_eq!(paths(&classes(MAX_CLASSES + 1)), ["$.experiences[0].variants[0].content.classes.add"]);
+
+        let variants = format!(r#"{{"version": 1, "experiences": [{{"id": "e", "slot": "s", "variants": [{}]}}]}}"#, list(MAX_VARIANTS + 1, &|i| format!(r#"{{"id": "v{i}"}}"#)));
+        assert_eq!(paths(&variants), ["$.experiences[0].variants"]);
+
+        let long = "x".repeat(MAX_NAME_LENGTH + 1);
+        let doc = format!(r#"{{"version": 1, "events": {{"{long}": {{"keep": ["{long}"]}}}}, "experiences": [{{"id": "{long}", "slot": "s", "variants": [{{"id": "v", "content": {{"text": "{}"}}}}]}}]}}"#, "t".repeat(MAX_CONTENT_LENGTH + 1));
+        let problems = parse_rules(&doc).unwrap_err();
+        let got: Vec<_> = problems.iter().map(|p| (p.path.as_str(), p.found.as_str())).collect();
+        let key = format!("$.events.{long}");
+        assert_eq!(
+            got,
+            [
+                (key.as_str(), "257 characters"),
+                (&*format!("{key}.keep[0]"), "257 characters"),
+                ("$.experiences[0].id", "257 characters"),
+                ("$.experiences[0].variants[0].content.text", "65537 characters"),
+            ]
+        );
+        assert_eq!(problems[0].expected, "a name of at most 256 characters");
+
+        // The document's size is checked before it is parsed.
+        let big = format!(r#"{{"version": 1, "revision": "{}"}}"#, " ".repeat(MAX_DOCUMENT_BYTES));
+        let problems = parse_rules(&big).unwrap_err();
+        assert_eq!((problems[0].path.as_str(), problems[0].found.clone()), ("$", format!("{} bytes", big.len())));
+    }
+
+    #[test]
+    fn problems_are_capped_with_a_count_of_the_rest() {
+        let experiences = (0..150).map(|i| format!(r#"{{"id": "e{i}", "slot": "s", "variants": [{{"id": "v", "weight": "x"}}]}}"#)).collect::<Vec<_>>();
+        let problems = parse_rules(&format!(r#"{{"version": 1, "experiences": [{}]}}"#, experiences.join(","))).unwrap_err();
+        assert_eq!(problems.len(), MAX_PROBLEMS + 1);
+        let last = &problems[MAX_PROBLEMS];
+        assert_eq!((last.path.as_str(), last.expected.as_str(), last.found.as_str()), ("$", "at most 100 problems reported at once", "50 more problems"));
+    }
+
+    /// The documents that took seconds (issue 12) are answered quickly: 40,000
+    /// class names (a pairwise duplicate check), an unknown `$audience` name of
+    /// 256 KiB among 999 audiences (an edit distance over the whole name), a
+    /// thousand long unknown names among a thousand long audience names.
+    #[test]
+    fn hostile_documents_are_answered_quickly() {
+        let started = std::time::Instant::now();
+        let classes = (0..40_000).map(|i| format!("\"c{i}\"")).collect::<Vec<_>>().join(",");
+        let doc = format!(r#"{{"version": 1, "experiences": [{{"id": "e", "slot": "s", "variants": [{{"id": "v", "content": {{"classes": {{"add": [{classes}]}}}}}}]}}]}}"#);
+        assert_eq!(paths(&doc), ["$.experiences[0].variants[0].content.classes.add"]);
+
+        let audiences = (0..999).map(|i| format!(r#""audience-{i}": {{"visits": 1}}"#)).collect::<Vec<_>>().join(",");
+        let doc = format!(r#"{{"version": 1, "audiences": {{{audiences}, "bad": {{"$audience": "{}"}}}}}}"#, "x".repeat(256 * 1024));
+        let problems = parse_rules(&doc).unwrap_err();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].found, format!("string \"{}\"… (262144 characters)", "x".repeat(32)));
+
+        let long = |i: usize| format!("{}{i:04}", "a".repeat(246));
+        let audiences = (0..1_000).map(|i| format!(r#""{}": {{"visits": 1}}"#, long(i))).collect::<Vec<_>>().join(",");
+        let experiences = (0..1_000).map(|i| format!(r#"{{"id": "e{i}", "slot": "s", "audience": "{}x", "variants": [{{"id": "v"}}]}}"#, long(i))).collect::<Vec<_>>().join(",");
+        let problems = parse_rules(&format!(r#"{{"version": 1, "audiences": {{{audiences}}}, "experiences": [{experiences}]}}"#)).unwrap_err();
+        assert_eq!(problems.len(), MAX_PROBLEMS + 1);
+        assert!(problems[0].expected.contains("did you mean"), "{:?}", problems[0]);
+        // Milliseconds in a release build; a generous bound for a debug build on a
+        // busy machine. Before: 4 s, 25 s and 3 s in a release build.
+        assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn huge_numbers_are_reported_as_written() {
+        let problems = parse_rules(r#"{"version": 1, "experiences": [{"id": "e", "slot": "s", "variants": [{"id": "v", "weight": 1e308}]}]}"#).unwrap_err();
+        assert_eq!(problems[0].found, "number 1e+308");
+    }
+
+    #[test]
+    fn edit_distance_within_two() {
+        let d = |a: &str, b: &str| distance_within_2(&a.chars().collect::<Vec<_>>(), b);
+        assert_eq!(d("audience", "audience"), Some(0));
+        assert_eq!(d("audeince", "audience"), Some(2));
+        assert_eq!(d("audiene", "audience"), Some(1));
+        assert_eq!(d("", "ab"), Some(2));
+        assert_eq!(d("abc", ""), None);
+        assert_eq!(d("kitten", "sitting"), None);
+        assert_eq!(d("$evnt", "$event"), Some(1));
+        assert_eq!(d("xabcdefgh", "abcdefghx"), Some(2));
+        assert_eq!(d("abcdefgh", "abcdefghijk"), None);
+    }
+
 }
