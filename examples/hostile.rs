@@ -124,9 +124,12 @@ fn cut(s: &str) -> String {
     }
 }
 
+/// A case: it builds its document.
+type Case = fn() -> String;
+
 fn main() {
     let only: Vec<String> = std::env::args().skip(1).collect();
-    let cases: Vec<(&str, fn() -> String)> = vec![
+    let cases: Vec<(&str, Case)> = vec![
         ("classes", || classes(40_000)),
         ("max-classes", || classes(tailor::rules::limits::MAX_CLASSES)),
         ("unknown-audience", || unknown_audience(999, 256 * 1024)),

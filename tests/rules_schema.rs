@@ -158,7 +158,7 @@ fn schema_states_the_decoders_limits() {
         ("/$defs/event/properties/keep/items", "maxLength", MAX_NAME_LENGTH),
     ];
     for (pointer, keyword, limit) in limits {
-        let node = pointer.split('/').skip(1).fold(Some(&s), |v, step| v.and_then(|v| v.get(step)));
+        let node = pointer.split('/').skip(1).try_fold(&s, |v, step| v.get(step));
         let stated = node.and_then(|n| n.get(keyword)).and_then(Value::as_f64);
         assert_eq!(stated, Some(*limit as f64), "{pointer} {keyword}");
     }
