@@ -398,8 +398,10 @@ pub fn quote(s: &str) -> String {
 }
 
 /// Formats a number for messages and the core's own storage formats without a host:
-/// exact for integers below 2^53, six decimals at most otherwise. (Rust's float
-/// formatting weighs about 20 KB of .wasm.)
+/// exact for integers below 2^53, six decimals at most otherwise; magnitudes from
+/// 2^64 up and non-zero ones below 10^-6 in JavaScript's exponent style with six
+/// significant digits at most (`1e+308`, `1.5e-7`). (Rust's float formatting weighs
+/// about 20 KB of .wasm.)
 pub fn plain_number(n: f64) -> String {
     if n.is_nan() {
         return "NaN".into();
@@ -409,6 +411,11 @@ pub fn plain_number(n: f64) -> String {
     }
     if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 {
         return integer_to_string(n);
+    }
+    // Beyond u64 the integer digits below cannot be written (the cast saturates), and
+    // below a micro-unit the six decimals would say 0.
+    if n.abs() >= 18_446_744_073_709_551_616.0 || n.abs() < 1e-6 {
+        return exponent_form(n);
     }
     let scaled = (n.abs() * 1e6).round();
     if scaled >= 9_007_199_254_740_992.0 {
@@ -432,6 +439,45 @@ pub fn plain_number(n: f64) -> String {
         }
         out.push_str(&digits);
     }
+    out
+}
+
+/// `n` (finite, non-zero) as `d.ddddde±x`, six significant digits at most, the way
+/// JavaScript writes large and tiny numbers.
+fn exponent_form(n: f64) -> String {
+    let mut m = n.abs();
+    let mut exponent = 0i32;
+    // At most 324 steps each way; the rounding error they add stays far below the
+    // sixth digit.
+    while m >= 10.0 {
+        m /= 10.0;
+        exponent += 1;
+    }
+    while m < 1.0 {
+        m *= 10.0;
+        exponent -= 1;
+    }
+    let mut digits = (m * 1e5).round();
+    if digits >= 1e6 {
+        digits = (digits / 10.0).round();
+        exponent += 1;
+    }
+    let mut digits = digits as u64;
+    while digits % 10 == 0 && digits >= 10 {
+        digits /= 10;
+    }
+    let text = integer_to_string(digits as f64);
+    let mut out = String::with_capacity(16);
+    if n < 0.0 {
+        out.push('-');
+    }
+    out.push_str(slice(&text, ..1));
+    if text.len() > 1 {
+        out.push('.');
+        out.push_str(slice(&text, 1..));
+    }
+    out.push_str(if exponent < 0 { "e-" } else { "e+" });
+    out.push_str(&integer_to_string(exponent.unsigned_abs() as f64));
     out
 }
 
@@ -482,6 +528,42 @@ struct Parser<'a> {
 }
 
 const MAX_DEPTH: usize = 128;
+
+/// Up to this many keys, a repeated key is found by a linear scan as it is parsed.
+const SMALL_OBJECT: usize = 16;
+
+/// Leaves one entry per key, where the key first appeared, holding its last value
+/// (what `JSON.parse` builds, and what [`Map::insert`] does one key at a time).
+fn keep_last_of_each_key(entries: &mut Vec<(String, Value)>) {
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    // Stable: the entries of one key stay in document order.
+    crate::rules::sort_positions(&mut order, &|a, b| entries[a].0.cmp(&entries[b].0));
+    let mut repeated = vec![false; entries.len()];
+    let mut any = false;
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i + 1;
+        while j < order.len() && entries[order[j]].0 == entries[order[i]].0 {
+            j += 1;
+        }
+        if j - i > 1 {
+            let last = std::mem::take(&mut entries[order[j - 1]].1);
+            entries[order[i]].1 = last;
+            for &k in &order[i + 1..j] {
+                repeated[k] = true;
+            }
+            any = true;
+        }
+        i = j;
+    }
+    if any {
+        let mut k = 0;
+        entries.retain(|_| {
+            k += 1;
+            !repeated[k - 1]
+        });
+    }
+}
 
 impl Parser<'_> {
     fn error(&self, message: &str) -> ParseError {
@@ -550,12 +632,22 @@ impl Parser<'_> {
             self.pos += 1;
             self.skip_ws();
             let v = self.value(depth + 1)?;
-            map.insert(key, v);
+            // Small objects replace a repeated key at once; larger ones are freed of
+            // repeats in one sorted pass at the end, so a hostile object of many keys
+            // costs n log n rather than n² comparisons.
+            if map.len() < SMALL_OBJECT {
+                map.insert(key, v);
+            } else {
+                map.0.push((key, v));
+            }
             self.skip_ws();
             match self.peek() {
                 Some(b',') => self.pos += 1,
                 Some(b'}') => {
                     self.pos += 1;
+                    if map.len() > SMALL_OBJECT {
+                        keep_last_of_each_key(&mut map.0);
+                    }
                     return Ok(Value::Object(map));
                 }
                 _ => return Err(self.error("expected ',' or '}' after an object member")),
@@ -844,6 +936,15 @@ mod tests {
         assert_eq!(plain_number(0.05), "0.05");
         assert_eq!(plain_number(1.0 / 3.0), "0.333333");
         assert_eq!(plain_number(f64::NAN), "NaN");
+        // Beyond u64 and below a micro-unit: JavaScript's exponent style, never a
+        // saturated cast ("18446744073709551615") or a "0".
+        assert_eq!(plain_number(1e308), "1e+308");
+        assert_eq!(plain_number(-1e300), "-1e+300");
+        assert_eq!(plain_number(f64::MAX), "1.79769e+308");
+        assert_eq!(plain_number(2.5e21), "2.5e+21");
+        assert_eq!(plain_number(1.5e-7), "1.5e-7");
+        assert_eq!(plain_number(5e-324), "4.94066e-324");
+        assert_eq!(plain_number(1e19), "10000000000000000000");
         assert_eq!(quote("a\"b\n"), r#""a\"b\n""#);
     }
 
@@ -852,5 +953,32 @@ mod tests {
         let v = parse(r#"{"a":1,"a":2}"#).unwrap();
         assert_eq!(v.get("a"), Some(&Value::Number(2.0)));
         assert_eq!(v.as_object().unwrap().len(), 1);
+        // A large object: each key once, where it first appeared, with its last value.
+        let mut text = String::from("{");
+        for i in 0..40 {
+            text.push_str(&format!("\"k{}\":{i},", i % 25));
+        }
+        text.push_str("\"k3\":\"last\"}");
+        let v = parse(&text).unwrap();
+        let m = v.as_object().unwrap();
+        let keys: Vec<String> = m.iter().map(|(k, _)| k.clone()).collect();
+        assert_eq!(keys, (0..25).map(|i| format!("k{i}")).collect::<Vec<_>>());
+        assert_eq!(m.get("k0"), Some(&Value::Number(25.0)));
+        assert_eq!(m.get("k3"), Some(&Value::from("last")));
+        assert_eq!(m.get("k24"), Some(&Value::Number(24.0)));
+    }
+
+    /// An object of 200,000 distinct keys parses in n log n: a quadratic check for
+    /// repeated keys (2·10^10 comparisons) would take minutes.
+    #[test]
+    fn many_keys_parse_quickly() {
+        let mut text = String::from("{");
+        for i in 0..200_000 {
+            text.push_str(&format!("\"key{i}\":0,"));
+        }
+        text.push_str("\"end\":0}");
+        let t = std::time::Instant::now();
+        assert_eq!(parse(&text).unwrap().as_object().unwrap().len(), 200_001);
+        assert!(t.elapsed().as_secs() < 10, "{:?}", t.elapsed());
     }
 }

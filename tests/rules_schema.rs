@@ -120,3 +120,50 @@ fn schema_duration_pattern_matches_the_parser() {
         assert_eq!(re.find(text).is_some(), parse_duration(text).is_some(), "{text:?}");
     }
 }
+
+/// The schema states the limits of `tailor::rules::limits` where JSON Schema can:
+/// each entry is a JSON pointer into the schema, a keyword and the limit it must hold.
+#[test]
+fn schema_states_the_decoders_limits() {
+    use tailor::rules::limits::*;
+    let s = schema();
+    let limits: &[(&str, &str, usize)] = &[
+        ("/properties/revision", "maxLength", MAX_NAME_LENGTH),
+        ("/properties/events", "maxProperties", MAX_EVENTS),
+        ("/properties/events/propertyNames", "maxLength", MAX_NAME_LENGTH),
+        ("/properties/goals", "maxItems", MAX_EVENTS),
+        ("/properties/goals/items", "maxLength", MAX_NAME_LENGTH),
+        ("/properties/audiences", "maxProperties", MAX_AUDIENCES),
+        ("/properties/audiences/propertyNames", "maxLength", MAX_NAME_LENGTH),
+        ("/properties/savedGroups", "maxProperties", MAX_SAVED_GROUPS),
+        ("/properties/savedGroups/propertyNames", "maxLength", MAX_NAME_LENGTH),
+        ("/properties/experiences", "maxItems", MAX_EXPERIENCES),
+        ("/$defs/experience/properties/id", "maxLength", MAX_NAME_LENGTH),
+        ("/$defs/experience/properties/slot", "maxLength", MAX_NAME_LENGTH),
+        ("/$defs/experience/properties/seed", "maxLength", MAX_NAME_LENGTH),
+        ("/$defs/experience/properties/goal", "maxLength", MAX_NAME_LENGTH),
+        ("/$defs/experience/properties/variants", "maxItems", MAX_VARIANTS),
+        ("/$defs/variant/properties/id", "maxLength", MAX_NAME_LENGTH),
+        ("/$defs/content/properties/text", "maxLength", MAX_CONTENT_LENGTH),
+        ("/$defs/content/properties/html", "maxLength", MAX_CONTENT_LENGTH),
+        ("/$defs/content/properties/template", "maxLength", MAX_NAME_LENGTH),
+        ("/$defs/content/properties/attributes", "maxProperties", MAX_ATTRIBUTES),
+        ("/$defs/content/properties/attributes/propertyNames", "maxLength", MAX_NAME_LENGTH),
+        ("/$defs/content/properties/attributes/additionalProperties", "maxLength", MAX_CONTENT_LENGTH),
+        ("/$defs/classes/properties/add", "maxItems", MAX_CLASSES),
+        ("/$defs/classes/properties/add/items", "maxLength", MAX_NAME_LENGTH),
+        ("/$defs/classes/properties/remove", "maxItems", MAX_CLASSES),
+        ("/$defs/classes/properties/remove/items", "maxLength", MAX_NAME_LENGTH),
+        ("/$defs/event/properties/keep", "maxItems", MAX_KEEP),
+        ("/$defs/event/properties/keep/items", "maxLength", MAX_NAME_LENGTH),
+    ];
+    for (pointer, keyword, limit) in limits {
+        let node = pointer.split('/').skip(1).try_fold(&s, |v, step| v.get(step));
+        let stated = node.and_then(|n| n.get(keyword)).and_then(Value::as_f64);
+        assert_eq!(stated, Some(*limit as f64), "{pointer} {keyword}");
+    }
+    let description = s.get("description").and_then(Value::as_str).unwrap_or_default();
+    assert!(description.contains(&format!("at most {} levels deep", MAX_CONDITION_DEPTH)), "{description}");
+    assert!(description.contains(&format!("at most {} characters", MAX_NAME_LENGTH)), "{description}");
+    assert_eq!(MAX_DOCUMENT_BYTES, 1 << 20, "the schema's description says 1 MiB");
+}

@@ -237,7 +237,7 @@ impl<'a> Behaviour<'a> {
             Test::Fast(tests, _) => props.as_object().and_then(|pm| Filter::fast(tests, pm)),
             _ => None,
         };
-        let verdict = fast.unwrap_or_else(|| Evaluator { host: self.host, saved_groups: self.saved_groups, extension: None }.eval_condition(props, w));
+        let verdict = fast.unwrap_or_else(|| Evaluator::new(self.host, self.saved_groups, None).eval_condition(props, w));
         filter.seen[filter.next] = (key, verdict);
         filter.next = (filter.next + 1) % filter.seen.len();
         verdict
@@ -310,7 +310,7 @@ impl<'a> Behaviour<'a> {
         }
         let attrs = Value::Object(Map(vec![("n".into(), Value::Number(n))]));
         let cond = Value::Object(Map(vec![("n".into(), cond.clone())]));
-        Evaluator { host: self.host, saved_groups: self.saved_groups, extension: None }.eval_condition(&attrs, &cond)
+        Evaluator::new(self.host, self.saved_groups, None).eval_condition(&attrs, &cond)
     }
 
     /// `$event` as a condition.

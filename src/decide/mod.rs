@@ -31,7 +31,7 @@
 pub mod behaviour;
 pub mod synthetic;
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 
 use crate::host::Host;
 use crate::json::{Map, Value};
@@ -241,6 +241,11 @@ struct Ctx<'a> {
     memo: RefCell<Vec<u8>>,
     /// Per named audience: its result and clause facts, once measured in full.
     explained: RefCell<Vec<NamedFacts>>,
+    /// How deep the evaluation is, `$audience` references included (every
+    /// evaluator of the round shares it: see [`Evaluator::sharing_depth`]).
+    depth: Cell<u32>,
+    /// Positions of the named audiences sorted by name, built on the first lookup.
+    by_name: OnceCell<Vec<usize>>,
 }
 
 impl Ctx<'_> {
@@ -256,12 +261,26 @@ impl Ctx<'_> {
 
     fn eval(&self, cond: &Value) -> bool {
         let ext = |k: &str, v: &Value| self.ext(k, v);
-        Evaluator { host: self.host, saved_groups: Some(&self.rules.saved_groups), extension: Some(&ext) }.eval_condition(self.attrs, cond)
+        Evaluator::new(self.host, Some(&self.rules.saved_groups), Some(&ext)).sharing_depth(&self.depth).eval_condition(self.attrs, cond)
     }
 
-    /// Whether the named audience matches (memoised; a reference cycle is false).
+    /// The position of the audience named `name` (a binary search: a document may
+    /// hold a thousand audiences, referred to from every experience).
+    fn audience_index(&self, name: &str) -> Option<usize> {
+        let audiences = &self.rules.audiences;
+        let order = self.by_name.get_or_init(|| {
+            let mut order: Vec<usize> = (0..audiences.len()).collect();
+            crate::rules::sort_positions(&mut order, &|a, b| audiences[a].name.cmp(&audiences[b].name));
+            order
+        });
+        let found = order.binary_search_by(|&i| audiences[i].name.as_str().cmp(name)).ok()?;
+        order.get(found).copied()
+    }
+
+    /// Whether the named audience matches (memoised; a reference cycle is false, and
+    /// so is a chain deeper than [`crate::rules::condition::MAX_EVALUATION_DEPTH`]).
     fn named(&self, name: &str) -> bool {
-        let Some(i) = self.rules.audiences.iter().position(|a| a.name == name) else { return false };
+        let Some(i) = self.audience_index(name) else { return false };
         match self.memo.borrow()[i] {
             1 => return false,
             2 => return true,
@@ -317,7 +336,7 @@ impl Ctx<'_> {
                 (ok, AudienceFacts::Inline(facts))
             }
             Some(AudienceRef::Named(n)) => {
-                let Some(i) = self.rules.audiences.iter().position(|a| &a.name == n) else { return (false, AudienceFacts::Unknown) };
+                let Some(i) = self.audience_index(n) else { return (false, AudienceFacts::Unknown) };
                 if let Some((ok, _)) = &self.explained.borrow()[i] {
                     return (*ok, AudienceFacts::Named(i));
                 }
@@ -364,8 +383,8 @@ impl Ctx<'_> {
         tried
     }
 
-    fn decide_slot(&self, slot: &str) -> (Decision, SlotFacts) {
-        let mut candidates: Vec<usize> = (0..self.rules.experiences.len()).filter(|&i| self.rules.experiences[i].slot == slot).collect();
+    /// Decides `slot`, whose experiences are `candidates` (document order).
+    fn decide_slot(&self, slot: &str, mut candidates: Vec<usize>) -> (Decision, SlotFacts) {
         // Stable: equal priorities keep document order.
         let experiences = &self.rules.experiences;
         crate::rules::sort_positions(&mut candidates, &|a, b| experiences[b].priority.total_cmp(&experiences[a].priority));
@@ -405,6 +424,26 @@ impl Ctx<'_> {
         }
         (d, SlotFacts { candidates, tried })
     }
+}
+
+/// The slots the experiences name, in order of first appearance, each with its
+/// experiences in document order: one sort, so a thousand slots cost no more than
+/// n log n comparisons (a scan of every experience per slot would be n²).
+fn slots(experiences: &[Experience]) -> Vec<(&str, Vec<usize>)> {
+    let mut order: Vec<usize> = (0..experiences.len()).collect();
+    // Stable: within a slot, document order.
+    crate::rules::sort_positions(&mut order, &|a, b| experiences[a].slot.cmp(&experiences[b].slot));
+    let mut groups: Vec<(&str, Vec<usize>)> = Vec::new();
+    for i in order {
+        match groups.last_mut() {
+            Some((slot, list)) if *slot == experiences[i].slot => list.push(i),
+            _ => groups.push((&experiences[i].slot, vec![i])),
+        }
+    }
+    let mut by_first: Vec<usize> = (0..groups.len()).collect();
+    crate::rules::sort_positions(&mut by_first, &|a, b| groups[a].1[0].cmp(&groups[b].1[0]));
+    let mut taken: Vec<Option<(&str, Vec<usize>)>> = groups.into_iter().map(Some).collect();
+    by_first.into_iter().filter_map(|g| taken[g].take()).collect()
 }
 
 enum ScheduleState {
@@ -753,14 +792,10 @@ pub fn decide_round_view(rules: &Rules, context: &Value, profile: Option<&Profil
         beh: Behaviour::new(profile, now_ms, host, Some(&rules.saved_groups)),
         memo: RefCell::new(vec![0; rules.audiences.len()]),
         explained: RefCell::new(vec![None; rules.audiences.len()]),
+        depth: Cell::new(0),
+        by_name: OnceCell::new(),
     };
-    let mut slots: Vec<&str> = Vec::new();
-    for e in &rules.experiences {
-        if !slots.contains(&e.slot.as_str()) {
-            slots.push(&e.slot);
-        }
-    }
-    let (decisions, facts) = slots.into_iter().map(|s| ctx.decide_slot(s)).unzip();
+    let (decisions, facts) = slots(&rules.experiences).into_iter().map(|(slot, candidates)| ctx.decide_slot(slot, candidates)).unzip();
     Round { decisions, slots: facts, named: ctx.explained.into_inner(), now: now_ms, unit: unit_id.into(), has_profile: profile.is_some() }
 }
 

@@ -486,3 +486,73 @@ fn synthetic_benchmark_decides_100_experiences_quickly() {
     // Generous: debug builds are ~10x slower than release.
     assert!(per.as_millis() < 50, "{per:?}");
 }
+
+/// A chain of 5,000 `$audience` references that no validation bounded (the
+/// document is changed after it was validated) is decided on a small stack: the
+/// evaluation stops at its depth guard and the audience is false, instead of
+/// overflowing the stack (in the .wasm, a trap that poisons the instance).
+#[test]
+fn an_unvalidated_audience_chain_evaluates_to_false_without_overflowing() {
+    let decided = std::thread::Builder::new()
+        .stack_size(512 * 1024)
+        .spawn(|| {
+            let mut r = rules(
+                r#""audiences": {"a0": {"$audience": "a1"}, "a1": {"visits": {"$gte": 0}}},
+                "experiences": [{"id": "x", "slot": "s", "audience": "a0", "variants": [{"id": "v", "content": {"text": "hi"}}]},
+                                {"id": "y", "slot": "t", "audience": {"$not": {"$audience": "a0"}}, "variants": [{"id": "w", "content": {"text": "hi"}}]}]"#,
+            );
+            let shallow = decide(&r, None, "u1", T0).iter().map(|d| d.variant.clone()).collect::<Vec<_>>();
+            // a1 … a4999 each refer to the next; a5000 passes.
+            let template = r.audiences[0].clone();
+            r.audiences.truncate(1);
+            for i in 1..=5_000 {
+                let mut a = template.clone();
+                a.name = format!("a{i}");
+                a.clauses[0].condition = parse(&format!(r#"{{"$audience": "a{}"}}"#, i + 1)).unwrap();
+                r.audiences.push(a);
+            }
+            r.audiences[5_000].clauses[0].condition = parse(r#"{"visits": {"$gte": 0}}"#).unwrap();
+            let deep = decide(&r, None, "u1", T0).iter().map(|d| (d.variant.clone(), d.summary.clone())).collect::<Vec<_>>();
+            (shallow, deep)
+        })
+        .unwrap()
+        .join()
+        .expect("deciding overflowed the stack");
+    let (shallow, deep) = decided;
+    assert_eq!(shallow, [Some("v".to_string()), None]);
+    assert_eq!(deep[0].0, None, "{deep:?}");
+    assert!(deep[0].1.contains("audience did not match ($audience a1)"), "{deep:?}");
+    // The failed reference is false, so its negation passes: the guard does not
+    // throw through the referring condition.
+    assert_eq!(deep[1].0.as_deref(), Some("w"), "{deep:?}");
+}
+
+/// Many experiences, each on its own slot, decide in about linear time: slots are
+/// grouped in one sort (before: a scan of every experience per slot, 18 s for
+/// 20,000 in the browser). The order of first appearance is kept.
+#[test]
+fn many_slots_keep_their_order_and_decide_quickly() {
+    let list: Vec<String> = (0..crate::rules::limits::MAX_EXPERIENCES)
+        .map(|i| format!(r#"{{"id": "e{i}", "slot": "s{}", "priority": {}, "variants": [{{"id": "v", "content": {{"text": "hi"}}}}]}}"#, (i * 7919) % 500, i % 3))
+        .collect();
+    let r = rules(&format!(r#""experiences": [{}]"#, list.join(",")));
+    let started = std::time::Instant::now();
+    let d = decide_round(&r, &context(), None, "u1", T0, &NativeHost);
+    assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
+    let mut first_seen: Vec<String> = Vec::new();
+    for e in &r.experiences {
+        if !first_seen.contains(&e.slot) {
+            first_seen.push(e.slot.clone());
+        }
+    }
+    let slots: Vec<&str> = d.decisions().iter().map(|x| x.slot.as_str()).collect();
+    assert_eq!(slots, first_seen.iter().map(String::as_str).collect::<Vec<_>>());
+    // Each slot goes to its highest priority, the first in document order on a tie.
+    for (x, slot) in d.decisions().iter().zip(&first_seen) {
+        let want = r.experiences.iter().filter(|e| &e.slot == slot).fold(None::<&Experience>, |best, e| match best {
+            Some(b) if b.priority >= e.priority => Some(b),
+            _ => Some(e),
+        });
+        assert_eq!(x.experience.as_deref(), want.map(|e| e.id.as_str()));
+    }
+}

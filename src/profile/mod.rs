@@ -739,7 +739,9 @@ impl Profile {
         for row in arr("r")? {
             let row = row.as_array().filter(|r| r.len() == 4 || r.len() == 5);
             let parsed = row.and_then(|r| {
-                let delta = int(r.first()).filter(|&d| d >= 0.0 || day == 0)? as i64;
+                // Day numbers stay within ±10^9 (2.7 million years): a stored delta
+                // beyond that is corrupt, and summing such deltas could overflow.
+                let delta = int(r.first()).filter(|&d| (d >= 0.0 || day == 0) && d.abs() <= 1e9)? as i64;
                 let span = count(r.get(1)).filter(|s| [1, 7, 28].contains(s))? as i64;
                 let name = count(r.get(2)).filter(|&i| i < names)?;
                 let total = count(r.get(3)).filter(|&c| c > 0)?;
@@ -754,7 +756,7 @@ impl Profile {
                 (tracked <= total as u64).then_some((delta, span, name, total, combos))
             });
             let Some((delta, span, name, total, combos)) = parsed else { return err("bad rollup") };
-            day += delta;
+            day = day.saturating_add(delta);
             p.rollups.push(Rollup { day, span, name, count: total, combos });
         }
         for row in arr("i")? {
@@ -956,6 +958,10 @@ mod tests {
         assert_eq!(Profile::parse(&forged).unwrap_err().message, "bad event");
         let body = r#"{"v":2,"vi":1,"pv":1,"n":[],"e":[],"r":[],"i":[],"a":[]}"#;
         assert!(Profile::parse(&format!("tp1:{:08x}:{body}", fnv1a32(body))).is_err());
+        // Rollup day deltas that would overflow when summed (a debug build panics on
+        // the overflow; the .wasm would wrap to nonsense days).
+        let body = r#"{"v":1,"vi":1,"pv":1,"n":["a"],"e":[],"r":[[9e18,1,0,1],[9e18,1,0,1]],"i":[],"a":[]}"#;
+        assert_eq!(Profile::parse(&format!("tp1:{:08x}:{body}", fnv1a32(body))).unwrap_err().message, "bad rollup");
     }
 
     /// The budget holds for the text actually stored: prices computed in JavaScript

@@ -41,6 +41,7 @@
 //! compiles the pattern it is given, and a non-string pattern is false.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::cmp::Ordering;
 
 use crate::host::Host;
@@ -104,6 +105,30 @@ pub struct Evaluator<'a> {
     /// `$scenario`, `$audience`, …): called first for every key starting with `$`
     /// that is not a GrowthBook condition-level key; `None` means "not mine".
     pub extension: Option<&'a ConditionExtension<'a>>,
+    /// How deep the evaluation is: its own count, or one shared with the evaluations
+    /// it is nested in (see [`Evaluator::sharing_depth`]).
+    depth: Depth<'a>,
+}
+
+/// How many nested conditions and values an evaluation may enter before it stops
+/// and fails (the condition is false): a guard for conditions no validation has
+/// bounded. Valid documents nest at most [`crate::rules::limits::MAX_CONDITION_DEPTH`]
+/// levels, references included, so they never reach it; within it the recursion
+/// stays far from the .wasm's stack limit.
+pub const MAX_EVALUATION_DEPTH: u32 = 4 * crate::rules::limits::MAX_CONDITION_DEPTH as u32;
+
+enum Depth<'a> {
+    Own(Cell<u32>),
+    Shared(&'a Cell<u32>),
+}
+
+/// One level of an evaluation, given back when dropped.
+struct Level<'c>(&'c Cell<u32>);
+
+impl Drop for Level<'_> {
+    fn drop(&mut self) {
+        self.0.set(self.0.get().saturating_sub(1));
+    }
 }
 
 /// The type of [`Evaluator::extension`]: `(key, value)` of a condition-level `$`
@@ -132,6 +157,36 @@ fn was_visited(mut v: Option<&Visited>, id: &str) -> bool {
     false
 }
 
+impl<'a> Evaluator<'a> {
+    /// An evaluator with the host, the document's saved groups and Tailor's
+    /// condition-level keys.
+    pub fn new(host: &'a dyn Host, saved_groups: Option<&'a Map>, extension: Option<&'a ConditionExtension<'a>>) -> Self {
+        Evaluator { host, saved_groups, extension, depth: Depth::Own(Cell::new(0)) }
+    }
+
+    /// Counts this evaluation's depth in `depth`, shared with the evaluation it is
+    /// nested in (an `$audience` reference evaluates the referenced audience with an
+    /// evaluator of its own): [`MAX_EVALUATION_DEPTH`] then bounds the whole chain.
+    pub fn sharing_depth(mut self, depth: &'a Cell<u32>) -> Self {
+        self.depth = Depth::Shared(depth);
+        self
+    }
+
+    /// Enters one more level, or fails (a JavaScript exception, in effect) past
+    /// [`MAX_EVALUATION_DEPTH`].
+    fn deeper(&self) -> Result<Level<'_>, Thrown> {
+        let cell = match &self.depth {
+            Depth::Own(c) => c,
+            Depth::Shared(c) => *c,
+        };
+        if cell.get() >= MAX_EVALUATION_DEPTH {
+            return Err(Thrown);
+        }
+        cell.set(cell.get() + 1);
+        Ok(Level(cell))
+    }
+}
+
 impl Evaluator<'_> {
     /// `evalCondition(attributes, condition, savedGroups)`: whether the attributes
     /// pass the condition. Anything that makes GrowthBook throw yields `false`.
@@ -148,6 +203,7 @@ impl Evaluator<'_> {
 
     /// `evalCondition`: `Object.entries(condition)`, every entry must pass.
     fn condition(&self, obj: JsValue, condition: &Value, visited: Option<&Visited>) -> Outcome {
+        let _level = self.deeper()?;
         match condition {
             Value::Object(map) => {
                 if has_index_key(map) {
@@ -314,6 +370,7 @@ impl Evaluator<'_> {
 
     /// `evalConditionValue(condition, value, savedGroups, insensitive)`.
     fn value(&self, condition: &Value, actual: JsValue, insensitive: bool, visited: Option<&Visited>) -> Outcome {
+        let _level = self.deeper()?;
         Ok(match condition {
             Value::String(c) => {
                 if insensitive {
@@ -459,7 +516,7 @@ impl Evaluator<'_> {
 
 /// GrowthBook's `evalCondition(attributes, condition, savedGroups)`.
 pub fn eval_condition(attributes: &Value, condition: &Value, saved_groups: Option<&Map>, host: &dyn Host) -> bool {
-    Evaluator { host, saved_groups, extension: None }.eval_condition(attributes, condition)
+    Evaluator::new(host, saved_groups, None).eval_condition(attributes, condition)
 }
 
 // ---------------------------------------------------------------------------------
@@ -1443,7 +1500,7 @@ mod tests {
             _ => None,
         };
         let host = NativeHost;
-        let e = Evaluator { host: &host, saved_groups: None, extension: Some(&ext) };
+        let e = Evaluator::new(&host, None, Some(&ext));
         let attrs = j(r#"{"$other":1,"a":1}"#);
         assert!(e.eval_condition(&attrs, &j(r#"{"$event":"seen"}"#)));
         assert!(!e.eval_condition(&attrs, &j(r#"{"$event":"nope"}"#)));
@@ -1456,10 +1513,34 @@ mod tests {
         assert!(!e.eval_condition(&j(r#"{"l":[{"x":1}]}"#), &j(r#"{"l":{"$elemMatch":{"$event":"seen"}}}"#)));
     }
 
+    /// Saved groups whose conditions refer to each other in a chain of 2,000 (no
+    /// validation bounds what `eval_condition` is handed): the evaluation stops at
+    /// its depth guard and the condition is false, on a small stack. A short chain
+    /// still passes.
+    #[test]
+    fn a_deep_chain_of_saved_groups_is_false_not_a_stack_overflow() {
+        let chain = |n: usize| {
+            let groups: Vec<String> = (0..n)
+                .map(|i| {
+                    let c = if i + 1 < n { format!(r#"{{"$savedGroup": {{"id": "g{}"}}}}"#, i + 1) } else { r#"{"a": 1}"#.to_string() };
+                    format!(r#""g{i}": {{"type": "condition", "condition": {c}}}"#)
+                })
+                .collect();
+            format!("{{{}}}", groups.join(","))
+        };
+        let results = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || [gbs(r#"{"a": 1}"#, r#"{"$savedGroup": {"id": "g0"}}"#, &chain(10)), gbs(r#"{"a": 1}"#, r#"{"$savedGroup": {"id": "g0"}}"#, &chain(2_000))])
+            .unwrap()
+            .join()
+            .expect("the evaluation overflowed the stack");
+        assert_eq!(results, [true, false]);
+    }
+
     #[test]
     fn eval_condition_value_takes_a_single_value() {
         let host = NativeHost;
-        let e = Evaluator { host: &host, saved_groups: None, extension: None };
+        let e = Evaluator::new(&host, None, None);
         assert!(e.eval_condition_value(&j("0"), None));
         assert!(e.eval_condition_value(&j(r#"{"$gt":1}"#), Some(&j("2"))));
         assert!(!e.eval_condition_value(&j(r#"{"$elemMatch":null}"#), Some(&j("[1]"))));

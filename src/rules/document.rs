@@ -14,6 +14,7 @@ use std::borrow::Cow;
 use std::rc::Rc;
 
 use crate::json::{self, Map, Value};
+use crate::rules::limits::*;
 use crate::rules::time::{parse_date, parse_duration};
 
 /// The fields each object of the document accepts, and those it requires. The JSON
@@ -335,6 +336,13 @@ pub fn parse_rules(text: &str) -> Result<Rules, Vec<Problem>> {
 /// [`parse_rules`], converting numbers with the host's `Number(s)`, so every number
 /// in a condition is exactly what JavaScript would see.
 pub fn parse_rules_with(text: &str, host: &dyn crate::host::Host) -> Result<Rules, Vec<Problem>> {
+    if text.len() > MAX_DOCUMENT_BYTES {
+        return Err(vec![Problem {
+            path: "$".into(),
+            expected: format!("a document of at most {MAX_DOCUMENT_BYTES} bytes (1 MiB)"),
+            found: format!("{} bytes", text.len()),
+        }]);
+    }
     match json::parse_with_host(text, host) {
         Ok(v) => decode_rules(v),
         Err(e) => Err(vec![Problem { path: "$".into(), expected: "a JSON document".into(), found: e.to_string() }]),
@@ -346,6 +354,13 @@ pub fn parse_rules_with(text: &str, host: &dyn crate::host::Host) -> Result<Rule
 pub fn decode_rules(mut doc: Value) -> Result<Rules, Vec<Problem>> {
     let mut d = Decoder::default();
     let rules = d.rules(&mut doc);
+    if d.omitted > 0 {
+        d.problems.push(Problem {
+            path: "$".into(),
+            expected: format!("at most {MAX_PROBLEMS} problems reported at once"),
+            found: format!("{} more problems", d.omitted),
+        });
+    }
     if d.problems.is_empty() {
         Ok(rules)
     } else {
@@ -429,30 +444,284 @@ fn push_digits(out: &mut String, n: usize) {
     out.push(char::from(b'0' + (n % 10) as u8));
 }
 
-/// Edit distance, for "did you mean" hints on misspelt fields.
-fn distance(a: &str, b: &str) -> usize {
+/// The edit distance between `a` and `b` when it is at most 2, for "did you mean"
+/// hints: only the band of cells within 2 of the diagonal is computed, so a long or
+/// hostile name costs time linear in its length, never the product of two lengths.
+fn distance_within_2(a: &[char], b: &str) -> Option<usize> {
+    const FAR: usize = 3;
     let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for j in 0..b.len() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != b[j])).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
+    if a.len().abs_diff(b.len()) >= FAR {
+        return None;
     }
-    row[b.len()]
+    let n = b.len();
+    // Cells outside the band hold FAR; each row writes its band and the cells on
+    // either side of it that the next row reads.
+    let mut prev: Vec<usize> = (0..=n).map(|j| j.min(FAR)).collect();
+    let mut cur = vec![FAR; n + 1];
+    for i in 1..=a.len() {
+        let lo = i.saturating_sub(2).max(1);
+        let hi = (i + 2).min(n);
+        cur[lo - 1] = if lo == 1 { i.min(FAR) } else { FAR };
+        let mut best = cur[lo - 1];
+        for j in lo..=hi {
+            let substitute = prev[j - 1] + usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = substitute.min(prev[j] + 1).min(cur[j - 1] + 1).min(FAR);
+            best = best.min(cur[j]);
+        }
+        if hi < n {
+            cur[hi + 1] = FAR;
+        }
+        if best >= FAR {
+            return None;
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    (prev[n] < FAR).then_some(prev[n])
 }
 
+/// ` (did you mean "x"?)` for the closest candidate within 2 edits, or nothing. Names
+/// longer than [`MAX_NAME_LENGTH`] get no hint (they are wrong for their length).
 fn did_you_mean(word: &str, candidates: &[&str]) -> String {
-    match candidates.iter().map(|c| (distance(word, c), c)).min() {
-        Some((d, c)) if d <= 2 && d < word.len() => format!(" (did you mean {}?)", json::quote(c)),
+    if word.len() > MAX_NAME_LENGTH * 4 {
+        return String::new();
+    }
+    let chars: Vec<char> = word.chars().collect();
+    if chars.len() > MAX_NAME_LENGTH {
+        return String::new();
+    }
+    match candidates.iter().filter_map(|c| distance_within_2(&chars, c).map(|d| (d, c))).min() {
+        Some((d, c)) if d < chars.len() => format!(" (did you mean {}?)", json::quote(c)),
         _ => String::new(),
     }
 }
 
+/// What a problem says was found: [`Value::describe`], with a long string cut to
+/// its first characters and its length (a 256 KiB name must not come back whole).
+fn found(v: &Value) -> String {
+    match v {
+        Value::String(s) if s.len() > 64 => {
+            let head: String = s.chars().take(32).collect();
+            format!("string {}… ({} characters)", json::quote(&head), s.chars().count())
+        }
+        other => other.describe(),
+    }
+}
+
+/// Names in sorted order with their positions in the document, looked up by binary
+/// search: a document may hold a thousand audiences and refer to them many times.
+#[derive(Default)]
+struct Names {
+    /// (name, position in the document), sorted by name.
+    sorted: Vec<(String, usize)>,
+}
+
+impl Names {
+    fn new<'n>(names: impl Iterator<Item = &'n str>) -> Names {
+        let list: Vec<&str> = names.collect();
+        let mut order: Vec<usize> = (0..list.len()).collect();
+        crate::rules::sort_positions(&mut order, &|a, b| list[a].cmp(list[b]));
+        Names { sorted: order.into_iter().map(|i| (list[i].to_string(), i)).collect() }
+    }
+
+    /// The document position of `name`.
+    fn find(&self, name: &str) -> Option<usize> {
+        self.sorted.binary_search_by(|(n, _)| n.as_str().cmp(name)).ok().map(|i| self.sorted[i].1)
+    }
+
+    fn list(&self) -> Vec<&str> {
+        self.sorted.iter().map(|(n, _)| n.as_str()).collect()
+    }
+}
+
+/// Where a condition refers to another (`$audience`, `$savedGroup`) and how deep the
+/// condition goes by itself: `refs` gets `(node, level)` for each reference, the
+/// level being that of the object holding it (the root object is level 1); returns
+/// the deepest level (scalars add none). Recursion is bounded by the parser's depth.
+fn scan_condition(v: &Value, level: usize, refs: &mut Vec<(usize, usize)>, node: &dyn Fn(&str, &Value) -> Option<usize>) -> usize {
+    match v {
+        Value::Object(m) => {
+            let mut deepest = level;
+            for (k, x) in m.iter() {
+                if let Some(n) = node(k, x) {
+                    refs.push((n, level));
+                }
+                deepest = deepest.max(scan_condition(x, level + 1, refs, node));
+            }
+            deepest
+        }
+        Value::Array(items) => items.iter().fold(level, |d, x| d.max(scan_condition(x, level + 1, refs, node))),
+        _ => level.saturating_sub(1),
+    }
+}
+
+/// How deep each node's condition goes counting the conditions it refers to
+/// (`own` levels by itself, `edges` its references), and through which reference
+/// the deepest path goes. Iterative, so a chain of thousands of references costs no
+/// stack; a reference back to a node being measured (a cycle, which evaluation cuts
+/// short) counts only its own level.
+fn nesting(own: &[usize], edges: &[Vec<(usize, usize)>]) -> (Vec<usize>, Vec<Option<usize>>) {
+    let mut depth = own.to_vec();
+    let mut via: Vec<Option<usize>> = vec![None; own.len()];
+    // 0 = unvisited, 1 = being measured, 2 = done.
+    let mut state = vec![0u8; own.len()];
+    let mut stack: Vec<(usize, usize)> = Vec::new();
+    let raise = |depth: &mut Vec<usize>, via: &mut Vec<Option<usize>>, at: usize, level: usize, child: usize| {
+        if level + depth[child] > depth[at] {
+            depth[at] = level + depth[child];
+            via[at] = Some(child);
+        }
+    };
+    for start in 0..own.len() {
+        if state[start] != 0 {
+            continue;
+        }
+        state[start] = 1;
+        stack.push((start, 0));
+        while let Some(&(at, next)) = stack.last() {
+            if let Some(&(child, level)) = edges[at].get(next) {
+                if let Some(top) = stack.last_mut() {
+                    top.1 += 1;
+                }
+                match state[child] {
+                    0 => {
+                        state[child] = 1;
+                        stack.push((child, 0));
+                    }
+                    1 => depth[at] = depth[at].max(level),
+                    _ => raise(&mut depth, &mut via, at, level, child),
+                }
+            } else {
+                stack.pop();
+                state[at] = 2;
+                if let Some(&(parent, taken)) = stack.last() {
+                    let level = edges[parent][taken - 1].1;
+                    raise(&mut depth, &mut via, parent, level, at);
+                }
+            }
+        }
+    }
+    (depth, via)
+}
+
 const REQUIRED: &str = "nothing (the field is required)";
+
+/// Edit-distance cells spent on "did you mean" hints per document, at most: a few
+/// milliseconds. A typical hint costs a few hundred.
+const HINT_BUDGET: usize = 2_000_000;
+
+const NESTING_EXPECTED: &str =
+    "conditions nested at most 32 levels deep, counting the conditions of the audiences ($audience) and saved groups ($savedGroup) they refer to";
+const _: () = assert!(MAX_CONDITION_DEPTH == 32, "NESTING_EXPECTED states the limit");
+
+/// How deep conditions nest through their references (see [`MAX_CONDITION_DEPTH`]).
+/// The nodes are the audiences (`0..audiences`, document order), then the saved
+/// groups that hold a condition.
+struct Nesting {
+    audiences: usize,
+    audience_names: Names,
+    /// Ids of the saved groups with a condition, in node order.
+    group_ids: Vec<String>,
+    group_names: Names,
+    /// Each node's depth by itself, then (after [`Self::finish`]) with what it refers to.
+    depth: Vec<usize>,
+    /// Each node's references: (node, level of the object holding the reference).
+    edges: Vec<Vec<(usize, usize)>>,
+    /// The reference the deepest path of each node goes through.
+    via: Vec<Option<usize>>,
+}
+
+impl Nesting {
+    fn new(audience_names: &Names, saved_groups: &Map, audiences: usize) -> Nesting {
+        let conditions: Vec<(&String, &Value)> = saved_groups
+            .iter()
+            .filter(|(_, g)| g.get("type").and_then(Value::as_str) == Some("condition"))
+            .filter_map(|(id, g)| Some((id, g.get("condition")?)))
+            .collect();
+        let mut n = Nesting {
+            audiences,
+            audience_names: Names { sorted: audience_names.sorted.clone() },
+            group_ids: conditions.iter().map(|(id, _)| (*id).clone()).collect(),
+            group_names: Names::new(conditions.iter().map(|(id, _)| id.as_str())),
+            depth: vec![0; audiences + conditions.len()],
+            edges: vec![Vec::new(); audiences + conditions.len()],
+            via: Vec::new(),
+        };
+        for (k, (_, condition)) in conditions.iter().enumerate() {
+            n.measure(audiences + k, condition);
+        }
+        n
+    }
+
+    /// The node a condition-level key refers to, if it is a reference.
+    fn target(&self, key: &str, value: &Value) -> Option<usize> {
+        match key {
+            "$audience" => self.audience_names.find(value.as_str()?).filter(|&i| i < self.audiences),
+            "$savedGroup" => self.group_names.find(value.get("id")?.as_str()?).map(|k| self.audiences + k),
+            _ => None,
+        }
+    }
+
+    /// Records node `node`'s own depth and references.
+    fn measure(&mut self, node: usize, condition: &Value) {
+        let mut refs = Vec::new();
+        let depth = scan_condition(condition, 1, &mut refs, &|k, v| self.target(k, v));
+        self.depth[node] = depth;
+        self.edges[node] = refs;
+    }
+
+    /// Adds to every node's depth the deepest path through its references.
+    fn finish(&mut self) {
+        let (depth, via) = nesting(&self.depth, &self.edges);
+        self.depth = depth;
+        self.via = via;
+    }
+
+    /// An inline condition's depth through its references, and whether one of the
+    /// nodes it refers to is too deep already (and reported as such).
+    fn inline(&self, condition: &Value) -> (usize, bool) {
+        let mut refs = Vec::new();
+        let own = scan_condition(condition, 1, &mut refs, &|k, v| self.target(k, v));
+        let depth = refs.iter().fold(own, |d, &(node, level)| d.max(level + self.depth.get(node).copied().unwrap_or(0)));
+        (depth, refs.iter().any(|&(node, _)| self.depth.get(node).is_some_and(|&d| d > MAX_CONDITION_DEPTH)))
+    }
+
+    fn name<'r>(&'r self, node: usize, rules: &'r Rules) -> &'r str {
+        match node.checked_sub(self.audiences) {
+            None => rules.audiences.get(node).map_or("", |a| a.name.as_str()),
+            Some(k) => self.group_ids.get(k).map_or("", String::as_str),
+        }
+    }
+
+    /// What a problem says was found for `node`: its depth and the chain of
+    /// references it goes through (the first few and the last).
+    fn describe(&self, node: usize, rules: &Rules) -> String {
+        let mut chain = Vec::new();
+        let mut at = node;
+        while let Some(next) = self.via.get(at).copied().flatten() {
+            if chain.len() > self.depth.len() {
+                break; // never: each step goes to a node measured earlier
+            }
+            chain.push(next);
+            at = next;
+        }
+        let mut out = format!("{} levels", self.depth[node]);
+        if !chain.is_empty() {
+            let label = |n: usize| {
+                let name = json::quote(self.name(n, rules));
+                if n < self.audiences { name } else { format!("saved group {name}") }
+            };
+            out.push_str(", through ");
+            let shown: Vec<String> = chain.iter().take(4).map(|&n| label(n)).collect();
+            out.push_str(&shown.join(" → "));
+            if chain.len() > 4 {
+                out.push_str(" → … → ");
+                out.push_str(&label(chain[chain.len() - 1]));
+                out.push_str(&format!(" ({} references)", chain.len()));
+            }
+        }
+        out
+    }
+}
 
 /// What a condition may contain where it appears.
 #[derive(Clone, Copy)]
@@ -470,23 +739,60 @@ enum Scope {
 #[derive(Default)]
 struct Decoder {
     problems: Vec<Problem>,
+    /// Problems found beyond [`MAX_PROBLEMS`].
+    omitted: usize,
+    /// Edit-distance cells the "did you mean" hints have computed (see [`HINT_BUDGET`]).
+    hint_cells: std::cell::Cell<usize>,
     events: Vec<EventSpec>,
-    audience_names: Vec<String>,
-    saved_group_ids: Option<Vec<String>>,
-    /// `$audience` names referenced by the condition being checked.
-    refs: Vec<String>,
+    audience_names: Names,
+    saved_group_ids: Option<Names>,
+    /// `$audience` references (document positions) of the condition being checked.
+    refs: Vec<usize>,
 }
 
 impl Decoder {
     fn problem(&mut self, path: &Path, expected: &str, found: impl Into<String>) {
+        if self.problems.len() >= MAX_PROBLEMS {
+            self.omitted += 1;
+            return;
+        }
         self.problems.push(Problem { path: path.render(), expected: expected.into(), found: found.into() });
+    }
+
+    /// [`did_you_mean`], skipped once no more problems are reported or the
+    /// document's [`HINT_BUDGET`] is spent (each hint compares a name with every
+    /// candidate: a thousand long audience names, a hundred times, would take seconds).
+    fn hint(&self, word: &str, candidates: &[&str]) -> String {
+        let cells = candidates.len().saturating_mul(word.len().saturating_add(2)).saturating_mul(5);
+        let spent = self.hint_cells.get().saturating_add(cells);
+        if self.problems.len() >= MAX_PROBLEMS || spent > HINT_BUDGET {
+            return String::new();
+        }
+        self.hint_cells.set(spent);
+        did_you_mean(word, candidates)
+    }
+
+    /// How many of `len` entries to decode: all, or the first `max` once the list at
+    /// `path` is reported as too long (`what` names the entries, e.g. "experiences").
+    fn at_most(&mut self, path: &Path, len: usize, max: usize, what: &str) -> usize {
+        if len > max {
+            self.problem(path, &format!("at most {max} {what}"), format!("{len} {what}"));
+        }
+        len.min(max)
+    }
+
+    /// Reports a name (a key or a list entry) longer than [`MAX_NAME_LENGTH`].
+    fn name_length(&mut self, path: &Path, name: &str) {
+        if name.len() > MAX_NAME_LENGTH && name.chars().count() > MAX_NAME_LENGTH {
+            self.problem(path, &format!("a name of at most {MAX_NAME_LENGTH} characters"), format!("{} characters", name.chars().count()));
+        }
     }
 
     /// Reports every key of `m` outside `allowed` and every missing key of `required`.
     fn fields(&mut self, m: &Map, path: &Path, allowed: &[&str], required: &[&str]) {
         for (k, _) in m.iter() {
             if !allowed.contains(&k.as_str()) {
-                let expected = format!("one of the fields {}{}", allowed.join(", "), did_you_mean(k, allowed));
+                let expected = format!("one of the fields {}{}", allowed.join(", "), self.hint(k, allowed));
                 self.problem(&path.key(k), &expected, format!("unknown field {}", json::quote(k)));
             }
         }
@@ -512,7 +818,7 @@ impl Decoder {
                 Some(m)
             }
             other => {
-                self.problem(path, "an object", other.describe());
+                self.problem(path, "an object", found(other));
                 None
             }
         }
@@ -530,7 +836,7 @@ impl Decoder {
         match v {
             Value::Object(m) => Some(m),
             other => {
-                self.problem(path, "an object", other.describe());
+                self.problem(path, "an object", found(other));
                 None
             }
         }
@@ -539,9 +845,12 @@ impl Decoder {
     /// An optional non-empty string (required ones are reported by [`Self::fields`]).
     fn str<'m>(&mut self, m: &'m Map, key: &str, path: &Path) -> Option<&'m str> {
         match m.get(key)? {
-            Value::String(s) if !s.is_empty() => Some(s),
+            Value::String(s) if !s.is_empty() => {
+                self.length(&path.key(key), key, s);
+                Some(s)
+            }
             other => {
-                self.problem(&path.key(key), "a non-empty string", other.describe());
+                self.problem(&path.key(key), "a non-empty string", found(other));
                 None
             }
         }
@@ -550,11 +859,26 @@ impl Decoder {
     /// [`Self::str`], moved out of the document.
     fn string(&mut self, m: &mut Map, key: &str, path: &Path) -> Option<String> {
         match m.get_mut(key)? {
-            Value::String(s) if !s.is_empty() => Some(std::mem::take(s)),
+            Value::String(s) if !s.is_empty() => {
+                self.length(&path.key(key), key, s);
+                Some(std::mem::take(s))
+            }
             other => {
-                self.problem(&path.key(key), "a non-empty string", other.describe());
+                self.problem(&path.key(key), "a non-empty string", found(other));
                 None
             }
+        }
+    }
+
+    /// Reports a string field longer than its limit: [`MAX_CONTENT_LENGTH`] for a
+    /// variant's `text` and `html`, [`MAX_NAME_LENGTH`] for every other (ids, names).
+    fn length(&mut self, path: &Path, key: &str, s: &str) {
+        if matches!(key, "text" | "html") {
+            if s.len() > MAX_CONTENT_LENGTH && s.chars().count() > MAX_CONTENT_LENGTH {
+                self.problem(path, &format!("a string of at most {MAX_CONTENT_LENGTH} characters"), format!("{} characters", s.chars().count()));
+            }
+        } else {
+            self.name_length(path, s);
         }
     }
 
@@ -563,31 +887,34 @@ impl Decoder {
             Value::Number(n) if *n >= min && *n <= max => Some(*n),
             other => {
                 let expected = if max == f64::MAX { "a number".to_string() } else { format!("a number between {} and {}", json::plain_number(min), json::plain_number(max)) };
-                self.problem(&path.key(key), &expected, other.describe());
+                self.problem(&path.key(key), &expected, found(other));
                 None
             }
         }
     }
 
-    /// A list of distinct non-empty strings, moved out of the document.
-    fn string_list(&mut self, v: &mut Value, path: &Path) -> Vec<String> {
+    /// A list of at most `max` distinct non-empty names (`what` says what they are),
+    /// moved out of the document. The duplicate check is pairwise: `max` is small.
+    fn string_list(&mut self, v: &mut Value, path: &Path, max: usize, what: &str) -> Vec<String> {
         let items = match v {
             Value::Array(items) => items,
             other => {
-                self.problem(path, "an array of strings", other.describe());
+                self.problem(path, "an array of strings", found(other));
                 return Vec::new();
             }
         };
-        let mut out: Vec<String> = Vec::with_capacity(items.len());
-        for (i, item) in items.iter_mut().enumerate() {
+        let n = self.at_most(path, items.len(), max, what);
+        let mut out: Vec<String> = Vec::with_capacity(n);
+        for (i, item) in items.iter_mut().take(n).enumerate() {
             match item {
                 Value::String(s) if !s.is_empty() => {
+                    self.name_length(&path.index(i), s);
                     if out.contains(s) {
                         self.problem(&path.index(i), "each name once", format!("duplicate {}", json::quote(s)));
                     }
                     out.push(std::mem::take(s));
                 }
-                other => self.problem(&path.index(i), "a non-empty string", other.describe()),
+                other => self.problem(&path.index(i), "a non-empty string", found(other)),
             }
         }
         out
@@ -598,7 +925,7 @@ impl Decoder {
         let v = m.get(key)?;
         let ms = v.as_str().and_then(parse_duration);
         if ms.is_none() {
-            self.problem(&path.key(key), "a duration such as \"30m\", \"12h\", \"14d\" or \"2w\"", v.describe());
+            self.problem(&path.key(key), "a duration such as \"30m\", \"12h\", \"14d\" or \"2w\"", found(v));
         }
         ms
     }
@@ -609,7 +936,7 @@ impl Decoder {
         let name = self.str(m, key, path)?;
         if !self.events.iter().any(|e| e.name == name) {
             let names: Vec<&str> = self.events.iter().map(|e| e.name.as_str()).collect();
-            let expected = format!("the name of an event declared under $.events{}", did_you_mean(name, &names));
+            let expected = format!("the name of an event declared under $.events{}", self.hint(name, &names));
             self.problem(&path.key(key), &expected, format!("{}, which is not declared", json::quote(name)));
         }
         Some(name)
@@ -620,7 +947,7 @@ impl Decoder {
         let impressions = match m.get("impressions") {
             Some(Value::Number(n)) if n.fract() == 0.0 && *n >= 1.0 && *n <= MAX_CAP_IMPRESSIONS as f64 => Some(*n as u32),
             Some(other) => {
-                self.problem(&path.key("impressions"), "a whole number between 1 and 100", other.describe());
+                self.problem(&path.key("impressions"), "a whole number between 1 and 100", found(other));
                 None
             }
             None => None,
@@ -648,64 +975,85 @@ impl Decoder {
         };
         match m.get("version") {
             Some(Value::Number(n)) if *n == 1.0 => {}
-            Some(other) => self.problem(&root.key("version"), "1", other.describe()),
+            Some(other) => self.problem(&root.key("version"), "1", found(other)),
             None => {}
         }
         if let Some(v) = m.get("$schema") {
             if v.as_str().is_none() {
-                self.problem(&root.key("$schema"), "a string (the schema's URL)", v.describe());
+                self.problem(&root.key("$schema"), "a string (the schema's URL)", found(v));
             }
         }
         rules.revision = self.string(m, "revision", &root);
         let events = root.key("events");
         if let Some(em) = m.get_mut("events").and_then(|v| self.map(v, &events)) {
-            for (name, spec) in em.iter_mut() {
+            let n = self.at_most(&events, em.len(), MAX_EVENTS, "events");
+            for (name, spec) in em.iter_mut().take(n) {
                 let path = events.key(name);
                 if name.is_empty() {
                     self.problem(&path, "a non-empty event name", "an empty name");
                 }
+                self.name_length(&path, name);
                 let Some(sm) = self.object_mut(spec, &path, fields::EVENT, fields::EVENT_REQUIRED) else { continue };
-                let keep = sm.get_mut("keep").map(|k| self.string_list(k, &path.key("keep"))).unwrap_or_default();
+                let keep = sm.get_mut("keep").map(|k| self.string_list(k, &path.key("keep"), MAX_KEEP, "kept properties")).unwrap_or_default();
                 let retention = self.duration(sm, "retention", &path);
                 self.events.push(EventSpec { name: std::mem::take(name), keep, retention });
             }
         }
         if let Some(g) = m.get_mut("goals") {
             let goals = root.key("goals");
-            rules.goals = self.string_list(g, &goals);
+            rules.goals = self.string_list(g, &goals, MAX_EVENTS, "goals");
             for (i, goal) in rules.goals.iter().enumerate() {
                 if !self.events.iter().any(|e| &e.name == goal) {
                     self.problem(&goals.index(i), "the name of an event declared under $.events", format!("{}, which is not declared", json::quote(goal)));
                 }
             }
         }
-        if let Some(sg) = m.get_mut("savedGroups").and_then(|v| self.map(v, &root.key("savedGroups"))) {
-            self.saved_group_ids = Some(sg.iter().map(|(k, _)| k.clone()).collect());
+        let groups = root.key("savedGroups");
+        if let Some(sg) = m.get_mut("savedGroups").and_then(|v| self.map(v, &groups)) {
+            let n = self.at_most(&groups, sg.len(), MAX_SAVED_GROUPS, "saved groups");
+            sg.0.truncate(n);
+            for (id, _) in sg.iter() {
+                self.name_length(&groups.key(id), id);
+            }
+            self.saved_group_ids = Some(Names::new(sg.iter().map(|(k, _)| k.as_str())));
             rules.saved_groups = std::mem::take(sg);
         }
         if let Some(c) = m.get_mut("caps") {
             rules.caps = self.cap(c, &root.key("caps"));
         }
-        let mut graph: Vec<(String, Vec<String>)> = Vec::new();
+        // `$audience` references between audiences, by document position.
+        let mut graph: Vec<Vec<usize>> = Vec::new();
         let audiences = root.key("audiences");
-        if let Some(am) = m.get_mut("audiences").and_then(|v| self.map(v, &audiences)) {
-            self.audience_names = am.iter().map(|(k, _)| k.clone()).collect();
-            for (name, cond) in am.iter_mut() {
+        let am = m.get_mut("audiences").and_then(|v| self.map(v, &audiences));
+        let mut nest;
+        if let Some(am) = am {
+            let n = self.at_most(&audiences, am.len(), MAX_AUDIENCES, "audiences");
+            am.0.truncate(n);
+            self.audience_names = Names::new(am.iter().map(|(k, _)| k.as_str()));
+            nest = Nesting::new(&self.audience_names, &rules.saved_groups, n);
+            for (i, (name, cond)) in am.iter_mut().enumerate() {
                 let path = audiences.key(name);
+                self.name_length(&path, name);
                 self.refs.clear();
                 self.condition(cond, &path, Scope::Audience);
-                graph.push((name.clone(), std::mem::take(&mut self.refs)));
+                graph.push(std::mem::take(&mut self.refs));
+                nest.measure(i, cond);
                 let clauses = clauses(std::mem::take(cond), &path);
                 rules.audiences.push(Audience { name: std::mem::take(name), clauses });
             }
+        } else {
+            nest = Nesting::new(&self.audience_names, &rules.saved_groups, 0);
         }
-        self.cycles(&graph);
+        self.cycles(&graph, &rules.audiences);
+        nest.finish();
+        self.report_nesting(&nest, &rules);
         let experiences = root.key("experiences");
         match m.get_mut("experiences") {
             Some(Value::Array(list)) => {
-                for (i, e) in list.iter_mut().enumerate() {
+                let n = self.at_most(&experiences, list.len(), MAX_EXPERIENCES, "experiences");
+                for (i, e) in list.iter_mut().take(n).enumerate() {
                     let path = experiences.index(i);
-                    if let Some(x) = self.experience(e, &path) {
+                    if let Some(x) = self.experience(e, &path, &nest) {
                         if rules.experiences.iter().any(|o| o.id == x.id) {
                             self.problem(&path.key("id"), "an id not used by another experience", format!("duplicate id {}", json::quote(&x.id)));
                         }
@@ -713,7 +1061,7 @@ impl Decoder {
                     }
                 }
             }
-            Some(other) => self.problem(&experiences, "an array", other.describe()),
+            Some(other) => self.problem(&experiences, "an array", found(other)),
             None => {}
         }
         rules.events = std::mem::take(&mut self.events);
@@ -721,48 +1069,79 @@ impl Decoder {
     }
 
     /// Reports each `$audience` reference cycle once, at the first audience on it.
-    fn cycles(&mut self, graph: &[(String, Vec<String>)]) {
+    /// `graph` holds each audience's references (document positions). The walk keeps
+    /// its own stack: a chain of a thousand audiences costs no recursion.
+    fn cycles(&mut self, graph: &[Vec<usize>], audiences: &[Audience]) {
         // 0 = unvisited, 1 = on the current path, 2 = done.
         let mut state = vec![0u8; graph.len()];
-        let mut stack: Vec<usize> = Vec::new();
+        // The current path: (audience, next reference to follow).
+        let mut stack: Vec<(usize, usize)> = Vec::new();
         for start in 0..graph.len() {
-            self.visit(graph, start, &mut state, &mut stack);
+            if state[start] != 0 {
+                continue;
+            }
+            state[start] = 1;
+            stack.push((start, 0));
+            while let Some(&(at, r)) = stack.last() {
+                let Some(&next) = graph[at].get(r) else {
+                    stack.pop();
+                    state[at] = 2;
+                    continue;
+                };
+                if let Some(top) = stack.last_mut() {
+                    top.1 += 1;
+                }
+                match state.get(next) {
+                    Some(0) => {
+                        state[next] = 1;
+                        stack.push((next, 0));
+                    }
+                    Some(1) => {
+                        let from = stack.iter().position(|&(s, _)| s == next).unwrap_or(0);
+                        let name = |i: usize| audiences.get(i).map_or("", |a| a.name.as_str());
+                        let mut names: Vec<&str> = stack[from..].iter().map(|&(s, _)| name(s)).collect();
+                        names.push(name(next));
+                        let root = Path::Root;
+                        self.problem(
+                            &root.key("audiences").key(name(next)),
+                            "audiences that do not refer to themselves through $audience",
+                            format!("a reference cycle: {}", names.join(" → ")),
+                        );
+                    }
+                    _ => {}
+                }
+            }
         }
     }
 
-    fn visit(&mut self, graph: &[(String, Vec<String>)], at: usize, state: &mut [u8], stack: &mut Vec<usize>) {
-        if state[at] != 0 {
-            return;
-        }
-        state[at] = 1;
-        stack.push(at);
-        for r in &graph[at].1 {
-            let Some(next) = graph.iter().position(|(n, _)| n == r) else { continue };
-            match state[next] {
-                0 => self.visit(graph, next, state, stack),
-                1 => {
-                    let from = stack.iter().position(|&s| s == next).unwrap_or(0);
-                    let mut names: Vec<&str> = stack[from..].iter().map(|&s| graph[s].0.as_str()).collect();
-                    names.push(&graph[next].0);
-                    let root = Path::Root;
-                    self.problem(
-                        &root.key("audiences").key(&graph[next].0),
-                        "audiences that do not refer to themselves through $audience",
-                        format!("a reference cycle: {}", names.join(" → ")),
-                    );
-                }
-                _ => {}
+    /// Reports every audience and saved group whose condition nests deeper than
+    /// [`MAX_CONDITION_DEPTH`] counting what it refers to, at the start of each
+    /// chain (an audience that only refers to one reported already is not repeated).
+    fn report_nesting(&mut self, nest: &Nesting, rules: &Rules) {
+        let over: Vec<bool> = nest.depth.iter().map(|&d| d > MAX_CONDITION_DEPTH).collect();
+        let mut referred = vec![false; over.len()];
+        for (from, edges) in nest.edges.iter().enumerate() {
+            for &(to, _) in edges {
+                referred[to] |= over[from] && to != from;
             }
         }
-        stack.pop();
-        state[at] = 2;
+        let root = Path::Root;
+        for node in 0..over.len() {
+            if !over[node] || referred[node] {
+                continue;
+            }
+            let name = nest.name(node, rules);
+            let section = if node < nest.audiences { "audiences" } else { "savedGroups" };
+            let found = nest.describe(node, rules);
+            self.problem(&root.key(section).key(name), NESTING_EXPECTED, found);
+        }
     }
 
     /// Checks a condition: structure of the logical and behavioural operators, names of
     /// events and audiences, and GrowthBook operator names in value positions.
     fn condition(&mut self, v: &Value, path: &Path, scope: Scope) {
         let Some(m) = v.as_object() else {
-            self.problem(path, "a condition object", v.describe());
+            self.problem(path, "a condition object", found(v));
             return;
         };
         for (key, value) in m.iter() {
@@ -774,14 +1153,14 @@ impl Decoder {
                             self.condition(c, &p.index(i), scope);
                         }
                     }
-                    None => self.problem(&p, "an array of conditions", value.describe()),
+                    None => self.problem(&p, "an array of conditions", found(value)),
                 },
                 "$not" => self.condition(value, &p, scope),
                 "$savedGroup" => {}
                 "$event" | "$since" | "$scenario" | "$audience" if matches!(scope, Scope::Audience) => self.behaviour(key, value, &p),
                 k if k.starts_with('$') => {
                     let allowed: &[&str] = if matches!(scope, Scope::Audience) { fields::CONDITION } else { fields::FILTER };
-                    let expected = format!("a condition operator ({}) or an attribute name{}", allowed.join(", "), did_you_mean(k, allowed));
+                    let expected = format!("a condition operator ({}) or an attribute name{}", allowed.join(", "), self.hint(k, allowed));
                     let found = if fields::CONDITION.contains(&k) { format!("{k}, which cannot be used here") } else { format!("unknown operator {k}") };
                     self.problem(&p, &expected, found);
                 }
@@ -791,7 +1170,7 @@ impl Decoder {
                         let first = attr.split('.').next().unwrap_or(attr);
                         if !keep.iter().any(|k| k == first) {
                             let names: Vec<&str> = keep.iter().map(String::as_str).collect();
-                            let expected = format!("a property listed in the event's \"keep\" ({}){}", names.join(", "), did_you_mean(first, &names));
+                            let expected = format!("a property listed in the event's \"keep\" ({}){}", names.join(", "), self.hint(first, &names));
                             self.problem(&p, &expected, format!("{}, which is never stored", json::quote(attr)));
                         }
                     }
@@ -827,26 +1206,26 @@ impl Decoder {
                 }
                 "$in" | "$nin" | "$ini" | "$nini" | "$all" | "$alli" => {
                     if arg.as_array().is_none() {
-                        self.problem(&p, "an array", arg.describe());
+                        self.problem(&p, "an array", found(arg));
                     }
                 }
                 "$regex" | "$regexi" | "$type" => {
                     if arg.as_str().is_none() {
-                        self.problem(&p, "a string", arg.describe());
+                        self.problem(&p, "a string", found(arg));
                     }
                 }
                 "$inGroup" | "$notInGroup" => {
                     let known = match (arg.as_str(), &self.saved_group_ids) {
-                        (Some(id), Some(ids)) => ids.iter().any(|i| i == id),
+                        (Some(id), Some(ids)) => ids.find(id).is_some(),
                         _ => false,
                     };
                     if !known {
-                        self.problem(&p, "the id of a group defined under $.savedGroups", arg.describe());
+                        self.problem(&p, "the id of a group defined under $.savedGroups", found(arg));
                     }
                 }
                 o if fields::VALUE_OPERATORS.contains(&o) => {}
                 o => {
-                    let expected = format!("a GrowthBook operator{}", did_you_mean(o, fields::VALUE_OPERATORS));
+                    let expected = format!("a GrowthBook operator{}", self.hint(o, fields::VALUE_OPERATORS));
                     self.problem(&p, &expected, format!("unknown operator {o}"));
                 }
             }
@@ -870,11 +1249,11 @@ impl Decoder {
     fn behaviour(&mut self, key: &str, v: &Value, path: &Path) {
         match key {
             "$audience" => match v.as_str() {
-                Some(name) if self.audience_names.iter().any(|a| a == name) => self.refs.push(name.into()),
+                Some(name) if self.audience_names.find(name).is_some() => self.refs.extend(self.audience_names.find(name)),
                 _ => {
-                    let names: Vec<&str> = self.audience_names.iter().map(String::as_str).collect();
-                    let hint = v.as_str().map(|n| did_you_mean(n, &names)).unwrap_or_default();
-                    self.problem(path, &format!("the name of an audience defined under $.audiences{hint}"), v.describe());
+                    let names = self.audience_names.list();
+                    let hint = v.as_str().map(|n| self.hint(n, &names)).unwrap_or_default();
+                    self.problem(path, &format!("the name of an audience defined under $.audiences{hint}"), found(v));
                 }
             },
             "$event" => {
@@ -887,7 +1266,7 @@ impl Decoder {
                     if ok {
                         self.condition_value(c, &path.key("count"));
                     } else {
-                        self.problem(&path.key("count"), "a number or an operator object such as {\"$gte\": 3}", c.describe());
+                        self.problem(&path.key("count"), "a number or an operator object such as {\"$gte\": 3}", found(c));
                     }
                 }
             }
@@ -913,7 +1292,7 @@ impl Decoder {
                             self.step(s, &spath.index(i));
                         }
                     }
-                    Some(other) => self.problem(&spath, "a non-empty array of steps", other.describe()),
+                    Some(other) => self.problem(&spath, "a non-empty array of steps", found(other)),
                     None => {}
                 }
                 self.duration(m, "within", path);
@@ -924,7 +1303,7 @@ impl Decoder {
         }
     }
 
-    fn experience(&mut self, v: &mut Value, path: &Path) -> Option<Experience> {
+    fn experience(&mut self, v: &mut Value, path: &Path, nest: &Nesting) -> Option<Experience> {
         let m = self.object_mut(v, path, fields::EXPERIENCE, fields::EXPERIENCE_REQUIRED)?;
         let id = self.string(m, "id", path);
         let slot = self.string(m, "slot", path);
@@ -933,19 +1312,23 @@ impl Decoder {
         let audience = match m.get_mut("audience") {
             None => None,
             Some(Value::String(name)) => {
-                if !self.audience_names.contains(name) {
-                    let names: Vec<&str> = self.audience_names.iter().map(String::as_str).collect();
-                    let expected = format!("the name of an audience defined under $.audiences{}", did_you_mean(name, &names));
+                if self.audience_names.find(name).is_none() {
+                    let names = self.audience_names.list();
+                    let expected = format!("the name of an audience defined under $.audiences{}", self.hint(name, &names));
                     self.problem(&apath, &expected, format!("{}, which is not defined", json::quote(name)));
                 }
                 Some(AudienceRef::Named(std::mem::take(name)))
             }
             Some(c @ Value::Object(_)) => {
                 self.condition(c, &apath, Scope::Audience);
+                let (depth, reported) = nest.inline(c);
+                if depth > MAX_CONDITION_DEPTH && !reported {
+                    self.problem(&apath, NESTING_EXPECTED, format!("{depth} levels"));
+                }
                 Some(AudienceRef::Inline(Audience { name: String::new(), clauses: clauses(std::mem::take(c), &apath) }))
             }
             Some(other) => {
-                self.problem(&apath, "an audience name or a condition object", other.describe());
+                self.problem(&apath, "an audience name or a condition object", found(other));
                 None
             }
         };
@@ -960,14 +1343,14 @@ impl Decoder {
                             self.problem(
                                 &spath.key(key),
                                 "an ISO date (\"2026-03-01\", midnight UTC) or an RFC 3339 date-time with an offset (\"2026-03-01T09:00:00+01:00\")",
-                                v.describe(),
+                                found(v),
                             );
                         }
                     }
                 }
                 if let (Some(a), Some(b)) = (schedule.start, schedule.end) {
                     if b <= a {
-                        self.problem(&spath.key("end"), "an end after the start", format!("{} (not after the start {})", sm.get("end").unwrap_or(&Value::Null).describe(), sm.get("start").unwrap_or(&Value::Null).describe()));
+                        self.problem(&spath.key("end"), "an end after the start", format!("{} (not after the start {})", found(sm.get("end").unwrap_or(&Value::Null)), found(sm.get("start").unwrap_or(&Value::Null))));
                     }
                 }
             }
@@ -981,7 +1364,7 @@ impl Decoder {
             None => 1,
             Some(Value::Number(n)) if *n == 1.0 || *n == 2.0 => *n as u32,
             Some(other) => {
-                self.problem(&path.key("hashVersion"), "1 or 2", other.describe());
+                self.problem(&path.key("hashVersion"), "1 or 2", found(other));
                 1
             }
         };
@@ -990,6 +1373,8 @@ impl Decoder {
         let vpath = path.key("variants");
         match m.get_mut("variants") {
             Some(Value::Array(list)) if !list.is_empty() => {
+                let n = self.at_most(&vpath, list.len(), MAX_VARIANTS, "variants");
+                list.truncate(n);
                 for (i, v) in list.iter_mut().enumerate() {
                     let p = vpath.index(i);
                     if let Some(x) = self.variant(v, &p) {
@@ -1011,7 +1396,7 @@ impl Decoder {
                     }
                 }
             }
-            Some(other) => self.problem(&vpath, "a non-empty array of variants", other.describe()),
+            Some(other) => self.problem(&vpath, "a non-empty array of variants", found(other)),
             None => {}
         }
         Some(Experience {
@@ -1050,10 +1435,15 @@ impl Decoder {
         if let Some(a) = m.get_mut("attributes") {
             let apath = path.key("attributes");
             if let Some(am) = self.map(a, &apath) {
-                for (name, value) in am.iter_mut() {
+                let n = self.at_most(&apath, am.len(), MAX_ATTRIBUTES, "attributes");
+                for (name, value) in am.iter_mut().take(n) {
+                    self.name_length(&apath.key(name), name);
                     match value {
-                        Value::String(s) => c.attributes.push((std::mem::take(name), std::mem::take(s))),
-                        other => self.problem(&apath.key(name), "a string", other.describe()),
+                        Value::String(s) => {
+                            self.length(&apath.key(name), "text", s);
+                            c.attributes.push((std::mem::take(name), std::mem::take(s)))
+                        }
+                        other => self.problem(&apath.key(name), "a string", found(other)),
                     }
                 }
             }
@@ -1061,8 +1451,8 @@ impl Decoder {
         if let Some(cl) = m.get_mut("classes") {
             let cpath = path.key("classes");
             if let Some(cm) = self.object_mut(cl, &cpath, fields::CLASSES, fields::CLASSES_REQUIRED) {
-                c.add_classes = cm.get_mut("add").map(|l| self.string_list(l, &cpath.key("add"))).unwrap_or_default();
-                c.remove_classes = cm.get_mut("remove").map(|l| self.string_list(l, &cpath.key("remove"))).unwrap_or_default();
+                c.add_classes = cm.get_mut("add").map(|l| self.string_list(l, &cpath.key("add"), MAX_CLASSES, "class names")).unwrap_or_default();
+                c.remove_classes = cm.get_mut("remove").map(|l| self.string_list(l, &cpath.key("remove"), MAX_CLASSES, "class names")).unwrap_or_default();
             }
         }
         Some(c)
@@ -1291,4 +1681,154 @@ mod tests {
         assert_eq!(key_path("shoe-fans"), "$.a.shoe-fans");
         assert_eq!(paths(r#"{"version": 1, "audiences": {"a b": 3}}"#), ["$.audiences[\"a b\"]"]);
     }
+
+    /// A chain of `n` audiences, each referring to the next, and an experience on the first.
+    fn audience_chain(n: usize) -> String {
+        let list: Vec<String> = (0..n)
+            .map(|i| if i + 1 < n { format!(r#""a{i}": {{"$audience": "a{}"}}"#, i + 1) } else { format!(r#""a{i}": {{"visits": 1}}"#) })
+            .collect();
+        format!(r#"{{"version": 1, "audiences": {{{}}}, "experiences": [{{"id": "e", "slot": "s", "audience": "a0", "variants": [{{"id": "v"}}]}}]}}"#, list.join(","))
+    }
+
+    /// Runs `f` on a thread with a small stack: a recursion the document controls
+    /// would overflow it (and abort the test run).
+    fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        std::thread::Builder::new().stack_size(256 * 1024).spawn(f).unwrap().join().unwrap()
+    }
+
+    #[test]
+    fn audience_chains_deeper_than_the_limit_are_rejected_once_at_their_start() {
+        let problems = on_small_stack(|| parse_rules(&audience_chain(MAX_AUDIENCES)).unwrap_err());
+        let found: Vec<_> = problems.iter().map(|p| (p.path.as_str(), p.found.as_str())).collect();
+        assert_eq!(
+            found,
+            [("$.audiences.a0", "1000 levels, through \"a1\" → \"a2\" → \"a3\" → \"a4\" → … → \"a999\" (999 references)")],
+            "{problems:#?}"
+        );
+        assert!(problems[0].expected.starts_with("conditions nested at most 32 levels deep"), "{:?}", problems[0]);
+        // A few thousand: the count is over its limit too, and the chain is still
+        // reported where it starts.
+        let problems = on_small_stack(|| parse_rules(&audience_chain(3_000)).unwrap_err());
+        assert!(problems.iter().any(|p| p.path == "$.audiences" && p.found == "3000 audiences"), "{problems:#?}");
+        assert!(problems.iter().any(|p| p.path == "$.audiences.a0" && p.found.starts_with("1000 levels")), "{problems:#?}");
+        // Within the limit, a chain is fine.
+        on_small_stack(|| parse_rules(&audience_chain(30)).map(|_| ()).unwrap_or_else(|p| panic!("{p:#?}")));
+    }
+
+    #[test]
+    fn nesting_counts_references_and_saved_groups() {
+        let deep = |levels: usize| format!("{}{{\"visits\": 1}}{}", "{\"$not\": ".repeat(levels), "}".repeat(levels));
+        // 31 levels of $not around a 1-level condition: 32 levels, the limit.
+        let doc = |inline: &str| format!(r#"{{"version": 1, "audiences": {{"deep": {}}}, "experiences": [{{"id": "e", "slot": "s", "audience": {inline}, "variants": [{{"id": "v"}}]}}]}}"#, deep(31));
+        parse_rules(&doc(r#"{"visits": 1}"#)).unwrap_or_else(|p| panic!("{p:#?}"));
+        // Referring to it from one level down makes 33.
+        let problems = parse_rules(&doc(r#"{"$not": {"$audience": "deep"}}"#)).unwrap_err();
+        let found: Vec<_> = problems.iter().map(|p| (p.path.as_str(), p.found.as_str())).collect();
+        assert_eq!(found, [("$.experiences[0].audience", "34 levels")]);
+        // A condition deeper than the limit by itself.
+        assert_eq!(paths(&format!(r#"{{"version": 1, "audiences": {{"x": {}}}}}"#, deep(40))), ["$.audiences.x"]);
+        // Saved groups whose conditions refer to each other.
+        let groups: Vec<String> = (0..40).map(|i| format!(r#""g{i}": {{"type": "condition", "condition": {{"$savedGroup": {{"id": "g{}"}}}}}}"#, i + 1)).collect();
+        let doc = format!(r#"{{"version": 1, "savedGroups": {{{}, "g40": {{"type": "list", "values": [1]}}}}}}"#, groups.join(","));
+        let problems = on_small_stack(move || parse_rules(&doc).unwrap_err());
+        assert_eq!(problems.iter().map(|p| p.path.as_str()).collect::<Vec<_>>(), ["$.savedGroups.g0"], "{problems:#?}");
+        assert!(problems[0].found.starts_with("41 levels, through saved group \"g1\""), "{:?}", problems[0]);
+    }
+
+    #[test]
+    fn sizes_and_lengths_are_limited_with_their_path() {
+        let list = |n: usize, f: &dyn Fn(usize) -> String| (0..n).map(f).collect::<Vec<_>>().join(",");
+        let experience = |i: usize| format!(r#"{{"id": "e{i}", "slot": "s", "variants": [{{"id": "v"}}]}}"#);
+        let doc = format!(r#"{{"version": 1, "experiences": [{}]}}"#, list(MAX_EXPERIENCES + 1, &experience));
+        let problems = parse_rules(&doc).unwrap_err();
+        assert_eq!((problems[0].path.as_str(), problems[0].expected.as_str(), problems[0].found.as_str()), ("$.experiences", "at most 1000 experiences", "1001 experiences"));
+        assert_eq!(problems.len(), 1);
+        parse_rules(&format!(r#"{{"version": 1, "experiences": [{}]}}"#, list(MAX_EXPERIENCES, &experience))).unwrap_or_else(|p| panic!("{p:?}"));
+
+        let classes = |n: usize| format!(r#"{{"version": 1, "experiences": [{{"id": "e", "slot": "s", "variants": [{{"id": "v", "content": {{"classes": {{"add": [{}]}}}}}}]}}]}}"#, list(n, &|i| format!("\"c{i}\"")));
+        parse_rules(&classes(MAX_CLASSES)).unwrap_or_else(|p| panic!("{p:?}"));
+        assert_eq!(paths(&classes(MAX_CLASSES + 1)), ["$.experiences[0].variants[0].content.classes.add"]);
+
+        let variants = format!(r#"{{"version": 1, "experiences": [{{"id": "e", "slot": "s", "variants": [{}]}}]}}"#, list(MAX_VARIANTS + 1, &|i| format!(r#"{{"id": "v{i}"}}"#)));
+        assert_eq!(paths(&variants), ["$.experiences[0].variants"]);
+
+        let long = "x".repeat(MAX_NAME_LENGTH + 1);
+        let doc = format!(r#"{{"version": 1, "events": {{"{long}": {{"keep": ["{long}"]}}}}, "experiences": [{{"id": "{long}", "slot": "s", "variants": [{{"id": "v", "content": {{"text": "{}"}}}}]}}]}}"#, "t".repeat(MAX_CONTENT_LENGTH + 1));
+        let problems = parse_rules(&doc).unwrap_err();
+        let got: Vec<_> = problems.iter().map(|p| (p.path.as_str(), p.found.as_str())).collect();
+        let key = format!("$.events.{long}");
+        assert_eq!(
+            got,
+            [
+                (key.as_str(), "257 characters"),
+                (&*format!("{key}.keep[0]"), "257 characters"),
+                ("$.experiences[0].id", "257 characters"),
+                ("$.experiences[0].variants[0].content.text", "65537 characters"),
+            ]
+        );
+        assert_eq!(problems[0].expected, "a name of at most 256 characters");
+
+        // The document's size is checked before it is parsed.
+        let big = format!(r#"{{"version": 1, "revision": "{}"}}"#, " ".repeat(MAX_DOCUMENT_BYTES));
+        let problems = parse_rules(&big).unwrap_err();
+        assert_eq!((problems[0].path.as_str(), problems[0].found.clone()), ("$", format!("{} bytes", big.len())));
+    }
+
+    #[test]
+    fn problems_are_capped_with_a_count_of_the_rest() {
+        let experiences = (0..150).map(|i| format!(r#"{{"id": "e{i}", "slot": "s", "variants": [{{"id": "v", "weight": "x"}}]}}"#)).collect::<Vec<_>>();
+        let problems = parse_rules(&format!(r#"{{"version": 1, "experiences": [{}]}}"#, experiences.join(","))).unwrap_err();
+        assert_eq!(problems.len(), MAX_PROBLEMS + 1);
+        let last = &problems[MAX_PROBLEMS];
+        assert_eq!((last.path.as_str(), last.expected.as_str(), last.found.as_str()), ("$", "at most 100 problems reported at once", "50 more problems"));
+    }
+
+    /// The documents that took seconds (issue 12) are answered quickly: 40,000
+    /// class names (a pairwise duplicate check), an unknown `$audience` name of
+    /// 256 KiB among 999 audiences (an edit distance over the whole name), a
+    /// thousand long unknown names among a thousand long audience names.
+    #[test]
+    fn hostile_documents_are_answered_quickly() {
+        let started = std::time::Instant::now();
+        let classes = (0..40_000).map(|i| format!("\"c{i}\"")).collect::<Vec<_>>().join(",");
+        let doc = format!(r#"{{"version": 1, "experiences": [{{"id": "e", "slot": "s", "variants": [{{"id": "v", "content": {{"classes": {{"add": [{classes}]}}}}}}]}}]}}"#);
+        assert_eq!(paths(&doc), ["$.experiences[0].variants[0].content.classes.add"]);
+
+        let audiences = (0..999).map(|i| format!(r#""audience-{i}": {{"visits": 1}}"#)).collect::<Vec<_>>().join(",");
+        let doc = format!(r#"{{"version": 1, "audiences": {{{audiences}, "bad": {{"$audience": "{}"}}}}}}"#, "x".repeat(256 * 1024));
+        let problems = parse_rules(&doc).unwrap_err();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].found, format!("string \"{}\"… (262144 characters)", "x".repeat(32)));
+
+        let long = |i: usize| format!("{}{i:04}", "a".repeat(246));
+        let audiences = (0..1_000).map(|i| format!(r#""{}": {{"visits": 1}}"#, long(i))).collect::<Vec<_>>().join(",");
+        let experiences = (0..1_000).map(|i| format!(r#"{{"id": "e{i}", "slot": "s", "audience": "{}x", "variants": [{{"id": "v"}}]}}"#, long(i))).collect::<Vec<_>>().join(",");
+        let problems = parse_rules(&format!(r#"{{"version": 1, "audiences": {{{audiences}}}, "experiences": [{experiences}]}}"#)).unwrap_err();
+        assert_eq!(problems.len(), MAX_PROBLEMS + 1);
+        assert!(problems[0].expected.contains("did you mean"), "{:?}", problems[0]);
+        // Milliseconds in a release build; a generous bound for a debug build on a
+        // busy machine. Before: 4 s, 25 s and 3 s in a release build.
+        assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn huge_numbers_are_reported_as_written() {
+        let problems = parse_rules(r#"{"version": 1, "experiences": [{"id": "e", "slot": "s", "variants": [{"id": "v", "weight": 1e308}]}]}"#).unwrap_err();
+        assert_eq!(problems[0].found, "number 1e+308");
+    }
+
+    #[test]
+    fn edit_distance_within_two() {
+        let d = |a: &str, b: &str| distance_within_2(&a.chars().collect::<Vec<_>>(), b);
+        assert_eq!(d("audience", "audience"), Some(0));
+        assert_eq!(d("audeince", "audience"), Some(2));
+        assert_eq!(d("audiene", "audience"), Some(1));
+        assert_eq!(d("", "ab"), Some(2));
+        assert_eq!(d("abc", ""), None);
+        assert_eq!(d("kitten", "sitting"), None);
+        assert_eq!(d("$evnt", "$event"), Some(1));
+        assert_eq!(d("xabcdefgh", "abcdefghx"), Some(2));
+        assert_eq!(d("abcdefgh", "abcdefghijk"), None);
+    }
+
 }
