@@ -41,7 +41,11 @@
 //! `head` for the last one, no longer matches); reordered records (`seq` out of
 //! order); a record removed in the middle (`seq` gap); records removed from the start
 //! (the first `seq` differs from `dropped`, or `prev` from `checkpoint`); records
-//! removed from the end (`head` no longer matches); unknown or missing fields.
+//! removed from the end (`head` no longer matches); unknown, missing or repeated
+//! fields. Then, once the chain holds, what the records say: times going backwards,
+//! and records that contradict themselves or the records before them, which the
+//! engine never writes (see `contradiction`); so an edit whose hashes were recomputed
+//! must still tell a coherent story.
 //! Not detectable: a consistent rewrite by someone who recomputes every hash after an
 //! edit (there is no secret key), which includes presenting a truncated start as
 //! ordinary pruning by also editing `dropped` and `checkpoint`. The chain proves
@@ -244,9 +248,6 @@ impl Ledger {
 
         let mut records = Vec::with_capacity(items.len());
         let mut expected_prev = checkpoint.clone();
-        let mut prev_time = None;
-        let mut last_choice: [Option<(Source, State)>; 2] = [None, None];
-        let mut seen_gpc = false;
         for (i, item) in items.iter().enumerate() {
             let fail = |kind, message: String| Err(LedgerError { index: Some(i), kind, message });
             let path = format!("$.records[{i}]");
@@ -273,9 +274,29 @@ impl Ledger {
                 };
                 return fail(LedgerErrorKind::Chain, message);
             }
+            expected_prev = r.hash();
+            records.push(r);
+        }
+        if head != expected_prev {
+            let (index, message) = match records.len() {
+                0 => (None, "head does not match the checkpoint: records were removed".to_string()),
+                n => (
+                    Some(n - 1),
+                    "head does not match the SHA-256 of the last record: it was edited, or records were removed from the end".into(),
+                ),
+            };
+            return Err(LedgerError { index, kind: LedgerErrorKind::Head, message });
+        }
+        // Then what the records say, once the chain shows they are as written: an edit
+        // that left the hashes stale is reported as an edit (chain, head), one whose
+        // hashes were recomputed by what it contradicts.
+        let mut prev_time = None;
+        let mut last_choice: [Option<(Source, State)>; 2] = [None, None];
+        let mut seen_gpc = false;
+        for (i, r) in records.iter().enumerate() {
             let time = parse_rfc3339(&r.time).unwrap_or_default(); // checked by decode_record
-            if let Err((kind, message)) = contradiction(&r, time, prev_time) {
-                return fail(kind, message);
+            if let Err((kind, message)) = contradiction(r, time, prev_time) {
+                return Err(LedgerError { index: Some(i), kind, message });
             }
             // A state a record says came from a choice (or GPC) is that of the last
             // choice (or a GPC record) logged up to it; only pruning hides one.
@@ -301,22 +322,10 @@ impl Ledger {
                         e.state.name(),
                         e.source.name()
                     );
-                    return fail(LedgerErrorKind::Record, message);
+                    return Err(LedgerError { index: Some(i), kind: LedgerErrorKind::Record, message });
                 }
             }
             prev_time = Some(time);
-            expected_prev = r.hash();
-            records.push(r);
-        }
-        if head != expected_prev {
-            let (index, message) = match records.len() {
-                0 => (None, "head does not match the checkpoint: records were removed".to_string()),
-                n => (
-                    Some(n - 1),
-                    "head does not match the SHA-256 of the last record: it was edited, or records were removed from the end".into(),
-                ),
-            };
-            return Err(LedgerError { index, kind: LedgerErrorKind::Head, message });
         }
         Ok(Ledger { dropped, checkpoint, records, head })
     }
@@ -340,9 +349,14 @@ pub enum LedgerErrorKind {
     Syntax,
     /// The envelope: missing/unknown members, wrong format or version.
     Format,
-    /// A record has a missing, unknown or mistyped field.
+    /// A record has a missing, unknown, repeated or mistyped field, or contradicts
+    /// itself or the records before it (a refusal that does not deny, an expiry more
+    /// than 13 months after the record, a state said to come from a choice that is not
+    /// the last one logged, …). Checked once the chain holds: an edit that left the
+    /// hashes stale is reported as `chain` or `head`.
     Record,
-    /// A record's `seq` is not its position: removed, added or moved records.
+    /// A record's `seq` is not its position (removed, added or moved records), or its
+    /// time is before the previous record's.
     Sequence,
     /// A record's `prev` is not the hash of the record before it (or the checkpoint).
     Chain,

@@ -1537,10 +1537,16 @@ fn a_valid_ledger_verifies() {
 fn ledger_edits_are_detected() {
     let e = busy_engine();
     let n = records(&e).len();
-    let err = verify_ledger(&tamper(&e, |r, _| set(&mut r[2], "sdk_version", "9.9.9".into()))).unwrap_err();
+    let err = verify_ledger(&tamper(&e, |r, _| set(&mut r[2], "method", "custom".into()))).unwrap_err();
     assert_eq!((err.index, err.kind), (Some(3), LedgerErrorKind::Chain));
     assert!(err.message.contains("record 2"), "{err}");
     assert!(err.to_string().starts_with("ledger record 3: "));
+    // The same edit with every hash recomputed: what it contradicts (record 2 says its
+    // grant came from api, its method now says custom).
+    let rehashed = edit(&format!(r#"{{"ledger":{}}}"#, tamper(&e, |r, _| set(&mut r[2], "method", "custom".into()))), rehash);
+    let err = verify_ledger(&to_json(field(&json::parse(&rehashed).unwrap(), &["ledger"]))).unwrap_err();
+    assert_eq!((err.index, err.kind), (Some(2), LedgerErrorKind::Record), "{err}");
+    assert!(err.message.contains("granted from api, which is not the last decision logged before it"), "{err}");
 
     let err = verify_ledger(&tamper(&e, |r, _| set(&mut r[n - 1], "rules_revision", "x".into()))).unwrap_err();
     assert_eq!((err.index, err.kind), (Some(n - 1), LedgerErrorKind::Head));
