@@ -412,9 +412,10 @@ pub(crate) fn parse_rfc3339(s: &str) -> Option<u64> {
     if !rfc3339_is_valid(s) {
         return None;
     }
-    let n = |from: usize, to: usize| s[from..to].parse::<u64>().ok();
-    let (y, m, d) = (n(0, 4)?, n(5, 7)?, n(8, 10)?);
-    let (h, min, sec, ms) = (n(11, 13)?, n(14, 16)?, n(17, 19)?, n(20, 23)?);
+    // The shape is checked: these are ASCII digits.
+    let n = |from: usize, to: usize| s.as_bytes()[from..to].iter().fold(0u64, |n, b| n * 10 + u64::from(b - b'0'));
+    let (y, m, d) = (n(0, 4), n(5, 7), n(8, 10));
+    let (h, min, sec, ms) = (n(11, 13), n(14, 16), n(17, 19), n(20, 23));
     if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&d) || h > 23 || min > 59 || sec > 59
     {
         return None;
@@ -496,7 +497,9 @@ fn json_string(text: &str, start: usize) -> (String, usize) {
     let bytes = text.as_bytes();
     let mut out = String::new();
     let mut i = start + 1;
-    let hex4 = |at: usize| text.get(at..at + 4).and_then(|h| u32::from_str_radix(h, 16).ok());
+    let hex4 = |at: usize| {
+        bytes.get(at..at + 4)?.iter().try_fold(0u32, |n, &b| Some(n * 16 + (b as char).to_digit(16)?))
+    };
     while i < bytes.len() {
         match bytes[i] {
             b'"' => return (out, i + 1),
