@@ -73,7 +73,7 @@ impl ConsentEngine {
     ) -> (ConsentEngine, Vec<Effect>) {
         let mut step = Step::default();
         let mut effects = Vec::new();
-        let record = match stored_record.map(Record::parse) {
+        let record = match stored_record.map(|text| Record::parse(text, now_ms)) {
             None => Record::new(),
             Some(Ok(r)) => r,
             Some(Err(e)) => {
@@ -108,6 +108,7 @@ impl ConsentEngine {
             gpp_string: None,
             last: [State::NotAsked; 2],
         };
+        let now_ms = engine.clock(now_ms);
         engine.last = Purpose::ALL.map(|p| engine.purpose_state(p, now_ms).state);
         engine.expire(now_ms, &mut step);
         engine.check_notice(now_ms, &mut step);
@@ -119,7 +120,8 @@ impl ConsentEngine {
     /// Records the visitor's explicit choices (`true` grants), e.g. a custom choice
     /// granting one purpose and refusing the other. One ledger record. A grant of
     /// personalization while a GPC opt-out is remembered overrides it and is logged
-    /// with `gpc_override: true`.
+    /// with `gpc_override: true`. An `AcceptAll` that refuses a purpose, or a
+    /// `RejectAll` that grants one, is logged as `Custom`.
     pub fn decide(
         &mut self,
         choices: &[(Purpose, bool)],
@@ -147,6 +149,7 @@ impl ConsentEngine {
     /// and TCF/GPP events that are not final yet, are ignored. An answer identical to
     /// the last one remembered is not logged again.
     pub fn apply_signal(&mut self, signal: Signal, now_ms: u64, random: [u8; 32]) -> Vec<Effect> {
+        let now_ms = self.clock(now_ms);
         let mut step = Step::default();
         self.expire(now_ms, &mut step);
         let flag = |b: Option<bool>| b.map(|g| if g { State::Granted } else { State::Denied });
@@ -190,6 +193,7 @@ impl ConsentEngine {
     /// Applies expiry at `now_ms`: call it on a timer and when the page becomes
     /// visible again, so a long-lived page stops processing when consent lapses.
     pub fn tick(&mut self, now_ms: u64, random: [u8; 32]) -> Vec<Effect> {
+        let now_ms = self.clock(now_ms);
         let mut step = Step::default();
         self.expire(now_ms, &mut step);
         self.finish(now_ms, &random, step)
@@ -310,7 +314,23 @@ impl ConsentEngine {
         })
     }
 
+    /// `now`, or the time of the last ledger record if the clock went back since:
+    /// ledger times never go backwards (a verifier refuses that), and a decision is
+    /// bound to its record's time.
+    fn clock(&self, now: u64) -> u64 {
+        self.record.ledger.last_time().map_or(now, |last| now.max(last))
+    }
+
     fn choose(&mut self, choices: &[(Purpose, bool)], source: Source, now: u64, random: [u8; 32]) -> Vec<Effect> {
+        let now = self.clock(now);
+        // "Accept all" that refuses something, or "reject all" that grants something,
+        // is a custom choice: logged as such, a ledger record never contradicts its
+        // method (a verifier refuses one that does).
+        let source = match source {
+            Source::AcceptAll if choices.iter().any(|&(_, g)| !g) => Source::Custom,
+            Source::RejectAll if choices.iter().any(|&(_, g)| g) => Source::Custom,
+            s => s,
+        };
         let mut step = Step::default();
         self.expire(now, &mut step);
         let mut decided = [None; 2];
@@ -417,11 +437,33 @@ impl ConsentEngine {
 
     /// Turns the new effective states into effects: delete what lost its grant, issue
     /// an identifier for a fresh personalization grant, append the ledger, persist.
-    fn finish(&mut self, now: u64, random: &[u8; 32], step: Step) -> Vec<Effect> {
+    fn finish(&mut self, now: u64, random: &[u8; 32], mut step: Step) -> Vec<Effect> {
         let mut effects = Vec::new();
         let (mut changed, mut ask) = (Vec::new(), Vec::new());
         let mut identifier = None;
         let mut dirty = step.dirty;
+        // The entries hold the states as they were logged, so appending them first
+        // changes nothing in them.
+        for (n, e) in core::mem::take(&mut step.entries).into_iter().enumerate() {
+            let record = self.ledger_record(e, record_id(random, n), now);
+            self.record.ledger.append(record);
+            dirty = true;
+        }
+        if dirty {
+            self.record.ledger.prune(self.config.ledger_limit, self.record.oldest_basis());
+            // Past the pruning allowance a grant can lose its ledger record; a grant
+            // the ledger does not show is never kept (the next page view would refuse
+            // it), so it lapses here and the host asks again.
+            for p in Purpose::ALL {
+                let i = p.index();
+                let granted = self.record.choice[i].as_ref().is_some_and(|d| d.state == State::Granted);
+                if granted && !self.record.choice_has_basis(p) {
+                    self.record.choice[i] = Some(Decision::lapsed(Source::Expiry, now));
+                    step.lost[i] = true;
+                    step.ask[i] = true;
+                }
+            }
+        }
         for p in Purpose::ALL {
             let i = p.index();
             let s = self.purpose_state(p, now);
@@ -453,11 +495,6 @@ impl ConsentEngine {
                 ask.push(p);
             }
             self.last[i] = s.state;
-        }
-        for (n, e) in step.entries.into_iter().enumerate() {
-            let record = self.ledger_record(e, record_id(random, n), now);
-            self.record.ledger.append(record, self.config.ledger_limit);
-            dirty = true;
         }
         // The identifier goes first: a record claiming data that never got written
         // would keep a later grant from issuing one.

@@ -41,7 +41,11 @@
 //! `head` for the last one, no longer matches); reordered records (`seq` out of
 //! order); a record removed in the middle (`seq` gap); records removed from the start
 //! (the first `seq` differs from `dropped`, or `prev` from `checkpoint`); records
-//! removed from the end (`head` no longer matches); unknown or missing fields.
+//! removed from the end (`head` no longer matches); unknown, missing or repeated
+//! fields. Then, once the chain holds, what the records say: times going backwards,
+//! and records that contradict themselves or the records before them, which the
+//! engine never writes (see `contradiction`); so an edit whose hashes were recomputed
+//! must still tell a coherent story.
 //! Not detectable: a consistent rewrite by someone who recomputes every hash after an
 //! edit (there is no secret key), which includes presenting a truncated start as
 //! ordinary pruning by also editing `dropped` and `checkpoint`. The chain proves
@@ -50,7 +54,7 @@
 //! tamper-evident for good.
 
 use super::config::{join, Decoder};
-use super::{rfc3339_is_valid, sha256_hex, to_json, Purpose, Source, State};
+use super::{duplicate_key, parse_rfc3339, sha256_hex, to_json, Purpose, Source, State, MAX_LIFETIME_MS};
 use crate::json::{self, Map, Value};
 
 /// `format` member of an export.
@@ -60,6 +64,10 @@ pub const FORMAT_VERSION: u64 = 1;
 /// `prev` of the first record ever, and `checkpoint` before any pruning.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 const MAX_SAFE: u64 = (1 << 53) - 1;
+/// How many records beyond `ledger_limit` may be kept because the stored consent state
+/// still rests on an older one (a choice, a GPC opt-out or a CMP answer logged before
+/// them). Only a CMP changing its answer that often while one choice stands reaches it.
+pub(crate) const PIN_ALLOWANCE: usize = 50;
 pub(crate) const RECORD_FIELDS: &[&str] = &[
     "seq",
     "id",
@@ -162,18 +170,33 @@ impl Ledger {
         Ledger { dropped: 0, checkpoint: GENESIS.into(), records: Vec::new(), head: GENESIS.into() }
     }
 
-    /// Appends `record` (its `seq` and `prev` are set here), then prunes to `limit`.
-    pub fn append(&mut self, mut record: LedgerRecord, limit: usize) {
+    /// Appends `record` (its `seq` and `prev` are set here). See [`Ledger::prune`].
+    pub fn append(&mut self, mut record: LedgerRecord) {
         record.seq = self.dropped + self.records.len() as u64;
         record.prev = core::mem::take(&mut self.head);
         self.head = record.hash();
         self.records.push(record);
-        let excess = self.records.len().saturating_sub(limit.max(1));
+    }
+
+    /// Drops the oldest records beyond `limit`, but not the record at index `keep` or
+    /// any after it (the oldest record the stored consent state rests on, so that the
+    /// state can still be checked against it), unless that would keep more than
+    /// `limit + PIN_ALLOWANCE` records.
+    pub fn prune(&mut self, limit: usize, keep: Option<usize>) {
+        let limit = limit.max(1);
+        let len = self.records.len();
+        let excess =
+            len.saturating_sub(limit).min(keep.unwrap_or(usize::MAX)).max(len.saturating_sub(limit + PIN_ALLOWANCE));
         if excess > 0 {
             self.records.drain(..excess);
             self.dropped += excess as u64;
             self.checkpoint = self.records[0].prev.clone();
         }
+    }
+
+    /// The time of the last record, in ms since the epoch.
+    pub fn last_time(&self) -> Option<u64> {
+        self.records.last().and_then(|r| parse_rfc3339(&r.time))
     }
 
     /// The export object.
@@ -264,6 +287,46 @@ impl Ledger {
             };
             return Err(LedgerError { index, kind: LedgerErrorKind::Head, message });
         }
+        // Then what the records say, once the chain shows they are as written: an edit
+        // that left the hashes stale is reported as an edit (chain, head), one whose
+        // hashes were recomputed by what it contradicts.
+        let mut prev_time = None;
+        let mut last_choice: [Option<(Source, State)>; 2] = [None, None];
+        let mut seen_gpc = false;
+        for (i, r) in records.iter().enumerate() {
+            let time = parse_rfc3339(&r.time).unwrap_or_default(); // checked by decode_record
+            if let Err((kind, message)) = contradiction(r, time, prev_time) {
+                return Err(LedgerError { index: Some(i), kind, message });
+            }
+            // A state a record says came from a choice (or GPC) is that of the last
+            // choice (or a GPC record) logged up to it; only pruning hides one.
+            if is_choice(r.method) {
+                for (last, e) in last_choice.iter_mut().zip(&r.purposes) {
+                    if let Some(d) = e.decided {
+                        *last = Some((r.method, d));
+                    }
+                }
+            }
+            seen_gpc |= r.method == Source::Gpc;
+            for p in Purpose::ALL {
+                let e = &r.purposes[p.index()];
+                let backed = match last_choice[p.index()] {
+                    _ if !is_choice(e.source) => e.source != Source::Gpc || seen_gpc || dropped > 0,
+                    Some(choice) => choice == (e.source, e.state),
+                    None => dropped > 0,
+                };
+                if !backed {
+                    let message = format!(
+                        "purposes.{}: {} from {}, which is not the last decision logged before it",
+                        p.name(),
+                        e.state.name(),
+                        e.source.name()
+                    );
+                    return Err(LedgerError { index: Some(i), kind: LedgerErrorKind::Record, message });
+                }
+            }
+            prev_time = Some(time);
+        }
         Ok(Ledger { dropped, checkpoint, records, head })
     }
 }
@@ -286,9 +349,14 @@ pub enum LedgerErrorKind {
     Syntax,
     /// The envelope: missing/unknown members, wrong format or version.
     Format,
-    /// A record has a missing, unknown or mistyped field.
+    /// A record has a missing, unknown, repeated or mistyped field, or contradicts
+    /// itself or the records before it (a refusal that does not deny, an expiry more
+    /// than 13 months after the record, a state said to come from a choice that is not
+    /// the last one logged, …). Checked once the chain holds: an edit that left the
+    /// hashes stale is reported as `chain` or `head`.
     Record,
-    /// A record's `seq` is not its position: removed, added or moved records.
+    /// A record's `seq` is not its position (removed, added or moved records), or its
+    /// time is before the previous record's.
     Sequence,
     /// A record's `prev` is not the hash of the record before it (or the checkpoint).
     Chain,
@@ -327,7 +395,100 @@ pub fn verify_ledger(json_text: &str) -> Result<usize, LedgerError> {
         kind: LedgerErrorKind::Syntax,
         message: e.to_string(),
     })?;
+    if let Some(path) = duplicate_key(json_text) {
+        return Err(duplicate_error(&path));
+    }
     Ledger::from_value(&v).map(|l| l.records.len())
+}
+
+/// The error for a duplicate key at `path` (a path in the export): kind `record` with
+/// the record's index inside `$.records[i]`, `format` elsewhere.
+pub(crate) fn duplicate_error(path: &str) -> LedgerError {
+    let index =
+        path.strip_prefix("$.records[").and_then(|rest| rest.split(']').next()).and_then(|n| n.parse::<usize>().ok());
+    let kind = if index.is_some() { LedgerErrorKind::Record } else { LedgerErrorKind::Format };
+    let message = format!("{path}: a key appears twice in one object (only one of them would be read)");
+    LedgerError { index, kind, message }
+}
+
+/// The explicit choice methods: a visitor's own decision, persisted as a choice.
+pub(crate) fn is_choice(method: Source) -> bool {
+    matches!(method, Source::Api | Source::AcceptAll | Source::RejectAll | Source::Custom | Source::Revocation)
+}
+
+/// What a record contradicts in itself, or about the record before it (logged at
+/// `prev_time`): things the engine never writes, so that an edit which keeps the
+/// chain intact (all hashes recomputed) still has to tell a coherent story. The
+/// rules follow how the engine decides (see the parent module): a refusal always
+/// wins, so a purpose a record refuses is denied after it; only a choice or a GPC
+/// opt-out has an expiry, within 13 months of the record; each method decides only
+/// what it can (GPC and GPP speak for personalization alone and only refuse, a
+/// revocation only refuses, an expiry or notice change only returns to not asked).
+fn contradiction(r: &LedgerRecord, time: u64, prev_time: Option<u64>) -> Result<(), (LedgerErrorKind, String)> {
+    use State::{Denied, Granted, NotAsked};
+    let record = |m: String| Err((LedgerErrorKind::Record, m));
+    if prev_time.is_some_and(|p| time < p) {
+        return Err((
+            LedgerErrorKind::Sequence,
+            "time is before the previous record's: records were moved or edited".into(),
+        ));
+    }
+    let method = r.method;
+    // What this method may say about a purpose (personalization, measurement).
+    let may_decide = |p: Purpose, s: State| match method {
+        Source::Gpc | Source::Gpp => p == Purpose::Personalization && s == Denied,
+        Source::Revocation | Source::RejectAll => s == Denied,
+        Source::AcceptAll => s == Granted,
+        Source::Expiry | Source::NoticeChange => s == NotAsked,
+        Source::Default => false,
+        _ => s != NotAsked,
+    };
+    let decided = r.purposes.each_ref().map(|e| e.decided);
+    let must_decide =
+        !matches!(method, Source::Tcf | Source::Gpp | Source::ConsentMode | Source::CookieConsent | Source::Klaro);
+    if must_decide && decided == [None, None] {
+        return record(format!("method {} decides no purpose", method.name()));
+    }
+    if method == Source::Gpc && decided[0] != Some(Denied) {
+        return record("method gpc must refuse personalization".into());
+    }
+    for p in Purpose::ALL {
+        let e = &r.purposes[p.index()];
+        let at = |what: &str| format!("purposes.{}: {what}", p.name());
+        if let Some(d) = e.decided.filter(|&d| !may_decide(p, d)) {
+            return record(at(&format!("method {} cannot decide {}", method.name(), d.name())));
+        }
+        let states: &[State] = match e.source {
+            Source::Default | Source::Tcf => &[Granted, Denied, NotAsked],
+            Source::Revocation | Source::RejectAll | Source::Gpc | Source::Gpp => &[Denied],
+            Source::AcceptAll => &[Granted],
+            Source::Expiry | Source::NoticeChange => &[NotAsked],
+            _ => &[Granted, Denied],
+        };
+        if !states.contains(&e.state)
+            || (matches!(e.source, Source::Gpc | Source::Gpp) && p != Purpose::Personalization)
+        {
+            return record(at(&format!("state {} cannot come from source {}", e.state.name(), e.source.name())));
+        }
+        // A refusal wins over every other voice (GPC excepted: an explicit grant made
+        // over an earlier GPC opt-out still stands when GPC is seen again).
+        if e.decided == Some(Denied) && e.state != Denied && method != Source::Gpc {
+            return record(at(&format!("refused by this record, yet {}", e.state.name())));
+        }
+        let lasts = is_choice(e.source) || e.source == Source::Gpc;
+        match e.expires.as_deref().map(parse_rfc3339) {
+            None if lasts => return record(at(&format!("a state from {} must have an expiry", e.source.name()))),
+            Some(_) if !lasts => return record(at(&format!("a state from {} has no expiry", e.source.name()))),
+            Some(Some(exp)) if exp <= time || exp - time > MAX_LIFETIME_MS => {
+                return record(at("expires is not within 13 months after the record's time"))
+            }
+            _ => {}
+        }
+    }
+    if r.gpc_override && !(is_choice(method) && decided[0] == Some(Granted)) {
+        return record("gpc_override without an explicit grant of personalization".into());
+    }
+    Ok(())
 }
 
 fn hex_field(d: &mut Decoder, m: &Map, key: &str, path: &str, len: usize) -> Option<String> {
@@ -344,7 +505,7 @@ fn hex_field(d: &mut Decoder, m: &Map, key: &str, path: &str, len: usize) -> Opt
 fn time_field(d: &mut Decoder, m: &Map, key: &str, path: &str, nullable: bool) -> Option<Option<String>> {
     let s = if nullable { d.opt_string(m, key, path)? } else { Some(d.string(m, key, path)?) };
     match s {
-        Some(t) if !rfc3339_is_valid(&t) => {
+        Some(t) if parse_rfc3339(&t).is_none() => {
             d.fail(join(path, key), "an RFC 3339 UTC time like 2026-03-01T12:00:00.000Z", m.get(key));
             None
         }

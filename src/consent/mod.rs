@@ -68,6 +68,16 @@ pub const RECORD_KEY: &str = "tailor:consent";
 /// the engine in an [`Effect::Persist`] when personalization becomes granted.
 pub const IDENTIFIER_KEY: &str = "tailor:p:id";
 
+/// The longest a decision, or a remembered GPC opt-out, can last: 13 months
+/// ([`config::MAX_LIFETIME_DAYS`]) whatever the configuration. A stored or logged
+/// expiry further from its decision time than this is a contradiction.
+pub(crate) const MAX_LIFETIME_MS: u64 = config::MAX_LIFETIME_DAYS * 86_400_000;
+
+/// How far in the future a stored decision may be, to allow for clocks that
+/// disagree slightly (another tab's `Date.now()`, a small correction); anything
+/// later was not written by this browser and discards the record.
+pub const CLOCK_SKEW_MS: u64 = 5 * 60_000;
+
 /// Every key personalization may use: identifier, event log and rollups, sticky
 /// experiment assignments, frequency caps.
 const PERSONALIZATION_KEYS: &[&str] = &[IDENTIFIER_KEY, "tailor:p:profile", "tailor:p:assign", "tailor:p:caps"];
@@ -393,6 +403,153 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     (yoe + era * 400 + u64::from(m <= 2), m, d)
+}
+
+/// The milliseconds since the Unix epoch of a time `rfc3339` wrote, or `None` when
+/// `s` is not exactly such a time (wrong shape, a day or hour that does not exist, a
+/// year before 1970).
+pub(crate) fn parse_rfc3339(s: &str) -> Option<u64> {
+    if !rfc3339_is_valid(s) {
+        return None;
+    }
+    // The shape is checked: these are ASCII digits.
+    let n = |from: usize, to: usize| s.as_bytes()[from..to].iter().fold(0u64, |n, b| n * 10 + u64::from(b - b'0'));
+    let (y, m, d) = (n(0, 4), n(5, 7), n(8, 10));
+    let (h, min, sec, ms) = (n(11, 13), n(14, 16), n(17, 19), n(20, 23));
+    if !(1970..=9999).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&d) || h > 23 || min > 59 || sec > 59
+    {
+        return None;
+    }
+    // Howard Hinnant's `days_from_civil`, the inverse of `civil_from_days`.
+    let y_mar = y - u64::from(m <= 2); // years starting on March 1
+    let (era, yoe) = (y_mar / 400, y_mar % 400);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = (era * 146_097 + doe).checked_sub(719_468)?;
+    let t = days * 86_400_000 + h * 3_600_000 + min * 60_000 + sec * 1000 + ms;
+    // A day past the end of its month (2026-02-30) lands in the next month: refused.
+    (rfc3339(t) == s).then_some(t)
+}
+
+/// The JSON path (e.g. `$.ledger.records[2].purposes.personalization`) of the first
+/// member whose key repeats an earlier key of the same object, in `text` that has
+/// already parsed as JSON. The parser keeps only the last of duplicate keys, as
+/// `JSON.parse` does, so a record that says `"state":"denied"` and then
+/// `"state":"granted"` would otherwise read as granted while a reader of the text may
+/// see the refusal: consent data with a duplicate key is refused as a whole. Keys
+/// compare after unescaping (`"a"` and `"\u0061"` are the same key).
+pub(crate) fn duplicate_key(text: &str) -> Option<String> {
+    enum Frame {
+        Object { path: String, keys: Vec<String>, want_key: bool },
+        Array { path: String, index: usize },
+    }
+    fn value_path(stack: &[Frame]) -> String {
+        match stack.last() {
+            None => "$".into(),
+            Some(Frame::Object { path, keys, .. }) => config::join(path, keys.last().map_or("", String::as_str)),
+            Some(Frame::Array { path, index }) => format!("{path}[{index}]"),
+        }
+    }
+    let bytes = text.as_bytes();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'{' => {
+                let path = value_path(&stack);
+                stack.push(Frame::Object { path, keys: Vec::new(), want_key: true });
+            }
+            b'[' => {
+                let path = value_path(&stack);
+                stack.push(Frame::Array { path, index: 0 });
+            }
+            b'}' | b']' => {
+                stack.pop();
+            }
+            b',' => match stack.last_mut() {
+                Some(Frame::Object { want_key, .. }) => *want_key = true,
+                Some(Frame::Array { index, .. }) => *index += 1,
+                None => {}
+            },
+            b'"' => {
+                let (s, end) = json_string(text, i);
+                if let Some(Frame::Object { path, keys, want_key: want @ true }) = stack.last_mut() {
+                    if keys.contains(&s) {
+                        return Some(config::join(path, &s));
+                    }
+                    keys.push(s);
+                    *want = false;
+                }
+                i = end;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The unescaped content of the JSON string starting at byte `start` (a `"`), and the
+/// byte after its closing quote. The text is known to be valid JSON. A lone surrogate
+/// is kept as its escape text, so that distinct ones stay distinct.
+fn json_string(text: &str, start: usize) -> (String, usize) {
+    let bytes = text.as_bytes();
+    let mut out = String::new();
+    let mut i = start + 1;
+    let hex4 = |at: usize| {
+        bytes.get(at..at + 4)?.iter().try_fold(0u32, |n, &b| Some(n * 16 + (b as char).to_digit(16)?))
+    };
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => return (out, i + 1),
+            b'\\' => {
+                let step = match bytes.get(i + 1) {
+                    Some(b'u') => {
+                        let hi = hex4(i + 2).unwrap_or(0xfffd);
+                        let lo = (bytes.get(i + 6) == Some(&b'\\') && bytes.get(i + 7) == Some(&b'u'))
+                            .then(|| hex4(i + 8))
+                            .flatten()
+                            .filter(|lo| (0xdc00..0xe000).contains(lo));
+                        match (hi, lo) {
+                            (0xd800..=0xdbff, Some(lo)) => {
+                                let c = 0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00);
+                                out.extend(char::from_u32(c));
+                                12
+                            }
+                            _ => {
+                                match char::from_u32(hi) {
+                                    Some(c) => out.push(c),
+                                    None => out.push_str(&text[i..i + 6]),
+                                }
+                                6
+                            }
+                        }
+                    }
+                    Some(&c) => {
+                        out.push(match c {
+                            b'b' => '\u{8}',
+                            b'f' => '\u{c}',
+                            b'n' => '\n',
+                            b'r' => '\r',
+                            b't' => '\t',
+                            c => c as char, // `"`, `\\` and `/`
+                        });
+                        2
+                    }
+                    None => 1,
+                };
+                i += step;
+            }
+            _ => {
+                // Copy the run of plain characters up to the next quote or backslash.
+                let end = bytes[i..].iter().position(|&b| b == b'"' || b == b'\\').map_or(bytes.len(), |n| i + n);
+                out.push_str(&text[i..end]);
+                i = end;
+            }
+        }
+    }
+    (out, i)
 }
 
 /// Whether `s` has the shape `rfc3339` writes: `YYYY-MM-DDTHH:MM:SS.mmmZ`.

@@ -828,9 +828,651 @@ fn a_corrupted_record_is_discarded_with_an_error() {
         assert!(stored(&fx).is_some(), "a fresh record replaces the bad one");
         assert!(!e2.is_granted(P, T0 + 1));
     }
-    // An edited choice that still parses is a different decision, not corruption; the
-    // ledger is what makes such edits visible.
-    assert!(!matches!(start("", Some(&edited), T0 + 1).1.first(), Some(Effect::RecordDiscarded(_))));
+    // An edited choice that still parses disagrees with the ledger's record of it.
+    let Some(Effect::RecordDiscarded(err)) = start("", Some(&edited), T0 + 1).1.first().cloned() else {
+        panic!("an edited source is discarded")
+    };
+    assert!(err.message.contains("$.personalization.choice: granted api"), "{err}");
+    assert!(err.message.contains("disagrees with the ledger's last decision about personalization"), "{err}");
+}
+
+// ---------------------------------------------------------------- tampered records
+
+/// A real record, made by the engine under the default configuration at or after
+/// `T0`. Loading happens at `LOAD`.
+type Base = fn() -> String;
+const LOAD: u64 = T0 + 60_000;
+
+fn refused() -> String {
+    let (mut e, _) = start("", None, T0);
+    stored(&e.decide(&[(P, false), (M, false)], Method::RejectAll, T0, rnd(1))).unwrap()
+}
+
+fn granted() -> String {
+    let (mut e, _) = start("", None, T0);
+    stored(&e.grant(&[P, M], Method::AcceptAll, T0, rnd(1))).unwrap()
+}
+
+/// Granted, then measurement revoked, then a GPC opt-out seen (logged, personalization
+/// denied by it).
+fn history() -> String {
+    let (mut e, _) = start("", None, T0);
+    e.grant(&[P, M], Method::AcceptAll, T0, rnd(1));
+    e.revoke(&[M], T0 + 1000, rnd(2));
+    stored(&e.apply_signal(Signal::Gpc(true), T0 + 2000, rnd(3))).unwrap()
+}
+
+/// Granted a day ahead of the load time: a record from a clock in the future.
+fn granted_tomorrow() -> String {
+    let (mut e, _) = start("", None, T0 + DAY);
+    stored(&e.grant(&[P, M], Method::AcceptAll, T0 + DAY, rnd(1))).unwrap()
+}
+
+/// Parses `text`, applies `f`, writes it back.
+fn edit(text: &str, f: impl FnOnce(&mut Value)) -> String {
+    let mut v = json::parse(text).unwrap();
+    f(&mut v);
+    v.to_json(&NativeHost)
+}
+
+fn at<'v>(v: &'v mut Value, path: &[&str]) -> &'v mut Value {
+    path.iter().fold(v, |v, k| {
+        let Value::Object(m) = v else { panic!("{k}: not an object") };
+        m.get_mut(k).unwrap_or_else(|| panic!("no {k}"))
+    })
+}
+
+fn ledger_records(v: &mut Value) -> &mut Vec<Value> {
+    let Value::Array(a) = at(v, &["ledger", "records"]) else { panic!() };
+    a
+}
+
+/// Recomputes the ledger's chain (every `prev` and `head`) after an edit, as anyone
+/// who can read the documentation can.
+fn rehash(v: &mut Value) {
+    let mut prev = field(v, &["ledger", "checkpoint"]).as_str().unwrap_or(GENESIS).to_string();
+    for r in ledger_records(v).iter_mut() {
+        set(r, "prev", prev.as_str().into());
+        prev = value_hash(r);
+    }
+    *at(v, &["ledger", "head"]) = prev.into();
+}
+
+fn last_ledger_record(v: &mut Value) -> &mut Value {
+    ledger_records(v).last_mut().unwrap()
+}
+
+/// One way of tampering with a stored record: its name, the real record it starts
+/// from, the edit, and words the discard message must contain.
+struct Tampering {
+    name: &'static str,
+    base: Base,
+    edit: fn(String) -> String,
+    says: &'static str,
+}
+
+/// The catalogue of tamperings: each must discard the whole record, so that nothing
+/// is granted after loading it. Add a class by adding a row.
+const TAMPERINGS: &[Tampering] = &[
+    Tampering {
+        name: "refusal edited to granted",
+        base: refused,
+        edit: |t| t.replacen(r#""state":"denied""#, r#""state":"granted""#, 1),
+        says: "$.personalization.choice: granted reject_all",
+    },
+    Tampering {
+        name: "refusal edited to granted, source and all",
+        base: refused,
+        edit: |t| t.replacen(r#""state":"denied","source":"reject_all""#, r#""state":"granted","source":"accept_all""#, 1),
+        says: "disagrees with the ledger's last decision about personalization",
+    },
+    Tampering {
+        name: "refusal edited to granted, its ledger record's state too, head recomputed",
+        base: refused,
+        edit: |t| {
+            edit(&t, |v| {
+                *at(v, &["personalization", "choice", "state"]) = "granted".into();
+                *at(last_ledger_record(v), &["purposes", "personalization", "state"]) = "granted".into();
+                rehash(v);
+            })
+        },
+        says: "ledger record 0: purposes.personalization: state granted cannot come from source reject_all",
+    },
+    Tampering {
+        name: "refusal edited to granted, its ledger record's decision and state too, head recomputed",
+        base: refused,
+        edit: |t| {
+            edit(&t, |v| {
+                *at(v, &["personalization", "choice", "state"]) = "granted".into();
+                let p = at(last_ledger_record(v), &["purposes", "personalization"]);
+                *at(p, &["decided"]) = "granted".into();
+                *at(p, &["state"]) = "granted".into();
+                rehash(v);
+            })
+        },
+        says: "method reject_all cannot decide granted",
+    },
+    Tampering {
+        name: "ledger record edited to a grant, head recomputed, state left a refusal",
+        base: refused,
+        edit: |t| {
+            edit(&t, |v| {
+                let r = last_ledger_record(v);
+                set(r, "method", "custom".into());
+                let p = at(r, &["purposes", "personalization"]);
+                *at(p, &["decided"]) = "granted".into();
+                *at(p, &["state"]) = "granted".into();
+                *at(p, &["source"]) = "custom".into();
+                *at(r, &["purposes", "measurement", "source"]) = "custom".into();
+                rehash(v);
+            })
+        },
+        says: "$.personalization.choice: denied reject_all at 2026-01-01T00:00:00.000Z disagrees",
+    },
+    Tampering {
+        name: "granted with an empty ledger",
+        base: granted,
+        edit: |t| edit(&t, |v| *at(v, &["ledger"]) = json::parse(&start("", None, T0).0.export_ledger()).unwrap()),
+        says: "$.personalization.choice: says granted, but the ledger holds no decision about personalization",
+    },
+    Tampering {
+        name: "granted, its ledger record presented as pruned",
+        base: granted,
+        edit: |t| {
+            edit(&t, |v| {
+                let first = ledger_records(v).remove(0);
+                let hash = value_hash(&first);
+                *at(v, &["ledger", "dropped"]) = 1.0.into();
+                *at(v, &["ledger", "checkpoint"]) = hash.as_str().into();
+                *at(v, &["ledger", "head"]) = hash.as_str().into();
+            })
+        },
+        says: "says granted, but the ledger holds no decision",
+    },
+    Tampering {
+        name: "duplicate purpose key in the state (the last, a grant, would win)",
+        base: refused,
+        edit: |t| {
+            let grant = r#""personalization":{"choice":{"state":"granted","source":"accept_all","at":1767225600000,"exp":1783036800000,"text":"","rev":"","gpc_override":false},"data":false},"#;
+            t.replacen(r#""measurement":"#, &format!("{grant}\"measurement\":"), 1)
+        },
+        says: "$.personalization: a key appears twice",
+    },
+    Tampering {
+        name: "duplicate purpose key in a ledger record's purposes",
+        base: refused,
+        edit: |t| {
+            let grant = r#""personalization":{"decided":"granted","state":"granted","source":"accept_all","expires":"2026-07-03T00:00:00.000Z"},"#;
+            t.replacen(r#""measurement":{"decided""#, &format!("{grant}\"measurement\":{{\"decided\""), 1)
+        },
+        says: "$.ledger.records[0].purposes.personalization: a key appears twice",
+    },
+    Tampering {
+        name: "duplicate key inside a choice",
+        base: refused,
+        edit: |t| t.replacen(r#""state":"denied","#, r#""state":"denied","state":"granted","#, 1),
+        says: "$.personalization.choice.state: a key appears twice",
+    },
+    Tampering {
+        name: "expiry 2^53-1",
+        base: granted,
+        edit: |t| edit(&t, |v| *at(v, &["personalization", "choice", "exp"]) = 9_007_199_254_740_991.0.into()),
+        says: "$.personalization.choice.exp: 9007199254740991 is not the expiry",
+    },
+    Tampering {
+        name: "expiry 14 months after the decision",
+        base: granted,
+        edit: |t| edit(&t, |v| *at(v, &["measurement", "choice", "exp"]) = ((T0 + 426 * DAY) as f64).into()),
+        says: "$.measurement.choice.exp",
+    },
+    Tampering {
+        name: "expiry edited to a day later (within 13 months)",
+        base: granted,
+        edit: |t| edit(&t, |v| *at(v, &["personalization", "choice", "exp"]) = ((T0 + LIFE + DAY) as f64).into()),
+        says: "$.personalization.choice.exp",
+    },
+    Tampering {
+        name: "ledger expiry 2^53-1 too, head recomputed",
+        base: granted,
+        edit: |t| {
+            edit(&t, |v| {
+                *at(v, &["personalization", "choice", "exp"]) = 9_007_199_254_740_991.0.into();
+                *at(last_ledger_record(v), &["purposes", "personalization", "expires"]) = "9999-12-31T23:59:59.999Z".into();
+                rehash(v);
+            })
+        },
+        says: "expires is not within 13 months after the record's time",
+    },
+    Tampering {
+        name: "decision time in the future",
+        base: granted_tomorrow,
+        edit: |t| t,
+        says: "in the future",
+    },
+    Tampering {
+        name: "decision time edited",
+        base: granted,
+        edit: |t| edit(&t, |v| *at(v, &["personalization", "choice", "at"]) = ((T0 + 1000) as f64).into()),
+        says: "disagrees with the ledger's last decision",
+    },
+    Tampering {
+        name: "later refusal removed from the ledger",
+        base: history,
+        edit: |t| edit(&t, |v| drop(ledger_records(v).remove(1))),
+        says: "ledger record 1: seq is 2, expected 1",
+    },
+    Tampering {
+        name: "later refusal removed from the ledger, chain recomputed, state edited back to the grant",
+        base: history,
+        edit: |t| {
+            edit(&t, |v| {
+                let records = ledger_records(v);
+                let grant = records[0].clone();
+                records.remove(1);
+                set(&mut records[1], "seq", 1.0.into());
+                rehash(v);
+                // The measurement choice as the grant made it.
+                let exp = s(&grant, &["purposes", "measurement", "expires"]).to_string();
+                let choice = at(v, &["measurement", "choice"]);
+                set(choice, "state", "granted".into());
+                set(choice, "source", "accept_all".into());
+                set(choice, "at", (T0 as f64).into());
+                set(choice, "exp", (parse_rfc3339(&exp).unwrap() as f64).into());
+            })
+        },
+        says: "ledger record 1: purposes.measurement: denied from revocation, which is not the last decision logged before it",
+    },
+    Tampering {
+        name: "ledger records reordered",
+        base: history,
+        edit: |t| edit(&t, |v| ledger_records(v).swap(0, 1)),
+        says: "ledger record 0: seq is 1, expected 0",
+    },
+    Tampering {
+        name: "GPC opt-out removed from the state",
+        base: history,
+        edit: |t| edit(&t, |v| *at(v, &["gpc"]) = Value::Null),
+        says: "$.gpc: null, but the ledger's GPC opt-out (record 2) has not lapsed",
+    },
+    Tampering {
+        name: "revocation removed from the state",
+        base: history,
+        edit: |t| edit(&t, |v| *at(v, &["measurement", "choice"]) = Value::Null),
+        says: "$.measurement.choice: is null, but the ledger's last decision about measurement (record 1, revocation",
+    },
+    Tampering {
+        name: "unknown method in the ledger",
+        base: granted,
+        edit: |t| t.replacen(r#""method":"accept_all""#, r#""method":"magic""#, 1),
+        says: "$.records[0].method",
+    },
+    Tampering {
+        name: "unknown purpose in the state",
+        base: refused,
+        edit: |t| t.replacen(r#""gpc":null"#, r#""gpc":null,"profiling":{"choice":null,"data":false}"#, 1),
+        says: "$.profiling",
+    },
+    Tampering {
+        name: "a choice whose source is a signal",
+        base: granted,
+        edit: |t| t.replacen(r#""source":"accept_all""#, r#""source":"tcf""#, 1),
+        says: "$.personalization.choice.source",
+    },
+];
+
+#[test]
+fn every_tampering_in_the_catalogue_discards_the_record() {
+    let mut failures = Vec::new();
+    for t in TAMPERINGS {
+        let tampered = (t.edit)((t.base)());
+        let (e, fx) = start("", Some(&tampered), LOAD);
+        let granted: Vec<_> = Purpose::ALL.into_iter().filter(|&p| e.is_granted(p, LOAD)).collect();
+        match fx.first() {
+            Some(Effect::RecordDiscarded(err)) if err.message.contains(t.says) => {
+                assert!(granted.is_empty());
+                assert_eq!((st(&e, P, LOAD), st(&e, M, LOAD)), (State::NotAsked, State::NotAsked), "{}", t.name);
+                assert_eq!(deleted(&fx), [P, M], "{}: unknown provenance, both purged", t.name);
+            }
+            Some(Effect::RecordDiscarded(err)) => failures.push(format!("{}: discarded for another reason: {err}", t.name)),
+            _ => failures.push(format!("{}: accepted, granting {granted:?}", t.name)),
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} tamperings:\n{}", failures.len(), TAMPERINGS.len(), failures.join("\n"));
+}
+
+#[test]
+fn the_untampered_bases_load_as_they_were_stored() {
+    for base in [refused as Base, granted, history] {
+        let record = base();
+        let (e, fx) = start("", Some(&record), LOAD);
+        assert!(fx.is_empty(), "{fx:?}");
+        assert_eq!(e.record_json(), record);
+    }
+    // A day later the record from "tomorrow" is fine.
+    assert!(start("", Some(&granted_tomorrow()), T0 + DAY).1.is_empty());
+    // Within the allowed clock skew too.
+    assert!(start("", Some(&granted_tomorrow()), T0 + DAY - CLOCK_SKEW_MS).1.is_empty());
+    assert!(!start("", Some(&granted_tomorrow()), T0 + DAY - CLOCK_SKEW_MS - 1).1.is_empty());
+}
+
+/// Reloads `e`'s record under `cfg` at `now`: it must load without being discarded,
+/// as the same record, granting nothing `e` does not.
+fn assert_reloads(cfg: &str, e: &ConsentEngine, now: u64) {
+    let record = e.record_json();
+    let (e2, fx) = start(cfg, Some(&record), now);
+    assert!(!fx.iter().any(|f| matches!(f, Effect::RecordDiscarded(_))), "{fx:?}\n{record}");
+    assert_eq!(verify_ledger(&e.export_ledger()).map(|_| ()), Ok(()));
+    if fx.is_empty() {
+        assert_eq!(e2.record_json(), record);
+    }
+    // A live signal's grant is not remembered across page views: never more, maybe less.
+    for p in Purpose::ALL {
+        assert!(!e2.is_granted(p, now) || e.is_granted(p, now), "{p:?}");
+    }
+}
+
+#[test]
+fn every_record_the_engine_writes_reloads() {
+    // Every step of a busy history, reloaded right after it.
+    let cfg = r#","signals":{"gpp":true,"consent_mode":true,"klaro":true,"cookieconsent":true,"tcf":{"gdpr_applies":true,"vendor_id":755}}"#;
+    let (mut e, _) = start(cfg, None, T0);
+    type Call = Box<dyn Fn(&mut ConsentEngine, u64)>;
+    let steps: Vec<(u64, Call)> = vec![
+        (T0, Box::new(|e, t| drop(e.apply_signal(Signal::Gpc(true), t, rnd(1))))),
+        (T0 + 1, Box::new(|e, t| drop(e.apply_signal(Signal::Tcf(tcdata(&[1, 5, 6, 7, 8, 9], &[], &[])), t, rnd(2))))),
+        (T0 + 2, Box::new(|e, t| drop(e.grant(&[P], Method::Api, t, rnd(3))))),
+        (T0 + 3, Box::new(|e, t| drop(e.apply_signal(gpp("ready", r#"{"usnat":[{"SaleOptOut":1}]}"#), t, rnd(4))))),
+        (T0 + 4, Box::new(|e, t| {
+            let cm = Signal::ConsentMode { personalization_storage: None, analytics_storage: Some(true) };
+            drop(e.apply_signal(cm, t, rnd(5)))
+        })),
+        (T0 + 5, Box::new(|e, t| drop(e.decide(&[(M, true)], Method::Custom, t, rnd(6))))),
+        (T0 + 6, Box::new(|e, t| drop(e.revoke(&[M], t, rnd(7))))),
+        // "Accept all" that refuses something is logged as a custom choice.
+        (T0 + 7, Box::new(|e, t| drop(e.decide(&[(P, true), (M, false)], Method::AcceptAll, t, rnd(11))))),
+        (T0 + 2 + LIFE, Box::new(|e, t| drop(e.tick(t, rnd(8))))),
+        (T0 + 3 * LIFE, Box::new(|e, t| drop(e.tick(t, rnd(9))))),
+        // The clock went back: the ledger's time does not.
+        (T0 + 3 * LIFE - 60_000, Box::new(|e, t| drop(e.grant(&[P, M], Method::AcceptAll, t, rnd(10))))),
+    ];
+    for (t, step) in &steps {
+        step(&mut e, *t);
+        assert_reloads(cfg, &e, *t);
+    }
+    assert_eq!(s(&last_record(&e), &["time"]), rfc3339(T0 + 3 * LIFE));
+    let at_7 = records(&e).into_iter().find(|r| s(r, &["time"]) == rfc3339(T0 + 7)).unwrap();
+    assert_eq!(s(&at_7, &["method"]), "custom");
+
+    // A GPC opt-out lapses while an explicit grant that overrode it stands and another
+    // signal refuses personalization: the expiry record logs personalization back to
+    // not asked by GPC's lapse, decided by the other signal; the grant stands.
+    let cfg = r#","signals":{"consent_mode":true}"#;
+    let (mut e, _) = start(cfg, None, T0);
+    e.apply_signal(Signal::Gpc(true), T0, rnd(1));
+    e.grant(&[P], Method::Api, T0 + DAY, rnd(2));
+    let cm = Signal::ConsentMode { personalization_storage: Some(false), analytics_storage: None };
+    e.apply_signal(cm.clone(), T0 + 2 * DAY, rnd(3));
+    // A later page view, where GPC is no longer sent.
+    let (mut e, _) = start(cfg, Some(&e.record_json()), T0 + 3 * DAY);
+    e.apply_signal(cm, T0 + 3 * DAY, rnd(4));
+    e.tick(T0 + LIFE, rnd(5));
+    assert_eq!(s(&last_record(&e), &["method"]), "expiry");
+    assert_eq!(s(&last_record(&e), &["purposes", "personalization", "source"]), "consent_mode");
+    assert_reloads(cfg, &e, T0 + LIFE);
+    let (e2, _) = start(cfg, Some(&e.record_json()), T0 + LIFE);
+    assert_eq!(e2.record_json(), e.record_json(), "the grant and the lapsed opt-out load as they were");
+
+    // A notice change lapses choices on load; the result reloads under the new text.
+    let (mut e, _) = start("", None, T0);
+    e.grant(&[P, M], Method::AcceptAll, T0, rnd(1));
+    let (e2, fx) = ConsentEngine::new(config_texts("P2", "M", ""), Some(&e.record_json()), T0 + 1, rnd(2));
+    assert_eq!(asked(&fx), [P]);
+    let (e3, fx) = ConsentEngine::new(config_texts("P2", "M", ""), Some(&e2.record_json()), T0 + 2, rnd(3));
+    assert!(fx.is_empty(), "{fx:?}");
+    assert!(!e3.is_granted(P, T0 + 2) && e3.is_granted(M, T0 + 2));
+}
+
+#[test]
+fn pruning_keeps_the_records_the_state_rests_on() {
+    let cfg = r#","ledger_limit":1,"signals":{"consent_mode":true}"#;
+    let (mut e, _) = start(cfg, None, T0);
+    e.grant(&[P], Method::Api, T0, rnd(1));
+    let flip = |on: bool| Signal::ConsentMode { personalization_storage: None, analytics_storage: Some(on) };
+    for n in 1..=10u8 {
+        e.apply_signal(flip(n % 2 == 0), T0 + n as u64, rnd(n));
+    }
+    // The grant's record is kept beyond the limit of 1: the state can be checked.
+    assert_eq!(s(&records(&e)[0], &["method"]), "api");
+    assert_eq!(records(&e).len(), 11);
+    assert_reloads(cfg, &e, T0 + 20);
+    assert!(e.is_granted(P, T0 + 20));
+
+    // Past the allowance the grant's record goes, and the grant with it: the host is
+    // asked again, personalization's data is deleted, and the record still loads.
+    let mut last = Vec::new();
+    for n in 11..=(ledger::PIN_ALLOWANCE as u8 + 1) {
+        last = e.apply_signal(flip(n % 2 == 0), T0 + n as u64, rnd(n));
+    }
+    assert_eq!(records(&e).len(), 1 + ledger::PIN_ALLOWANCE);
+    assert_ne!(s(&records(&e)[0], &["method"]), "api");
+    assert_eq!(asked(&last), [P]);
+    assert!(deleted(&last).contains(&P));
+    assert!(!e.is_granted(P, T0 + 100));
+    assert_reloads(cfg, &e, T0 + 100);
+}
+
+#[test]
+fn verification_reports_records_that_contradict_themselves() {
+    let e = busy_engine();
+    let check = |text: String| verify_ledger(&text).map_err(|e| (e.index, e.kind, e.message));
+    let rehashed = |f: &dyn Fn(&mut Vec<Value>)| {
+        let mut v = json::parse(&e.export_ledger()).unwrap();
+        let Value::Object(m) = &mut v else { unreachable!() };
+        let Some(Value::Array(records)) = m.get_mut("records") else { unreachable!() };
+        f(records);
+        let mut prev = GENESIS.to_string();
+        for r in records.iter_mut() {
+            set(r, "prev", prev.as_str().into());
+            prev = value_hash(r);
+        }
+        m.insert("head", prev.as_str().into());
+        v.to_json(&NativeHost)
+    };
+    // The busy engine's record 2 is the API grant of personalization.
+    let parts: Vec<&str> = e.export_ledger().leak().splitn(4, r#""purposes":{"#).collect();
+    let dup = format!(r#"{}"purposes":{{{}"purposes":{{{}"purposes":{{"measurement":null,{}"#, parts[0], parts[1], parts[2], parts[3]);
+    let Err((index, kind, message)) = check(dup) else { panic!() };
+    assert_eq!((index, kind), (Some(2), LedgerErrorKind::Record), "{message}");
+    assert!(message.contains("$.records[2].purposes.measurement: a key appears twice"), "{message}");
+
+    let Err((index, kind, message)) = check(rehashed(&|r| {
+        set(at(&mut r[2], &["purposes", "personalization"]), "expires", "2027-03-01T00:00:00.000Z".into());
+    })) else {
+        panic!()
+    };
+    assert_eq!((index, kind), (Some(2), LedgerErrorKind::Record));
+    assert!(message.contains("expires is not within 13 months"), "{message}");
+
+    let Err((index, kind, message)) = check(rehashed(&|r| set(&mut r[4], "time", rfc3339(T0).into()))) else {
+        panic!()
+    };
+    assert_eq!((index, kind), (Some(4), LedgerErrorKind::Sequence));
+    assert!(message.contains("time is before the previous record's"), "{message}");
+
+    let Err((index, kind, message)) = check(rehashed(&|r| {
+        set(at(&mut r[6], &["purposes", "measurement"]), "state", "granted".into());
+    })) else {
+        panic!()
+    };
+    assert_eq!((index, kind), (Some(6), LedgerErrorKind::Record));
+    assert!(message.contains("purposes.measurement: state granted cannot come from source revocation"), "{message}");
+
+    let Err((index, kind, _)) = check(rehashed(&|r| set(&mut r[0], "time", "2026-02-30T00:00:00.000Z".into())))
+    else {
+        panic!()
+    };
+    assert_eq!((index, kind), (Some(0), LedgerErrorKind::Record));
+    // The untouched export still verifies, and so does one re-hashed unchanged.
+    assert!(check(rehashed(&|_| {})).is_ok());
+}
+
+mod single_edits {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        Key(String),
+        Index(usize),
+    }
+
+    /// The path of every scalar (and every null) in `v`.
+    fn leaves(v: &Value, path: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m.iter() {
+                    path.push(Step::Key(k.clone()));
+                    leaves(x, path, out);
+                    path.pop();
+                }
+            }
+            Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    path.push(Step::Index(i));
+                    leaves(x, path, out);
+                    path.pop();
+                }
+            }
+            _ => out.push(path.clone()),
+        }
+    }
+
+    fn slot<'v>(v: &'v mut Value, path: &[Step]) -> &'v mut Value {
+        path.iter().fold(v, |v, step| match (v, step) {
+            (Value::Object(m), Step::Key(k)) => m.get_mut(k).unwrap(),
+            (Value::Array(a), Step::Index(i)) => &mut a[*i],
+            _ => unreachable!(),
+        })
+    }
+
+    /// Values an attacker would try: states, methods, times near the real ones, the
+    /// largest safe integer, and the original nudged.
+    fn replacement(original: &Value, pick: usize) -> Value {
+        let n = original.as_f64();
+        let options: Vec<Value> = vec![
+            Value::Null,
+            true.into(),
+            false.into(),
+            "granted".into(),
+            "denied".into(),
+            "not_asked".into(),
+            "accept_all".into(),
+            "api".into(),
+            "revocation".into(),
+            "gpc".into(),
+            "expiry".into(),
+            "".into(),
+            0.0.into(),
+            (T0 as f64).into(),
+            ((T0 + LIFE) as f64).into(),
+            ((T0 + 400 * DAY) as f64).into(),
+            9_007_199_254_740_991.0.into(),
+            rfc3339(T0).into(),
+            rfc3339(T0 + LIFE + DAY).into(),
+            "9999-12-31T23:59:59.999Z".into(),
+            n.map_or(Value::Null, |n| (n + 1.0).into()),
+            n.map_or(Value::Null, |n| (n + DAY as f64).into()),
+            n.map_or(Value::Null, |n| (n - DAY as f64).into()),
+        ];
+        options[pick % options.len()].clone()
+    }
+
+    const BUSY: &str = r#","signals":{"gpp":true,"consent_mode":true,"klaro":true,"cookieconsent":true,"tcf":{"gdpr_applies":true,"vendor_id":755}}"#;
+
+    /// Real records, each with the configuration it is loaded under.
+    fn bases() -> &'static [(&'static str, String)] {
+        static BASES: std::sync::OnceLock<Vec<(&'static str, String)>> = std::sync::OnceLock::new();
+        BASES.get_or_init(make_bases)
+    }
+
+    fn make_bases() -> Vec<(&'static str, String)> {
+        let mut busy = busy_engine();
+        busy.grant(&[M], Method::Api, T0 + 3 * DAY, rnd(20));
+        let mut overridden = start(r#","signals":{"consent_mode":true}"#, None, T0).0;
+        overridden.apply_signal(Signal::Gpc(true), T0, rnd(1));
+        overridden.grant(&[P], Method::Api, T0 + 1000, rnd(2));
+        let cm = Signal::ConsentMode { personalization_storage: None, analytics_storage: Some(false) };
+        overridden.apply_signal(cm, T0 + 2000, rnd(3));
+        vec![
+            ("", refused()),
+            ("", granted()),
+            ("", history()),
+            (BUSY, busy.record_json()),
+            (r#","signals":{"consent_mode":true}"#, overridden.record_json()),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+        /// A single edited field of a real record, with or without the chain
+        /// recomputed after it, never grants a purpose the original did not.
+        #[test]
+        fn never_grant_what_the_original_did_not(base in 0usize..5, leaf in any::<usize>(), pick in any::<usize>(), rehashed in any::<bool>()) {
+            let (cfg, record) = &bases()[base];
+            let original = start(cfg, Some(record), LOAD).0;
+            let mut v = json::parse(record).unwrap();
+            let mut paths = Vec::new();
+            leaves(&v, &mut Vec::new(), &mut paths);
+            let path = &paths[leaf % paths.len()];
+            let target = slot(&mut v, path);
+            *target = replacement(target, pick);
+            if rehashed {
+                rehash(&mut v);
+            }
+            let tampered = v.to_json(&NativeHost);
+            let e = start(cfg, Some(&tampered), LOAD).0;
+            for p in Purpose::ALL {
+                prop_assert!(!e.is_granted(p, LOAD) || original.is_granted(p, LOAD), "{p:?} granted after {path:?}\n{tampered}");
+            }
+        }
+    }
+}
+
+/// What anyone can still do, and the binding cannot prevent (there is no secret): write
+/// a whole new, coherent ledger record with a grant and a state that matches it. It
+/// is accepted, and the ledger export shows the forged record.
+#[test]
+fn a_wholly_forged_coherent_grant_is_accepted_and_shows_in_the_export() {
+    let forged = edit(&refused(), |v| {
+        for p in ["personalization", "measurement"] {
+            let choice = at(v, &[p, "choice"]);
+            set(choice, "state", "granted".into());
+            set(choice, "source", "accept_all".into());
+            let e = at(last_ledger_record(v), &["purposes", p]);
+            set(e, "decided", "granted".into());
+            set(e, "state", "granted".into());
+            set(e, "source", "accept_all".into());
+        }
+        set(last_ledger_record(v), "method", "accept_all".into());
+        rehash(v);
+    });
+    let (e, fx) = start("", Some(&forged), LOAD);
+    assert!(!fx.iter().any(|f| matches!(f, Effect::RecordDiscarded(_))), "{fx:?}");
+    assert!(e.is_granted(P, LOAD));
+    assert_eq!(s(&last_record(&e), &["method"]), "accept_all");
+
+    // Nor a rollback: the ledger cut back to an earlier record, head recomputed, and
+    // the state as it was then (here: before GPC was seen) is an earlier record that
+    // really existed. GPC, still sent, is seen again on the next page view; an
+    // auditor who noted the head sees the cut.
+    let rolled_back = edit(&history(), |v| {
+        *at(v, &["gpc"]) = Value::Null;
+        ledger_records(v).pop();
+        rehash(v);
+    });
+    let (e, fx) = start("", Some(&rolled_back), LOAD);
+    assert!(!fx.iter().any(|f| matches!(f, Effect::RecordDiscarded(_))), "{fx:?}");
+    assert!(e.is_granted(P, LOAD));
 }
 
 // ---------------------------------------------------------------- the ledger
@@ -899,6 +1541,12 @@ fn ledger_edits_are_detected() {
     assert_eq!((err.index, err.kind), (Some(3), LedgerErrorKind::Chain));
     assert!(err.message.contains("record 2"), "{err}");
     assert!(err.to_string().starts_with("ledger record 3: "));
+    // The same edit with every hash recomputed: what it contradicts (record 2 says its
+    // grant came from api, its method now says custom).
+    let rehashed = edit(&format!(r#"{{"ledger":{}}}"#, tamper(&e, |r, _| set(&mut r[2], "method", "custom".into()))), rehash);
+    let err = verify_ledger(&to_json(field(&json::parse(&rehashed).unwrap(), &["ledger"]))).unwrap_err();
+    assert_eq!((err.index, err.kind), (Some(2), LedgerErrorKind::Record), "{err}");
+    assert!(err.message.contains("granted from api, which is not the last decision logged before it"), "{err}");
 
     let err = verify_ledger(&tamper(&e, |r, _| set(&mut r[n - 1], "rules_revision", "x".into()))).unwrap_err();
     assert_eq!((err.index, err.kind), (Some(n - 1), LedgerErrorKind::Head));
