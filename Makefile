@@ -2,7 +2,7 @@
 # missing and runs every test. Both work on a fresh machine.
 PORT ?= 8080
 
-.PHONY: demo test build size bench setup clean
+.PHONY: demo test build size bench fuzz setup clean
 
 setup:
 	bash scripts/setup.sh test
@@ -25,5 +25,12 @@ size: build
 bench: build
 	node scripts/bench.mjs
 
+# Each fuzz target for FUZZ_SECONDS (default 60) from the seeds in fuzz/corpus; stops
+# at the first crash (see README, "Fuzzing"). `make test` runs a 20-second pass.
+FUZZ_SECONDS ?= 60
+fuzz:
+	bash scripts/setup.sh fuzz
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
+
 clean:
-	rm -rf target pkg/dist pkg/wasm node_modules
+	rm -rf target fuzz/target fuzz/artifacts pkg/dist pkg/wasm node_modules

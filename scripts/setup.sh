@@ -1,11 +1,23 @@
 #!/usr/bin/env bash
 # Installs whatever is missing for building and testing Tailor. Every step checks
-# first, so a second run costs seconds. Usage: setup.sh [build|test]
+# first, so a second run costs seconds. Usage: setup.sh [build|test|fuzz]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=${1:-test}
 say() { echo "setup: $*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# cargo-fuzz for the fuzz targets (`make fuzz`, and the short pass in `make test`). It
+# builds them on the machine's stable toolchain (scripts/fuzz.sh says why).
+fuzz_want=0.13.2
+if [ "$need" != build ] && [ "$(cargo fuzz --version 2>/dev/null | awk '{print $2}')" != "$fuzz_want" ]; then
+  say "installing cargo-fuzz $fuzz_want (about a minute, once)"
+  cargo install cargo-fuzz --version "$fuzz_want" --locked || cargo install cargo-fuzz --version "$fuzz_want"
+fi
+if [ "$need" = fuzz ]; then
+  say "ready"
+  exit 0
+fi
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"

@@ -22,12 +22,13 @@ step() {
   count
 }
 
-# Adds the counts printed by cargo test / wasm-bindgen-test and node --test.
+# Adds the counts printed by cargo test / wasm-bindgen-test and node --test, and one
+# per fuzz target that ran its time without a crash (scripts/fuzz.sh).
 count() {
   sleep 0.1 # let tee finish writing
   local p f
   p=$(awk '/test result: [a-zA-Z]+\. [0-9]+ passed/ {for (i = 1; i < NF; i++) if ($(i+1) ~ /^passed/) s += $i}
-           /^# pass [0-9]+/ {s += $3} END {print s+0}' "$log")
+           /^# pass [0-9]+/ {s += $3} /^fuzz: [a-z_]+: .*, no crash$/ {s++} END {print s+0}' "$log")
   f=$(awk '/test result: / {for (i = 1; i < NF; i++) if ($(i+1) ~ /^failed/) s += $i}
            /^# fail [0-9]+/ {s += $3} END {print s+0}' "$log")
   passed=$((passed + p)) failed=$((failed + f))
@@ -35,6 +36,8 @@ count() {
 
 step native cargo test --quiet
 step clippy cargo clippy --quiet --all-targets -- -D warnings
+# A short coverage-guided pass over each decoder, from the committed seeds.
+step fuzz env FUZZ_SECONDS="${FUZZ_SECONDS:-20}" bash scripts/fuzz.sh
 step clippy-wasm cargo clippy --quiet --target wasm32-unknown-unknown --lib --test web -- -D warnings
 step wasm-browser cargo test --target wasm32-unknown-unknown --test web
 step build bash scripts/build.sh

@@ -330,9 +330,10 @@ fn decimal_with_exactness(literal: &str) -> (f64, bool) {
             seen_point = true;
             continue;
         }
+        // The exponent saturates: an exponent literal may already be at i32's bound.
         if significand == 0 && b == b'0' {
             if seen_point {
-                exponent -= 1;
+                exponent = exponent.saturating_sub(1);
             }
             continue;
         }
@@ -340,12 +341,12 @@ fn decimal_with_exactness(literal: &str) -> (f64, bool) {
             significand = significand * 10 + (b - b'0') as u64;
             digits += 1;
             if seen_point {
-                exponent -= 1;
+                exponent = exponent.saturating_sub(1);
             }
         } else {
             dropped |= b != b'0';
             if !seen_point {
-                exponent += 1; // digits beyond 19 only scale
+                exponent = exponent.saturating_add(1); // digits beyond 19 only scale
             }
         }
     }
@@ -799,6 +800,26 @@ impl Parser<'_> {
 mod tests {
     use super::*;
     use crate::host::NativeHost;
+
+    /// Found by fuzzing (`fuzz/corpus/rules/regression-exponent-overflow`): a huge
+    /// exponent saturates, and digits that scale it further (beyond the 19 kept in the
+    /// integer part, or zeros after the point) must not overflow it: in a test build
+    /// that panicked, in the .wasm it wrapped round, so `1…1e2147483647` read as 0.
+    #[test]
+    fn huge_exponents_saturate_instead_of_overflowing() {
+        let twenty_ones = "1".repeat(20);
+        for (lit, want) in [
+            (format!("{twenty_ones}e2147483647"), f64::INFINITY),
+            (format!("{twenty_ones}e99999999999"), f64::INFINITY),
+            (format!("-{twenty_ones}e2147483647"), f64::NEG_INFINITY),
+            ("0.001e-2147483648".to_string(), 0.0),
+            ("0.0000000000000000000001e-99999999999".to_string(), 0.0),
+            (format!("0.{twenty_ones}e-2147483647"), 0.0),
+        ] {
+            assert_eq!(decimal_to_f64(&lit), want, "{lit}");
+            assert_eq!(parse_with_host(&lit, &NativeHost), Ok(Value::Number(want)), "{lit}");
+        }
+    }
 
     /// What the fast path calls exact is bit for bit the correctly rounded value
     /// (Rust's parser, as JavaScript's `Number`), over 20,000 generated literals.

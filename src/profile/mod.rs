@@ -49,6 +49,10 @@ impl PartialEq for SharedProps {
 const RING_FLOOR: usize = 200;
 const FORMAT_VERSION: f64 = 1.0;
 const MAGIC: &str = "tp1:";
+/// The largest time an ECMAScript `Date` holds (ms from the epoch, either way), and the
+/// same in days: a stored time beyond it was not written by Tailor.
+const MAX_TIME_MS: f64 = 8.64e15;
+const MAX_DAY: i64 = 100_000_000;
 
 /// One recorded event.
 #[derive(Debug, Clone, PartialEq)]
@@ -700,10 +704,13 @@ impl Profile {
             return err("unsupported format version");
         }
         let int = |v: Option<&Value>| v.and_then(Value::as_f64).filter(|x| x.fract() == 0.0 && x.is_finite());
+        // Every time Tailor writes came from `Date.now()`, within ECMAScript's time
+        // range (±8.64e15 ms, ±1e8 days); beyond it day arithmetic would overflow.
+        let in_range = |t: f64| t.abs() <= MAX_TIME_MS;
         let time = |v: Option<&Value>| -> Result<Option<f64>, ProfileError> {
             match v {
                 None => Ok(None),
-                Some(x) => int(Some(x)).map(Some).ok_or(ProfileError { message: "bad time".into() }),
+                Some(x) => int(Some(x)).filter(|&t| in_range(t)).map(Some).ok_or(ProfileError { message: "bad time".into() }),
             }
         };
         let count = |v: Option<&Value>| int(v).filter(|x| *x >= 0.0 && *x <= u32::MAX as f64).map(|x| x as u32);
@@ -732,6 +739,9 @@ impl Profile {
             let parsed = props.and_then(|props| Some((count(r.first()).filter(|&i| i < names)?, int(r.get(1)).filter(|&d| d >= 0.0)?, props)));
             let Some((name, delta, props)) = parsed else { return err("bad event") };
             prev += delta;
+            if !in_range(prev) {
+                return err("bad event");
+            }
             let props = p.share(props);
             p.events.push_back(Event { name, time: prev, props });
         }
@@ -756,19 +766,22 @@ impl Profile {
                 (tracked <= total as u64).then_some((delta, span, name, total, combos))
             });
             let Some((delta, span, name, total, combos)) = parsed else { return err("bad rollup") };
-            day = day.saturating_add(delta);
+            day = match day.checked_add(delta) {
+                Some(d) if (-MAX_DAY..=MAX_DAY).contains(&d) => d,
+                _ => return err("bad rollup"),
+            };
             p.rollups.push(Rollup { day, span, name, count: total, combos });
         }
         for row in arr("i")? {
             let row = row.as_array().filter(|r| r.len() == 3);
             let parsed = row.and_then(|r| {
                 let exp = r[0].as_str().filter(|s| !s.is_empty())?;
-                let first = int(r.get(1))?;
+                let first = int(r.get(1)).filter(|&t| in_range(t))?;
                 let mut t = first;
                 let mut recent = Vec::new();
                 for d in r[2].as_array().filter(|a| a.len() <= MAX_CAP_IMPRESSIONS as usize)? {
                     t += int(Some(d)).filter(|&d| d >= 0.0)?;
-                    recent.push(t);
+                    recent.push(Some(t).filter(|&t| in_range(t))?);
                 }
                 Some(Impressions { experience: exp.into(), first, recent })
             });
@@ -962,6 +975,28 @@ mod tests {
         // the overflow; the .wasm would wrap to nonsense days).
         let body = r#"{"v":1,"vi":1,"pv":1,"n":["a"],"e":[],"r":[[9e18,1,0,1],[9e18,1,0,1]],"i":[],"a":[]}"#;
         assert_eq!(Profile::parse(&format!("tp1:{:08x}:{body}", fnv1a32(body))).unwrap_err().message, "bad rollup");
+    }
+
+    /// Found by fuzzing (`fuzz/corpus/profile/regression-huge-times`): a stored profile
+    /// with times or rollup days beyond any `Date` made day arithmetic overflow (a
+    /// panic with overflow checks, wrapped-round days in the .wasm). It is rejected as
+    /// impossible content, like any other forged value.
+    #[test]
+    fn times_beyond_any_date_are_rejected() {
+        let r = rules();
+        for (body, message) in [
+            (r#"{"v":1,"vi":1,"pv":1,"n":["a"],"e":[[0,1780000000000],[0,8.64e111]],"r":[],"i":[],"a":[]}"#, "bad event"),
+            (r#"{"v":1,"vi":1,"pv":1,"n":["a"],"e":[],"r":[[-1e300,1,0,1]],"i":[],"a":[]}"#, "bad rollup"),
+            (r#"{"v":1,"vi":1,"pv":1,"n":["a"],"e":[],"r":[[9e18,1,0,1],[9e18,1,0,1]],"i":[],"a":[]}"#, "bad rollup"),
+            (r#"{"v":1,"f":1e300,"vi":1,"pv":1,"n":[],"e":[],"r":[],"i":[],"a":[]}"#, "bad time"),
+            (r#"{"v":1,"vi":1,"pv":1,"n":[],"e":[],"r":[],"i":[["x",0,[1e300]]],"a":[]}"#, "bad impressions"),
+        ] {
+            let text = format!("tp1:{:08x}:{body}", fnv1a32(body));
+            assert_eq!(Profile::load_with(&text, &r, T0, BYTE_BUDGET, &PlainHost).unwrap_err().message, message, "{body}");
+        }
+        // The edge of the range still loads.
+        let body = r#"{"v":1,"f":-8640000000000000,"vi":1,"pv":1,"n":["a"],"e":[[0,8640000000000000]],"r":[[-100000000,1,0,1]],"i":[],"a":[]}"#;
+        assert!(Profile::parse(&format!("tp1:{:08x}:{body}", fnv1a32(body))).is_ok());
     }
 
     /// The budget holds for the text actually stored: prices computed in JavaScript
