@@ -26,4 +26,4 @@ bench: build
 	node scripts/bench.mjs
 
 clean:
-	rm -rf target pkg/dist pkg/wasm node_modules
+	rm -rf target pkg/dist pkg/wasm pkg/LICENSE node_modules
