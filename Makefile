@@ -21,7 +21,7 @@ size: build
 	bash scripts/size.sh
 
 # Weight, cold start, decision latency, capture cost and memory beside GrowthBook, in
-# headless Chromium; prints a table and writes target/bench.json (see README).
+# headless Chromium; prints a table and writes target/bench.json (see docs/benchmarks.md).
 bench: build
 	node scripts/bench.mjs
 
