@@ -21,16 +21,16 @@ size: build
 	bash scripts/size.sh
 
 # Weight, cold start, decision latency, capture cost and memory beside GrowthBook, in
-# headless Chromium; prints a table and writes target/bench.json (see README).
+# headless Chromium; prints a table and writes target/bench.json (see docs/benchmarks.md).
 bench: build
 	node scripts/bench.mjs
 
 # Each fuzz target for FUZZ_SECONDS (default 60) from the seeds in fuzz/corpus; stops
-# at the first crash (see README, "Fuzzing"). `make test` runs a 20-second pass.
+# at the first crash (see docs/design.md, "Fuzzing"). `make test` runs a 20-second pass.
 FUZZ_SECONDS ?= 60
 fuzz:
 	bash scripts/setup.sh fuzz
 	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
 
 clean:
-	rm -rf target fuzz/target fuzz/artifacts pkg/dist pkg/wasm node_modules
+	rm -rf target fuzz/target fuzz/artifacts pkg/dist pkg/wasm pkg/LICENSE node_modules

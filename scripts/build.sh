@@ -11,6 +11,8 @@ cargo build --quiet --release --target wasm32-unknown-unknown
 
 rm -rf pkg/wasm pkg/dist
 mkdir -p pkg/wasm pkg/dist
+# The package ships the repository's licence (npm packs a LICENSE at the package root).
+cp LICENSE pkg/LICENSE
 wasm-bindgen --target web --out-dir pkg/wasm --out-name tailor target/wasm32-unknown-unknown/release/tailor.wasm
 # npm binaryen, never Debian's (its wasm-opt writes modules that fail to load).
 # -Oz twice: the second round finds ~550 B (gzip) more. The producers and

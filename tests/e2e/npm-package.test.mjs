@@ -28,7 +28,7 @@ function node(code) {
 
 test("the tarball holds the built files and nothing from the repository's sources", () => {
   const files = run("tar", ["-tzf", `${work}${readdirSync(work).find((f) => f.endsWith(".tgz"))}`], work).split("\n").filter(Boolean).sort();
-  for (const f of ["package/package.json", "package/index.d.ts", "package/README.md", "package/dist/node.js", "package/dist/browser.js", "package/dist/tailor.min.js", "package/dist/tailor_bg.wasm"]) {
+  for (const f of ["package/package.json", "package/index.d.ts", "package/README.md", "package/LICENSE", "package/dist/node.js", "package/dist/browser.js", "package/dist/tailor.min.js", "package/dist/tailor_bg.wasm"]) {
     assert.ok(files.includes(f), `${f} missing from ${files.join(", ")}`);
   }
   assert.ok(!files.some((f) => f.includes("src/") || f.endsWith(".rs")), files.join(", "));
