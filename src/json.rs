@@ -268,7 +268,7 @@ pub struct ParseError {
 
 impl core::fmt::Display for ParseError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "{} at line {}, column {}", self.message, self.line, self.column)
+        write!(f, "invalid JSON at line {}, column {} ({})", self.line, self.column, self.message)
     }
 }
 
