@@ -454,7 +454,7 @@ for (const mode of ["cold", "warm"]) {
   row(`  until every slot is filled`, msPair(t.allSlots), msPair(g.allSlots));
   row(`  from the tag (page level: the script's download and wait come first)`, msPair(t.fromTag), msPair(g.fromTag));
   const p = cold[`tailorPreload-${mode}`];
-  row(`  with the README's .wasm preload hint`, msPair(p.first), `from the tag ${msPair(p.fromTag)}`);
+  row(`  with a .wasm preload hint (no longer recommended: the .wasm request omits cookies, so the preload does not match it)`, msPair(p.first), `from the tag ${msPair(p.fromTag)}`);
   row(`  floor: a script that only fills the slots`, msPair(f.first), `from the tag ${msPair(f.fromTag)}`);
   const w = cold[`wasmFloor-${mode}`];
   row(`  floor with Tailor's .wasm: fetched, compiled, instantiated, then fill`, msPair(w.first), `from the tag ${msPair(w.fromTag)}`);
