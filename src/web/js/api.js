@@ -123,8 +123,33 @@ export class Engine {
    * since then are this page view's own and do not count against caps.
    */
   decide(page = {}, unit = "", now = Date.now(), viewStart = now) {
-    const round = this._engine.decideRound(JSON.stringify(pageInputs(page)), String(unit), now, viewStart);
+    if (this._failed) throw this._failed;
+    const inputs = JSON.stringify(pageInputs(page));
+    let round;
+    try {
+      round = this._engine.decideRound(inputs, String(unit), now, viewStart);
+    } catch (e) {
+      throw this.fail(e);
+    }
     return JSON.parse(round.decisions()).map((d, i) => new Decision(d, round, i));
+  }
+
+  /**
+   * Marks the engine unusable after a failure inside it (a trap leaves its state
+   * undefined): it is detached from the .wasm without being freed, so no later call or
+   * garbage-collection finalizer touches it again (in Node, a finalizer that fails
+   * would end the process), and every later call throws the returned ENGINE_FAILED.
+   */
+  fail(cause) {
+    if (!this._failed) {
+      this._failed = new TailorError("ENGINE_FAILED", `Tailor: the engine failed (${cause?.message ?? cause}) and cannot be used again; create a new Engine`);
+      try {
+        this._engine.__destroy_into_raw?.();
+      } catch {
+        /* already detached */
+      }
+    }
+    return this._failed;
   }
 
   /** The underlying core engine (the page runtime loads the profile into it). */

@@ -87,6 +87,12 @@ export function startConsent(storage, config = DEFAULT_CONFIG, hooks = {}) {
     if (!failed) {
       failed = e;
       grantCache = {};
+      // Detached, never freed: no later call or finalizer touches a failed engine.
+      try {
+        engine.__destroy_into_raw?.();
+      } catch {
+        /* already detached */
+      }
       console.error(`Tailor: consent handling failed (${e?.message ?? e}); nothing is granted on this page, and a withdrawal deletes the stored data and the consent record`);
       safeHook("purge", ["personalization", "measurement"]);
     }

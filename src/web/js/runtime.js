@@ -190,6 +190,7 @@ export function start(options = {}) {
   }
 
   function engineFailed(e, what) {
+    engine?.fail(e);
     engine = null;
     trackQueue.length = 0;
     profileLoaded = false;
