@@ -381,7 +381,8 @@ impl Cost {
                     self.nested = true;
                     return match max {
                         None => f64::INFINITY,
-                        Some(m) => once.powf(*m as f64),
+                        // once^m, without pulling `powf` into the .wasm.
+                        Some(m) => (0..*m).try_fold(1.0f64, |p, _| (p <= BUDGET).then_some(p * once)).unwrap_or(f64::INFINITY),
                     };
                 }
                 let lengths = match max {
@@ -600,7 +601,9 @@ impl Parser<'_> {
                 Some('<') => {
                     self.at += 1;
                     let start = self.at;
-                    while self.peek().is_some_and(|c| c == '$' || c == '_' || c.is_alphanumeric()) {
+                    // Any name up to `>` (the engine checks it is an identifier; a
+                    // Unicode table here would weigh kilobytes of .wasm).
+                    while self.peek().is_some_and(|c| c != '>' && c != ')') {
                         self.at += 1;
                     }
                     if self.at == start || !self.eat('>') {
