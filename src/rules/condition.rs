@@ -44,6 +44,7 @@ use std::borrow::Cow;
 use std::cell::Cell;
 use std::cmp::Ordering;
 
+use super::regex_safety;
 use crate::host::Host;
 use crate::json::{number_to_string, Map, Value};
 
@@ -460,8 +461,15 @@ impl Evaluator<'_> {
             "$regex" | "$regexi" => match expected {
                 // `pattern.replace` throws for a non-string; the SDK catches it.
                 // So does `test` when `actual` cannot become a string: both are caught.
+                // Tailor's one departure: a pattern that could backtrack for long is
+                // treated as invalid, and the regex sees a bounded prefix of the subject
+                // (see `regex_safety`), so no rule can freeze the page.
                 Value::String(p) => match to_js_string(actual, host) {
-                    Ok(subject) => host.regex_test(&escape_slashes(p), op == "$regexi", &subject) == Some(true),
+                    Ok(subject) => {
+                        let insensitive = op == "$regexi";
+                        regex_safety::check(p, insensitive).is_ok()
+                            && host.regex_test(&escape_slashes(p), insensitive, regex_safety::subject_prefix(&subject)) == Some(true)
+                    }
                     Err(Thrown) => false,
                 },
                 _ => false,
@@ -923,7 +931,7 @@ fn type_of(v: JsValue) -> &'static str {
 /// `regex.replace(/([^\\])\//g, "$1\\/")`: a `/` preceded by a character other
 /// than `\` gets a backslash. Matches do not overlap, so in `a//` only the first
 /// slash is escaped.
-fn escape_slashes(pattern: &str) -> Cow<'_, str> {
+pub(crate) fn escape_slashes(pattern: &str) -> Cow<'_, str> {
     if !pattern.contains('/') {
         return Cow::Borrowed(pattern);
     }

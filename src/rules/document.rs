@@ -15,6 +15,7 @@ use std::rc::Rc;
 
 use crate::json::{self, Map, Value};
 use crate::rules::limits::*;
+use crate::rules::regex_safety;
 use crate::rules::time::{parse_date, parse_duration};
 
 /// The fields each object of the document accepts, and those it requires. The JSON
@@ -1017,6 +1018,10 @@ impl Decoder {
             }
             self.saved_group_ids = Some(Names::new(sg.iter().map(|(k, _)| k.as_str())));
             rules.saved_groups = std::mem::take(sg);
+            let groups = root.key("savedGroups");
+            for (id, group) in rules.saved_groups.iter() {
+                self.regex_anywhere(group, &groups.key(id));
+            }
         }
         if let Some(c) = m.get_mut("caps") {
             rules.caps = self.cap(c, &root.key("caps"));
@@ -1204,16 +1209,21 @@ impl Decoder {
                         self.condition(arg, &p, Scope::Plain)
                     }
                 }
-                "$in" | "$nin" | "$ini" | "$nini" | "$all" | "$alli" => {
-                    if arg.as_array().is_none() {
-                        self.problem(&p, "an array", found(arg));
+                "$in" | "$nin" | "$ini" | "$nini" | "$all" | "$alli" => match arg.as_array() {
+                    // Each item of `$all` is itself a condition value.
+                    Some(items) if op.starts_with("$all") => {
+                        for (i, item) in items.iter().enumerate() {
+                            self.condition_value(item, &p.index(i));
+                        }
                     }
-                }
-                "$regex" | "$regexi" | "$type" => {
-                    if arg.as_str().is_none() {
-                        self.problem(&p, "a string", found(arg));
-                    }
-                }
+                    Some(_) => {}
+                    None => self.problem(&p, "an array", found(arg)),
+                },
+                "$regex" | "$regexi" | "$type" => match arg.as_str() {
+                    Some(pattern) if op != "$type" => self.regex(pattern, op == "$regexi", &p),
+                    Some(_) => {}
+                    None => self.problem(&p, "a string", found(arg)),
+                },
                 "$inGroup" | "$notInGroup" => {
                     let known = match (arg.as_str(), &self.saved_group_ids) {
                         (Some(id), Some(ids)) => ids.find(id).is_some(),
@@ -1229,6 +1239,35 @@ impl Decoder {
                     self.problem(&p, &expected, format!("unknown operator {o}"));
                 }
             }
+        }
+    }
+
+    /// A `$regex` (`$regexi`) pattern: one the browser can run on any subject
+    /// without freezing the page (see `regex_safety`).
+    fn regex(&mut self, pattern: &str, insensitive: bool, path: &Path) {
+        if let Err(e) = regex_safety::check(pattern, insensitive) {
+            self.problem(path, &e.expected(), e.found(pattern));
+        }
+    }
+
+    /// Every `$regex` and `$regexi` pattern anywhere in `v` (the saved groups, whose
+    /// conditions are passed through as GrowthBook wrote them).
+    fn regex_anywhere(&mut self, v: &Value, path: &Path) {
+        match v {
+            Value::Object(m) => {
+                for (k, item) in m.iter() {
+                    match (k.as_str(), item) {
+                        ("$regex" | "$regexi", Value::String(pattern)) => self.regex(pattern, k == "$regexi", &path.key(k)),
+                        _ => self.regex_anywhere(item, &path.key(k)),
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    self.regex_anywhere(item, &path.index(i));
+                }
+            }
+            _ => {}
         }
     }
 

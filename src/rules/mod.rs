@@ -10,6 +10,7 @@ pub mod condition;
 pub mod document;
 pub mod hash;
 pub mod limits;
+pub mod regex_safety;
 pub mod time;
 
 pub use document::{parse_rules, parse_rules_with, Problem, Rules};

@@ -2,6 +2,11 @@
 // RegExp engine and number conversions, so the .wasm carries neither.
 const patterns = new Map();
 
+// Never throws: an exception here would unwind through the .wasm and leave the
+// instance unusable (withdrawal included). `new RegExp` throws for a bad pattern,
+// and `test` can throw too: V8 compiles lazily, so "Regular expression too large"
+// or a stack overflow only appears on the first test. Both count as an invalid
+// pattern (`undefined`, false in conditions), as GrowthBook, which catches them.
 export function regex_test(pattern, insensitive, subject) {
   const key = (insensitive ? "i/" : "/") + pattern;
   let re = patterns.get(key);
@@ -13,7 +18,13 @@ export function regex_test(pattern, insensitive, subject) {
     }
     patterns.set(key, re);
   }
-  return re === null ? undefined : re.test(subject);
+  if (re === null) return undefined;
+  try {
+    return re.test(subject);
+  } catch {
+    patterns.set(key, null);
+    return undefined;
+  }
 }
 
 export function number_to_string(n) {
