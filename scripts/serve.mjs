@@ -38,7 +38,8 @@ export function serve({ port = 8080, host = "127.0.0.1", extraHeaders = () => ({
   const server = createServer(async (req, res) => {
     const { pathname, searchParams } = new URL(req.url, "http://x");
     const wait = Number(delay(pathname, searchParams)) || 0;
-    if (wait > 0) await new Promise((ok) => setTimeout(ok, wait));
+    // unref: a test server never keeps its process alive for a request that hangs on purpose.
+    if (wait > 0) await new Promise((ok) => setTimeout(ok, wait).unref());
     try {
       const file = resolve(pathname, extraMounts);
       const body = await readFile(file);
