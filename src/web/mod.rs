@@ -87,7 +87,8 @@ fn problems_json(problems: &[Problem]) -> String {
 /// Validates a rules document; returns a JSON array of problems (empty when valid).
 #[wasm_bindgen(js_name = validateRulesJson)]
 pub fn validate_rules_json(text: &str) -> String {
-    match rules::parse_rules(text) {
+    // The browser's host, so numbers in messages read as JavaScript writes them.
+    match rules::parse_rules_with(text, &BrowserHost) {
         Ok(_) => "[]".into(),
         Err(problems) => problems_json(&problems),
     }

@@ -59,7 +59,7 @@ test("the page runtime refuses the payload with one clear message and the page s
   assert.equal(await page.locator('[data-tailor-slot="hero"]').innerText(), "Default hero");
   const errors = consoleMessages.filter((m) => m.type === "error" && m.text.startsWith("Tailor:")).map((m) => m.text);
   assert.equal(errors.length, 1, errors.join("\n"));
-  assert.match(errors[0], /invalid rules: \$\.audiences\.searchers\["query\.q"\]\.\$regex: expected a regular expression without a repetition inside a repetition/);
+  assert.match(errors[0], /invalid rules in #r: \$\.audiences\.searchers\["query\.q"\]\.\$regex: expected a regular expression without a repetition inside a repetition/);
   assert.equal(await page.evaluate(() => 1 + 1), 2);
   assert.deepEqual(pageErrors, []);
   await context.close();

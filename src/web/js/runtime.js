@@ -114,7 +114,8 @@ export function start(options = {}) {
   }
   // One Tailor per page: a second start() (hot reload, React StrictMode, a second tag)
   // gets the running instance; stop() it first to start afresh.
-  if (running) {
+  const running = globalThis[RUNNING];
+  if (running && running.status().state !== "stopped") {
     console.warn("Tailor: start() was called while Tailor already runs on this page; returning the running instance (call tailor.stop() first to start again)");
     return running;
   }
@@ -794,7 +795,7 @@ export function start(options = {}) {
     stop() {
       if (stopped) return;
       stopped = true;
-      if (running === api) running = null;
+      if (globalThis[RUNNING] === api) delete globalThis[RUNNING];
       flush(true);
       clearTimeout(timer);
       revealAll();
@@ -984,12 +985,16 @@ export function start(options = {}) {
   }
 
   api.ready = run().then(api.status, api.status);
-  running = api;
+  Object.defineProperty(globalThis, RUNNING, { value: api, configurable: true });
   return api;
 }
 
-/** The Tailor running on this page (start() returns it again), or null. */
-let running = null;
+/**
+ * Where the Tailor running on this page is kept (start() returns it again): on the
+ * global object, since every copy of the script (a second tag, the npm module and the
+ * tag) has its own module scope. Non-enumerable, under a registered symbol.
+ */
+const RUNNING = Symbol.for("tailor.running");
 
 // Calls `onChange` after history.pushState/replaceState and popstate change the URL
 // (single-page apps). Returns a function that restores the originals.
