@@ -33,4 +33,4 @@ fuzz:
 	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
 
 clean:
-	rm -rf target fuzz/target fuzz/artifacts pkg/dist pkg/wasm pkg/LICENSE node_modules
+	rm -rf target fuzz/target fuzz/artifacts pkg/dist pkg/wasm pkg/LICENSE pkg/rules.d.ts node_modules

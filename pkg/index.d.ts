@@ -1,5 +1,29 @@
 // Type declarations of tailor-sdk. A test compiles a file using every export with
-// `tsc --strict` against these declarations and checks them against the runtime.
+// `tsc --strict` against these declarations and checks them against the runtime. The
+// rules document's types (rules.d.ts) are generated from rules.schema.json at build time.
+
+import type { Rules, Content } from "./rules.js";
+
+export type {
+  Rules,
+  Experience,
+  Variant,
+  Content,
+  Classes,
+  Schedule,
+  ScheduleDate,
+  Cap,
+  Duration,
+  EventDeclaration,
+  AudienceCondition,
+  EventFilter,
+  ConditionValue,
+  Operators,
+  EventOperator,
+  SinceOperator,
+  ScenarioOperator,
+  ScenarioStep,
+} from "./rules.js";
 
 /** One thing wrong with a rules document. */
 export interface Problem {
@@ -17,20 +41,6 @@ export class TailorError extends Error {
   readonly code: string;
   /** For `RULES_INVALID`: every problem found. */
   readonly problems: Problem[];
-}
-
-/** Content a variant puts into a slot. */
-export interface Content {
-  /** Replaces the slot's text. */
-  text?: string;
-  /** Replaces the slot's children with sanitized HTML. */
-  html?: string;
-  /** Uses `<template data-tailor-variant="…">` from the page. */
-  template?: string;
-  /** Attributes to set (event handlers and script URLs are refused). */
-  attributes?: Record<string, string>;
-  /** Classes to add and remove. */
-  classes?: { add?: string[]; remove?: string[] };
 }
 
 /** How one top-level audience condition fared. */
@@ -101,11 +111,22 @@ export interface PageContext {
   viewportWidth?: number;
 }
 
-/** A rules document: an object or JSON text. See rules.schema.json. */
-export type RulesDocument = object | string;
+/**
+ * A rules document as the functions accept it: an object, checked against the
+ * document's types ({@link Rules}), or JSON text, checked when it is read. Annotate a
+ * rules object declared apart from the call (`const rules: Rules = {…}`): unannotated,
+ * its `version: 1` widens to `number` and no longer matches. A JSON file imported as a
+ * module widens the same way: assert its type (`rules as Rules`); validation still
+ * checks it when it is used.
+ */
+export type RulesDocument = Rules | string;
 
-/** Validates a rules document; returns every problem (empty when valid). */
-export function validateRules(rules: RulesDocument): Problem[];
+/**
+ * Validates a rules document; returns every problem (empty when valid). It takes any
+ * object, not only {@link Rules}: it is there to check documents whose shape is not
+ * known yet (from a file, a CMS, an editor).
+ */
+export function validateRules(rules: object | string): Problem[];
 
 /** A validated rules document that decides slots. */
 export class Engine {
@@ -239,19 +260,56 @@ export interface StartOptions {
    * who never interact (default false). Script tag: `data-allow-automation`.
    */
   allowAutomation?: boolean;
-  /** Consent configuration; without it both purposes stay denied and only GPC is read. */
+  /**
+   * Consent configuration. Without it, both purposes start not asked (which behaves as
+   * denied), GPC is honoured, and `consent.grant()` and the footer links work, with empty
+   * notice texts in the ledger. See docs/consent.md.
+   */
   consent?: ConsentConfig;
 }
 
+/** Where Tailor stands on a page: {@link Tailor.status}. */
+export interface Status {
+  /**
+   * "starting" (the .wasm or the rules are still loading), "ready" (the slots are
+   * decided), "failed" (rules missing, unreachable or invalid, or the engine failed:
+   * the slots keep their default content) or "stopped".
+   */
+  state: "starting" | "ready" | "failed" | "stopped";
+  /** Why start-up failed (with `problems` for invalid rules), else null. */
+  error: TailorError | null;
+  /** Whether consent handling runs (withdrawal works in every state). */
+  consent: boolean;
+}
+
+/** Why a `track()` call was not stored: {@link Tailor.on} `"dropped"`. */
+export interface Dropped {
+  /** The event name passed to `track()`. */
+  name: string;
+  /**
+   * `no_consent`: personalization is not granted; `undeclared`: the rules declare no
+   * such event; `no_rules`: the rules did not load; `no_consent_handling`: consent
+   * handling is not running.
+   */
+  reason: "no_consent" | "undeclared" | "no_rules" | "no_consent_handling";
+  /** The same, in words (also said once in the console). */
+  message: string;
+}
+
+/** A queued command: `["method", ...args]` or `["consent.method", ...args]`. */
+export type TailorCommand = [string, ...unknown[]];
+
 /** The page API (also `window.tailor` with the script tag). */
 export interface Tailor {
-  /** Resolves once the first decisions are applied or the defaults kept. */
-  readonly ready: Promise<void>;
-  /** Runs a queued command `["method", ...args]`. */
-  push(command: [string, ...unknown[]]): unknown;
-  /** Subscribes to decisions or errors; returns an unsubscribe function. */
+  /** Resolves (never rejects) with {@link Tailor.status} once the first decisions are applied or the defaults kept. */
+  readonly ready: Promise<Status>;
+  /** Runs a queued command `["method", ...args]` or `["consent.method", ...args]`. */
+  push(command: TailorCommand): unknown;
+  /** Subscribes to decisions, errors or dropped `track()` calls; returns an unsubscribe function. */
   on(event: "decision", cb: (decision: Decision) => void): () => void;
   on(event: "error", cb: (error: TailorError) => void): () => void;
+  /** Once per reason and event name, when a `track()` call was not stored. */
+  on(event: "dropped", cb: (dropped: Dropped) => void): () => void;
   /** The decision for a slot, or null before ready. */
   decide(slot: string): Decision | null;
   /** Why a slot shows what it shows, or null before ready. */
@@ -272,7 +330,33 @@ export interface Tailor {
   goals(): GoalCount[] | null;
   /** Every storage key Tailor holds, its purpose and size. */
   inventory(): Inventory;
+  /** Where Tailor stands on this page. */
+  status(): Status;
+  /**
+   * Stops Tailor on this page: listeners, observers, timers and the slots' hiding style
+   * are removed, pending writes are made, and start() may run again. What the slots
+   * show stays, and so does stored data (use consent.revoke() or forget() to erase).
+   */
+  stop(): void;
+  /** The same as stop(). */
+  destroy(): void;
 }
 
-/** Starts Tailor on the current page (browsers only). */
+/**
+ * Starts Tailor on the current page (browsers only); while one runs, returns it (with a
+ * console warning). Does not set `window.tailor`: the script tag does.
+ */
 export function start(options: StartOptions): Tailor;
+
+declare global {
+  interface Window {
+    /**
+     * Set by the script tag (tailor.min.js). Before the script has run it is whatever the
+     * page put there, usually the command queue (`window.tailor = window.tailor || []`);
+     * once the script has started, the page API. Commands can be pushed onto either;
+     * narrow with `Array.isArray` to use the API:
+     * `const t = window.tailor; if (t && !Array.isArray(t)) t.status();`
+     */
+    tailor?: Tailor | TailorCommand[];
+  }
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the release .wasm, the wasm-bindgen glue, the npm package (pkg/) and the
-# script-tag build (pkg/dist/tailor.min.js), then prints the SRI hash of the latter.
+# Builds the release .wasm, the wasm-bindgen glue, the rules document's TypeScript types
+# (pkg/rules.d.ts), the npm package (pkg/) and the script-tag build
+# (pkg/dist/tailor.min.js), then prints the SRI hash of the latter.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -13,6 +14,8 @@ rm -rf pkg/wasm pkg/dist
 mkdir -p pkg/wasm pkg/dist
 # The package ships the repository's licence (npm packs a LICENSE at the package root).
 cp LICENSE pkg/LICENSE
+# The rules document's TypeScript types, generated from its JSON Schema.
+node scripts/rules-types.mjs
 wasm-bindgen --target web --out-dir pkg/wasm --out-name tailor target/wasm32-unknown-unknown/release/tailor.wasm
 # npm binaryen, never Debian's (its wasm-opt writes modules that fail to load).
 # -Oz twice: the second round finds ~550 B (gzip) more. The producers and

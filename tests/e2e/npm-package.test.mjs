@@ -28,7 +28,7 @@ function node(code) {
 
 test("the tarball holds the built files and nothing from the repository's sources", () => {
   const files = run("tar", ["-tzf", `${work}${readdirSync(work).find((f) => f.endsWith(".tgz"))}`], work).split("\n").filter(Boolean).sort();
-  for (const f of ["package/package.json", "package/index.d.ts", "package/README.md", "package/LICENSE", "package/dist/node.js", "package/dist/browser.js", "package/dist/tailor.min.js", "package/dist/tailor_bg.wasm"]) {
+  for (const f of ["package/package.json", "package/index.d.ts", "package/rules.d.ts", "package/README.md", "package/LICENSE", "package/dist/node.js", "package/dist/browser.js", "package/dist/tailor.min.js", "package/dist/tailor_bg.wasm"]) {
     assert.ok(files.includes(f), `${f} missing from ${files.join(", ")}`);
   }
   assert.ok(!files.some((f) => f.includes("src/") || f.endsWith(".rs")), files.join(", "));
@@ -70,27 +70,58 @@ test("the TypeScript declarations match the runtime and compile under tsc --stri
   const runtime = node(`console.log(JSON.stringify(Object.keys(await import("tailor-sdk")).sort()))`);
   assert.deepEqual(runtime, declared);
   writeFileSync(`${work}app/usage.ts`, `
-    import { Engine, TailorError, validateRules, version, start, type Decision, type Problem, type Tailor } from "tailor-sdk";
+    import { Engine, TailorError, validateRules, version, start, type Decision, type Problem, type Tailor, type Rules, type Experience, type Variant, type Dropped } from "tailor-sdk";
+    import fromFile from "./rules.json" with { type: "json" };
     const problems: Problem[] = validateRules({ version: 1 });
+    const unknownShape: Problem[] = validateRules(JSON.parse("{}") as object);
     const engine = new Engine('{"version":1}');
     const decisions: Decision[] = engine.decide({ url: "https://x.example/", hour: 3 }, "unit");
     const v: string = version();
+    // A rules document written in TypeScript, checked field by field.
+    const variants: Variant[] = ["a", "b"].map((id) => ({ id, weight: 0.5, content: { text: id, classes: { add: ["x"] } } }));
+    const experience: Experience = { id: "spring", slot: "hero", audience: { "utm.campaign": { $in: ["spring"] }, $event: { name: "view_item", within: "14d", count: { $gte: 3 } } }, schedule: { start: "2026-03-01" }, cap: { impressions: 3, per: "1d" }, variants };
+    const rules: Rules = { version: 1, events: { view_item: { keep: ["category"], retention: "90d" } }, audiences: { fan: { visits: { $gte: 2 } } }, experiences: [experience, { id: "b", slot: "banner", audience: "fan", variants: [{ id: "control" }] }] };
+    const typed = new Engine(rules).decide({ url: "https://x.example/" })[0]?.content?.text;
+    // A JSON module widens version: 1 to number: asserting the type is what docs/api.md says to do.
+    new Engine(fromFile as Rules);
     function useTailor(t: Tailor) {
       t.on("decision", (d) => d.variant?.toUpperCase());
       t.on("error", (e: TailorError) => e.code);
+      t.on("dropped", (d: Dropped) => (d.reason === "undeclared" ? d.name : d.message));
       const why = t.explain("hero");
       const passed: boolean | undefined = why?.candidates[0]?.audience?.conditions[0]?.passed;
       const summary: string | undefined = why?.summary;
       t.track("signup", { plan: "pro" });
-      return t.ready.then(() => [passed, summary, decisions[0]?.explanation.candidates.length]);
+      const failed: string | undefined = t.status().state === "failed" ? t.status().error?.code : undefined;
+      return t.ready.then((s) => [passed, summary, failed, s.state, s.consent, decisions[0]?.explanation.candidates.length]);
     }
-    export { problems, decisions, v, useTailor, start };
+    const started: Tailor = start({ rules, consent: { purposes: { personalization: { text: "p" }, measurement: { text: "m" } } } });
+    started.stop();
+    started.destroy();
+    export { problems, unknownShape, decisions, v, typed, useTailor };
   `);
-  writeFileSync(`${work}app/tsconfig.json`, JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module: "nodenext", moduleResolution: "nodenext", target: "es2022", lib: ["es2022", "dom"], types: [] }, files: ["usage.ts"] }));
+  // A script-tag page's own script, importing nothing: window.tailor is the command
+  // queue before tailor.min.js runs, the page API after.
+  writeFileSync(`${work}app/script-tag.ts`, `/// <reference types="tailor-sdk" />
+    window.tailor = window.tailor || [];
+    window.tailor.push(["consent.grant", "personalization"]);
+    const tailor = window.tailor;
+    if (!Array.isArray(tailor)) tailor.ready.then((s) => s.state === "ready" && tailor.decide("hero")?.variant);
+  `);
+  writeFileSync(`${work}app/rules.json`, JSON.stringify({ version: 1, experiences: [{ id: "a", slot: "hero", variants: [{ id: "x" }] }] }));
+  writeFileSync(`${work}app/tsconfig.json`, JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module: "nodenext", moduleResolution: "nodenext", target: "es2022", lib: ["es2022", "dom"], types: [], resolveJsonModule: true }, files: ["usage.ts", "script-tag.ts"] }));
   run(`${root}node_modules/.bin/tsc`, ["-p", "tsconfig.json"], `${work}app`);
-  // And a misuse must fail to compile, or the check above proves nothing.
-  writeFileSync(`${work}app/usage.ts`, `import { Engine } from "tailor-sdk"; new Engine(42);`);
-  assert.throws(() => run(`${root}node_modules/.bin/tsc`, ["-p", "tsconfig.json"], `${work}app`), (e) => /TS2345/.test(e.stdout));
+  // And misuses must fail to compile, or the check above proves nothing: not a rules
+  // document at all, and a rules document with an experience id that is not a string.
+  const misuses = [
+    ["new Engine(42);", /TS2345/],
+    ["new Engine({ version: 1, experiences: [{ id: 1 }] });", /TS2322: Type 'number' is not assignable to type 'string'/],
+  ];
+  for (const [misuse, error] of misuses) {
+    writeFileSync(`${work}app/usage.ts`, `import { Engine } from "tailor-sdk"; ${misuse}`);
+    writeFileSync(`${work}app/script-tag.ts`, "");
+    assert.throws(() => run(`${root}node_modules/.bin/tsc`, ["-p", "tsconfig.json"], `${work}app`), (e) => error.test(e.stdout), misuse);
+  }
 });
 
 test("importable during server-side rendering: no window at import time, start() fails clearly", () => {
