@@ -459,7 +459,7 @@ for (const mode of ["cold", "warm"]) {
   const w = cold[`wasmFloor-${mode}`];
   row(`  floor with Tailor's .wasm: fetched, compiled, instantiated, then fill`, msPair(w.first), `from the tag ${msPair(w.fromTag)}`);
   const at = (k) => (Number.isFinite(t.steps[k]) ? f1(t.steps[k]) : "–");
-  note(`Tailor's steps, median ms after the script starts (${f1(t.scriptStarts.median)} ms after the tag): .wasm requested ${at("fetch")}, downloaded ${at("fetched")}, compiled ${at("wasm")}; rules read ${at("rules")}, engine ${at("engine")}, consent + profile ${at("consent")}, decided and applied ${at("decided")} (Tailor's own work once the .wasm is ready: ${f1(t.steps.decided - t.steps.wasm)} ms)`);
+  note(`Tailor's steps, median ms after the script starts (${f1(t.scriptStarts.median)} ms after the tag): .wasm requested ${at("fetch")}, downloaded ${at("fetched")}, compiled ${at("wasm")}; consent ${at("consent")}, rules read ${at("rules")}, engine ${at("engine")}, profile loaded and decided and applied ${at("decided")} (Tailor's own work once the .wasm is ready: ${f1(t.steps.decided - t.steps.wasm)} ms)`);
 }
 note("returning visitor (consent given, 1,000-event profile in localStorage); rules inline in the page;");
 note("cold: a first visit (a new off-the-record context per load, nothing cached); warm: a returning visitor (one browser");

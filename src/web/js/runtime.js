@@ -263,17 +263,14 @@ export function start(options = {}) {
   function keptDefault(d) {
     if (!late || (!d.variant && !d.holdout)) return d;
     const would = d.holdout ? `hold the visitor out of "${d.experience}"` : `show "${d.experience}" variant "${d.variant}"`;
-    return {
-      ...d,
-      experience: null,
-      variant: null,
-      content: null,
-      holdout: false,
-      sticky: false,
-      late: true,
-      summary: `${d.slot}: default content kept: the decision to ${would} came after the ${antiFlickerMs} ms anti-flicker timeout, when the default was already showing; the next navigation or consent change decides again`,
-      explanation: { ...d.explanation, experience: null, variant: null, holdout: false, sticky: false, late: { timeoutMs: antiFlickerMs, wouldShow: { experience: d.experience, variant: d.variant, holdout: d.holdout } } },
-    };
+    return { ...defaultShown(d, `the decision to ${would} came after the ${antiFlickerMs} ms anti-flicker timeout, when the default was already showing; the next navigation or consent change decides again`, "late", { timeoutMs: antiFlickerMs, wouldShow: { experience: d.experience, variant: d.variant, holdout: d.holdout } }), late: true };
+  }
+
+  // Decision `d` as the default it leaves on the page: why in the summary, and the
+  // details under `explanation[key]`.
+  function defaultShown(d, why, key, details) {
+    const none = { experience: null, variant: null, holdout: false, sticky: false };
+    return { ...d, ...none, content: null, summary: `${d.slot}: default content kept: ${why}`, explanation: { ...d.explanation, ...none, [key]: details } };
   }
 
   // The page's own content and attributes of a slot, kept so that a later decision
@@ -344,16 +341,7 @@ export function start(options = {}) {
   // What the page shows when a decision could not be applied (a missing template, an
   // unsafe slot): the default, and decide()/explain() say so.
   function notShown(d, error) {
-    return {
-      ...d,
-      experience: null,
-      variant: null,
-      content: null,
-      holdout: false,
-      sticky: false,
-      summary: `${d.slot}: default content kept: ${error.message.replace(/^Tailor: /, "")}`,
-      explanation: { ...d.explanation, experience: null, variant: null, holdout: false, sticky: false, notApplied: { code: error.code, message: error.message, wouldShow: { experience: d.experience, variant: d.variant } } },
-    };
+    return defaultShown(d, error.message.replace(/^Tailor: /, ""), "notApplied", { code: error.code, message: error.message, wouldShow: { experience: d.experience, variant: d.variant } });
   }
 
   function apply(list) {
