@@ -522,7 +522,9 @@ fn json_string(text: &str, start: usize) -> (String, usize) {
                         match (hi, lo) {
                             (0xd800..=0xdbff, Some(lo)) => {
                                 let c = 0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00);
-                                out.extend(char::from_u32(c));
+                                if let Some(c) = char::from_u32(c) {
+                                    out.push(c);
+                                }
                                 12
                             }
                             _ => {

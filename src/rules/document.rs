@@ -510,9 +510,10 @@ fn did_you_mean(word: &str, candidates: &[&str]) -> String {
 fn found(v: &Value) -> String {
     match v {
         Value::String(s) if s.len() > 64 => {
-            let head: String = s.chars().take(32).collect();
+            // The first 32 characters, sliced rather than collected char by char.
+            let end = s.char_indices().nth(32).map_or(s.len(), |(i, _)| i);
             let mut out = String::from("string ");
-            out.push_str(&json::quote(&head));
+            out.push_str(&json::quote(json::slice(s, ..end)));
             out.push_str("… (");
             out.push_str(&counted(s.chars().count(), "characters)"));
             out
