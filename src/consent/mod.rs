@@ -447,7 +447,15 @@ pub(crate) fn duplicate_key(text: &str) -> Option<String> {
         match stack.last() {
             None => "$".into(),
             Some(Frame::Object { path, keys, .. }) => config::join(path, keys.last().map_or("", String::as_str)),
-            Some(Frame::Array { path, index }) => format!("{path}[{index}]"),
+            // No `format!` and no `&text[a..b]` in this scanner: either pulls the
+            // formatting and string-slice panic machinery (Unicode tables) into the .wasm.
+            Some(Frame::Array { path, index }) => {
+                let mut p = path.clone();
+                p.push('[');
+                p.push_str(&crate::json::plain_number(*index as f64));
+                p.push(']');
+                p
+            }
         }
     }
     let bytes = text.as_bytes();
@@ -514,13 +522,15 @@ fn json_string(text: &str, start: usize) -> (String, usize) {
                         match (hi, lo) {
                             (0xd800..=0xdbff, Some(lo)) => {
                                 let c = 0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00);
-                                out.extend(char::from_u32(c));
+                                if let Some(c) = char::from_u32(c) {
+                                    out.push(c);
+                                }
                                 12
                             }
                             _ => {
                                 match char::from_u32(hi) {
                                     Some(c) => out.push(c),
-                                    None => out.push_str(&text[i..i + 6]),
+                                    None => out.push_str(crate::json::slice(text, i..i + 6)),
                                 }
                                 6
                             }
@@ -544,7 +554,7 @@ fn json_string(text: &str, start: usize) -> (String, usize) {
             _ => {
                 // Copy the run of plain characters up to the next quote or backslash.
                 let end = bytes[i..].iter().position(|&b| b == b'"' || b == b'\\').map_or(bytes.len(), |n| i + n);
-                out.push_str(&text[i..end]);
+                out.push_str(crate::json::slice(text, i..end));
                 i = end;
             }
         }

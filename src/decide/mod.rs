@@ -31,7 +31,7 @@
 pub mod behaviour;
 pub mod synthetic;
 
-use std::cell::{Cell, OnceCell, RefCell};
+use std::cell::{Cell, RefCell};
 
 use crate::host::Host;
 use crate::json::{Map, Value};
@@ -244,8 +244,10 @@ struct Ctx<'a> {
     /// How deep the evaluation is, `$audience` references included (every
     /// evaluator of the round shares it: see [`Evaluator::sharing_depth`]).
     depth: Cell<u32>,
-    /// Positions of the named audiences sorted by name, built on the first lookup.
-    by_name: OnceCell<Vec<usize>>,
+    /// Positions of the named audiences sorted by name, built on the first lookup
+    /// (empty until then). A `RefCell` rather than a `OnceCell`: the latter brings its
+    /// own panic message and source path into the .wasm.
+    by_name: RefCell<Vec<usize>>,
 }
 
 impl Ctx<'_> {
@@ -268,11 +270,11 @@ impl Ctx<'_> {
     /// hold a thousand audiences, referred to from every experience).
     fn audience_index(&self, name: &str) -> Option<usize> {
         let audiences = &self.rules.audiences;
-        let order = self.by_name.get_or_init(|| {
-            let mut order: Vec<usize> = (0..audiences.len()).collect();
+        let mut order = self.by_name.borrow_mut();
+        if order.len() != audiences.len() {
+            *order = (0..audiences.len()).collect();
             crate::rules::sort_positions(&mut order, &|a, b| audiences[a].name.cmp(&audiences[b].name));
-            order
-        });
+        }
         let found = order.binary_search_by(|&i| audiences[i].name.as_str().cmp(name)).ok()?;
         order.get(found).copied()
     }
@@ -793,7 +795,7 @@ pub fn decide_round_view(rules: &Rules, context: &Value, profile: Option<&Profil
         memo: RefCell::new(vec![0; rules.audiences.len()]),
         explained: RefCell::new(vec![None; rules.audiences.len()]),
         depth: Cell::new(0),
-        by_name: OnceCell::new(),
+        by_name: RefCell::new(Vec::new()),
     };
     let (decisions, facts) = slots(&rules.experiences).into_iter().map(|(slot, candidates)| ctx.decide_slot(slot, candidates)).unzip();
     Round { decisions, slots: facts, named: ctx.explained.into_inner(), now: now_ms, unit: unit_id.into(), has_profile: profile.is_some() }

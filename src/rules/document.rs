@@ -340,8 +340,8 @@ pub fn parse_rules_with(text: &str, host: &dyn crate::host::Host) -> Result<Rule
     if text.len() > MAX_DOCUMENT_BYTES {
         return Err(vec![Problem {
             path: "$".into(),
-            expected: format!("a document of at most {MAX_DOCUMENT_BYTES} bytes (1 MiB)"),
-            found: format!("{} bytes", text.len()),
+            expected: "a document of at most 1048576 bytes (1 MiB)".into(),
+            found: counted(text.len(), "bytes"),
         }]);
     }
     match json::parse_with_host(text, host) {
@@ -358,8 +358,8 @@ pub fn decode_rules(mut doc: Value) -> Result<Rules, Vec<Problem>> {
     if d.omitted > 0 {
         d.problems.push(Problem {
             path: "$".into(),
-            expected: format!("at most {MAX_PROBLEMS} problems reported at once"),
-            found: format!("{} more problems", d.omitted),
+            expected: "at most 100 problems reported at once".into(),
+            found: counted(d.omitted, "more problems"),
         });
     }
     if d.problems.is_empty() {
@@ -445,6 +445,16 @@ fn push_digits(out: &mut String, n: usize) {
     out.push(char::from(b'0' + (n % 10) as u8));
 }
 
+/// `"{n} {what}"` (`"257 characters"`), written without `format!`: the limit
+/// messages are many, and each `format!` call site costs .wasm bytes.
+fn counted(n: usize, what: &str) -> String {
+    let mut out = String::with_capacity(what.len() + 8);
+    push_digits(&mut out, n);
+    out.push(' ');
+    out.push_str(what);
+    out
+}
+
 /// The edit distance between `a` and `b` when it is at most 2, for "did you mean"
 /// hints: only the band of cells within 2 of the diagonal is computed, so a long or
 /// hostile name costs time linear in its length, never the product of two lengths.
@@ -501,8 +511,13 @@ fn did_you_mean(word: &str, candidates: &[&str]) -> String {
 fn found(v: &Value) -> String {
     match v {
         Value::String(s) if s.len() > 64 => {
-            let head: String = s.chars().take(32).collect();
-            format!("string {}… ({} characters)", json::quote(&head), s.chars().count())
+            // The first 32 characters, sliced rather than collected char by char.
+            let end = s.char_indices().nth(32).map_or(s.len(), |(i, _)| i);
+            let mut out = String::from("string ");
+            out.push_str(&json::quote(json::slice(s, ..end)));
+            out.push_str("… (");
+            out.push_str(&counted(s.chars().count(), "characters)"));
+            out
         }
         other => other.describe(),
     }
@@ -613,6 +628,9 @@ const HINT_BUDGET: usize = 2_000_000;
 const NESTING_EXPECTED: &str =
     "conditions nested at most 32 levels deep, counting the conditions of the audiences ($audience) and saved groups ($savedGroup) they refer to";
 const _: () = assert!(MAX_CONDITION_DEPTH == 32, "NESTING_EXPECTED states the limit");
+// The limit messages spell these numbers out (no `format!` in the .wasm for them).
+const _: () = assert!(MAX_DOCUMENT_BYTES == 1_048_576 && MAX_PROBLEMS == 100, "the messages state the limits");
+const _: () = assert!(MAX_NAME_LENGTH == 256 && MAX_CONTENT_LENGTH == 65_536, "the messages state the limits");
 
 /// How deep conditions nest through their references (see [`MAX_CONDITION_DEPTH`]).
 /// The nodes are the audiences (`0..audiences`, document order), then the saved
@@ -705,20 +723,22 @@ impl Nesting {
             chain.push(next);
             at = next;
         }
-        let mut out = format!("{} levels", self.depth[node]);
-        if !chain.is_empty() {
-            let label = |n: usize| {
-                let name = json::quote(self.name(n, rules));
-                if n < self.audiences { name } else { format!("saved group {name}") }
-            };
-            out.push_str(", through ");
-            let shown: Vec<String> = chain.iter().take(4).map(|&n| label(n)).collect();
-            out.push_str(&shown.join(" → "));
-            if chain.len() > 4 {
-                out.push_str(" → … → ");
-                out.push_str(&label(chain[chain.len() - 1]));
-                out.push_str(&format!(" ({} references)", chain.len()));
+        let mut out = counted(self.depth.get(node).copied().unwrap_or(0), "levels");
+        let label = |out: &mut String, n: usize| {
+            if n >= self.audiences {
+                out.push_str("saved group ");
             }
+            out.push_str(&json::quote(self.name(n, rules)));
+        };
+        for (k, &n) in chain.iter().take(4).enumerate() {
+            out.push_str(if k == 0 { ", through " } else { " → " });
+            label(&mut out, n);
+        }
+        if let Some(&last) = chain.last().filter(|_| chain.len() > 4) {
+            out.push_str(" → … → ");
+            label(&mut out, last);
+            out.push_str(" (");
+            out.push_str(&counted(chain.len(), "references)"));
         }
         out
     }
@@ -777,7 +797,9 @@ impl Decoder {
     /// `path` is reported as too long (`what` names the entries, e.g. "experiences").
     fn at_most(&mut self, path: &Path, len: usize, max: usize, what: &str) -> usize {
         if len > max {
-            self.problem(path, &format!("at most {max} {what}"), format!("{len} {what}"));
+            let mut expected = String::from("at most ");
+            expected.push_str(&counted(max, what));
+            self.problem(path, &expected, counted(len, what));
         }
         len.min(max)
     }
@@ -785,7 +807,7 @@ impl Decoder {
     /// Reports a name (a key or a list entry) longer than [`MAX_NAME_LENGTH`].
     fn name_length(&mut self, path: &Path, name: &str) {
         if name.len() > MAX_NAME_LENGTH && name.chars().count() > MAX_NAME_LENGTH {
-            self.problem(path, &format!("a name of at most {MAX_NAME_LENGTH} characters"), format!("{} characters", name.chars().count()));
+            self.problem(path, "a name of at most 256 characters", counted(name.chars().count(), "characters"));
         }
     }
 
@@ -876,7 +898,7 @@ impl Decoder {
     fn length(&mut self, path: &Path, key: &str, s: &str) {
         if matches!(key, "text" | "html") {
             if s.len() > MAX_CONTENT_LENGTH && s.chars().count() > MAX_CONTENT_LENGTH {
-                self.problem(path, &format!("a string of at most {MAX_CONTENT_LENGTH} characters"), format!("{} characters", s.chars().count()));
+                self.problem(path, "a string of at most 65536 characters", counted(s.chars().count(), "characters"));
             }
         } else {
             self.name_length(path, s);
@@ -1362,7 +1384,7 @@ impl Decoder {
                 self.condition(c, &apath, Scope::Audience);
                 let (depth, reported) = nest.inline(c);
                 if depth > MAX_CONDITION_DEPTH && !reported {
-                    self.problem(&apath, NESTING_EXPECTED, format!("{depth} levels"));
+                    self.problem(&apath, NESTING_EXPECTED, counted(depth, "levels"));
                 }
                 Some(AudienceRef::Inline(Audience { name: String::new(), clauses: clauses(std::mem::take(c), &apath) }))
             }
