@@ -114,7 +114,11 @@ export function start(options = {}) {
   }
   // One Tailor per page: a second start() (hot reload, React StrictMode, a second tag)
   // gets the running instance; stop() it first to start afresh.
-  const running = globalThis[RUNNING];
+  // A page rewritten by document.open() keeps its global and document but not its root
+  // element: the instance left behind is stopped, and a new one starts.
+  const held = globalThis[RUNNING];
+  if (held && held.root !== doc.documentElement()) held.api.stop();
+  const running = held?.root === doc.documentElement() ? held.api : null;
   if (running && running.status().state !== "stopped") {
     console.warn("Tailor: start() was called while Tailor already runs on this page; returning the running instance (call tailor.stop() first to start again)");
     return running;
@@ -783,7 +787,7 @@ export function start(options = {}) {
     stop() {
       if (stopped) return;
       stopped = true;
-      if (globalThis[RUNNING] === api) delete globalThis[RUNNING];
+      if (globalThis[RUNNING]?.api === api) delete globalThis[RUNNING];
       flush(true);
       clearTimeout(timer);
       revealAll();
@@ -973,14 +977,15 @@ export function start(options = {}) {
   }
 
   api.ready = run().then(api.status, api.status);
-  Object.defineProperty(globalThis, RUNNING, { value: api, configurable: true });
+  Object.defineProperty(globalThis, RUNNING, { value: { api, root: doc.documentElement() }, configurable: true });
   return api;
 }
 
 /**
  * Where the Tailor running on this page is kept (start() returns it again): on the
  * global object, since every copy of the script (a second tag, the npm module and the
- * tag) has its own module scope. Non-enumerable, under a registered symbol.
+ * tag) has its own module scope. Non-enumerable, under a registered symbol, with the
+ * root element of the document it runs in.
  */
 const RUNNING = Symbol.for("tailor.running");
 
