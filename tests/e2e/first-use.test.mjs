@@ -127,3 +127,30 @@ test("a second start() returns the running instance; stop() removes what Tailor 
   assert.equal(warnings(), 1);
   await context.close();
 });
+
+test("a slot of several elements, one of which cannot show the variant, shows the default everywhere, as decide() says", async () => {
+  const rules = { version: 1, experiences: [{ id: "e", slot: "hero", variants: [{ id: "v", content: { text: "VARIANT" } }] }] };
+  const { page: p, context } = await open(`<section data-tailor-slot="hero">DEFAULT</section><script type="text/plain" data-tailor-slot="hero"></script>
+    <script type="application/json" id="r">${JSON.stringify(rules)}</script><script src="/sdk/tailor.min.js" data-rules="r" data-allow-automation async></script>`);
+  assert.equal(await p.evaluate(() => window.tailor.decide("hero").variant), null);
+  assert.equal(await p.locator("section").innerText(), "DEFAULT");
+  await context.close();
+});
+
+test("a stopped instance no longer captures or throws: its consent calls only withdraw", async () => {
+  const { page: p, context, pageErrors } = await open(`<button id="view" data-tailor-track="add_to_cart" data-tailor-prop-sku="S">Add</button>${page()}`);
+  const grant = await p.evaluate(() => {
+    window.old = window.tailor;
+    window.old.stop();
+    window.old.consent.grant("personalization");
+    return window.old.consent.state();
+  });
+  assert.equal(grant, null);
+  await p.click("#view");
+  await new Promise((ok) => setTimeout(ok, 400));
+  assert.equal(await p.evaluate(() => localStorage.getItem("tailor:p:profile")), null);
+  await p.evaluate(() => window.old.consent.revoke("personalization"));
+  assert.deepEqual(pageErrors, []);
+  assert.deepEqual(await p.evaluate(() => window.hostErrors), []);
+  await context.close();
+});

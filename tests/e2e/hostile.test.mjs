@@ -317,3 +317,97 @@ test("the .wasm request carries no cookie and no page URL", async () => {
   assert.ok(!String(wasm[0].headers.referer ?? "").includes("email"), wasm[0].headers.referer);
   await context.close();
 });
+
+// --- races around start-up, found in review (each failed before its fix) ------------------
+
+const SHOP = "test/runtime/shop.html";
+const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+const slowly = (page, glob, ms) => page.route(glob, async (route) => (await sleep(ms), route.continue()));
+const profileText = (page) => page.evaluate(() => localStorage.getItem("tailor:p:profile") ?? "");
+const started = (page) => page.waitForFunction(() => window.tailor && !Array.isArray(window.tailor));
+
+async function grantedShopVisit(context) {
+  const page = await context.newPage();
+  await page.goto(env.base + SHOP);
+  await started(page);
+  await page.evaluate(async () => (await window.tailor.ready, window.tailor.consent.grant("personalization")));
+  await page.close();
+}
+
+test("a track() held while the rules load is never stored under a grant given after it", async () => {
+  const context = await env.browser.newContext();
+  const page = await context.newPage();
+  await slowly(page, "**/shop-rules.json", 1500);
+  await page.goto(env.base + SHOP);
+  await page.waitForFunction(() => window.tailor?.status?.().consent === true);
+  assert.equal(await page.evaluate(() => window.tailor.track("view_item", { category: "before-grant" })), false);
+  await page.evaluate(() => window.tailor.consent.grant("personalization"));
+  await page.evaluate(() => window.tailor.ready);
+  await page.evaluate(() => window.tailor.track("view_item", { category: "after-grant" }));
+  await page.evaluate(() => dispatchEvent(new Event("pagehide")));
+  const profile = await profileText(page);
+  assert.ok(profile.includes("after-grant") && !profile.includes("before-grant"), profile);
+  await context.close();
+});
+
+test("revoke() then grant() before the .wasm arrives ends granted: the withdrawal is logged first, then the grant", async () => {
+  const context = await env.browser.newContext();
+  await grantedShopVisit(context);
+  const page = await context.newPage();
+  await slowly(page, "**/tailor_bg.wasm", 1500);
+  await page.goto(env.base + SHOP);
+  await started(page);
+  await page.evaluate(() => (window.tailor.consent.revoke("personalization"), window.tailor.consent.grant("personalization")));
+  await page.evaluate(() => window.tailor.ready);
+  assert.equal(await page.evaluate(() => window.tailor.consent.state().personalization.state), "granted");
+  const methods = JSON.parse(await page.evaluate(() => window.tailor.consent.export())).records.map((r) => r.method);
+  assert.deepEqual(methods.slice(-2), ["revocation", "api"]);
+  await context.close();
+});
+
+test("a withdrawal made before this tab's .wasm arrived reaches the other tabs: none writes the profile back", async () => {
+  const context = await env.browser.newContext();
+  const b = await context.newPage();
+  await b.goto(env.base + SHOP);
+  await started(b);
+  await b.evaluate(async () => (await window.tailor.ready, window.tailor.consent.grant("personalization")));
+  const a = await context.newPage();
+  await slowly(a, "**/tailor_bg.wasm", 4000);
+  await a.goto(env.base + SHOP);
+  await started(a);
+  await a.evaluate(() => window.tailor.consent.revoke("personalization"));
+  await b.evaluate(() => window.tailor.track("view_item", { category: "after-revoke" }));
+  await sleep(1000);
+  assert.equal(await b.evaluate(() => window.tailor.consent.state().personalization.state), "denied");
+  assert.equal(await profileText(a), "");
+  await context.close();
+});
+
+test("a withdrawal while the .wasm failed to load holds on the next visit", async () => {
+  const context = await env.browser.newContext();
+  await grantedShopVisit(context);
+  let page = await context.newPage();
+  await page.route("**/tailor_bg.wasm", (route) => route.fulfill({ status: 503, body: "down" }));
+  await page.goto(env.base + SHOP);
+  await started(page);
+  await page.evaluate(async () => (await window.tailor.ready, window.tailor.consent.revoke("personalization")));
+  assert.equal(await profileText(page), "");
+  await page.close();
+  page = await context.newPage();
+  await page.goto(env.base + SHOP);
+  await started(page);
+  await page.evaluate(() => window.tailor.ready);
+  assert.equal(await page.evaluate(() => window.tailor.consent.state().personalization.state), "denied");
+  assert.deepEqual((await storedKeys(page)).filter((k) => k.startsWith("tailor:consent:withdrawn")), []);
+  await context.close();
+});
+
+test("variant markup cannot reach the site's consent button through <label for>", async () => {
+  const rules = { version: 1, experiences: [{ id: "x", slot: "hero", variants: [{ id: "v", content: { html: '<label id="innocent" for="accept">Free shipping today</label>' } }] }] };
+  const { page } = await openHtml(`<div data-tailor-slot="hero">Default</div>
+    <div hidden><button id="accept" data-tailor-consent="grant">Accept</button></div>${inlineRules(rules)}${TAG}`);
+  assert.equal(await page.locator("#innocent").getAttribute("for"), null);
+  await page.click("#innocent");
+  assert.equal(await page.evaluate(() => window.tailor.consent.state().personalization.state), "not_asked");
+  await page.context().close();
+});

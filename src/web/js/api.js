@@ -176,13 +176,13 @@ export class Decision {
   /** One readable line, e.g. `hero: "spring-hero" shows variant "sale"`. */
   get summary() {
     const l = this[LAZY];
-    return (l.summary ??= l.round.summary(l.index));
+    return (l.summary ??= lazily(() => l.round.summary(l.index), (why) => `${this.slot}: (no summary: ${why})`));
   }
 
-  /** Everything considered, stage by stage (see the README). */
+  /** Everything considered, stage by stage (see docs/rules.md, "Explanations"). */
   get explanation() {
     const l = this[LAZY];
-    return (l.explanation ??= JSON.parse(l.round.explanation(l.index)));
+    return (l.explanation ??= lazily(() => JSON.parse(l.round.explanation(l.index)), (why) => ({ error: why })));
   }
 
   toJSON() {
@@ -192,6 +192,17 @@ export class Decision {
 }
 
 const LAZY = Symbol("tailor.lazy");
+
+// A summary or explanation is built by the .wasm when first read, possibly long after
+// the decision (from a host's listener, a timer): a failure there (an engine that has
+// failed since) gives a placeholder saying why, never an exception in the host's code.
+function lazily(build, placeholder) {
+  try {
+    return build();
+  } catch (e) {
+    return placeholder(String(e?.message ?? e));
+  }
+}
 
 /** Reads the page inputs the core needs from a URL and a few plain fields. */
 export function pageInputs({ url = "", referrer = "", userAgent = "", language = "", hour, weekday, viewportWidth = 0 } = {}) {

@@ -7,7 +7,7 @@
 import * as core from "../../../pkg/wasm/tailor.js";
 import { TailorError, utf8 } from "./api.js";
 import { own, randomBytes } from "./dom.js";
-import { PURPOSE_PREFIXES, wipePurposes } from "./storage.js";
+import { PURPOSE_PREFIXES, purposeList, wipePurposes } from "./storage.js";
 
 export const RECORD_KEY = "tailor:consent";
 /**
@@ -81,7 +81,7 @@ export function startConsent(storage, config = DEFAULT_CONFIG, hooks = {}) {
   // nothing is granted on this page, and a withdrawal deletes the purposes' data and the
   // record (which can no longer be updated): the visitor is asked again next time.
   let failed = null;
-  const channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(CHANNEL) : null;
+  let channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(CHANNEL) : null;
 
   function failsafe(e) {
     if (!failed) {
@@ -232,9 +232,23 @@ export function startConsent(storage, config = DEFAULT_CONFIG, hooks = {}) {
     notify("change", s);
   }
 
+  // Logs the withdrawals noted by recordWithdrawal() where no consent engine ran (the
+  // .wasm still loading or failed, in this tab or another): a purpose still granted is
+  // revoked now (with a failed engine, its data and the record go); the notes are then
+  // removed.
+  function settleWithdrawals() {
+    const noted = storage.names(WITHDRAWN);
+    if (!noted.length) return;
+    const purposes = purposeList(noted.map((k) => k.slice(WITHDRAWN.length))).filter((p) => failed || granted(p));
+    if (purposes.length) withdraw(purposes, purposes);
+    for (const key of noted) storage.remove(key);
+  }
+
   channel?.addEventListener("message", resync);
+  // Another tab changed the record, or noted a withdrawal it could not log yet.
   const onStorage = (e) => {
     if (e.key === RECORD_KEY || e.key === null) resync();
+    if (e.key === null || e.key?.startsWith(WITHDRAWN)) settleWithdrawals();
   };
   addEventListener("storage", onStorage);
   cleanups.push(() => removeEventListener("storage", onStorage));
@@ -274,7 +288,6 @@ export function startConsent(storage, config = DEFAULT_CONFIG, hooks = {}) {
   });
 
   const purposesArg = (p) => JSON.stringify(Array.isArray(p) ? p : [p]);
-  const purposeList = (p) => (Array.isArray(p) ? p : [p]).filter((x) => Object.prototype.hasOwnProperty.call(PURPOSE_PREFIXES, x));
   const unavailable = (what) => new TailorError("CONSENT_FAILED", `Tailor: consent.${what}() cannot run: consent handling failed on this page (${failed?.message ?? failed})`);
   return {
     /** Grants purposes ("personalization", "measurement" or an array). */
@@ -307,13 +320,7 @@ export function startConsent(storage, config = DEFAULT_CONFIG, hooks = {}) {
      * Logs the withdrawals noted by recordWithdrawal() before consent handling ran:
      * a purpose still granted is revoked now; the notes are then removed.
      */
-    settleWithdrawals() {
-      const noted = storage.names(WITHDRAWN);
-      if (!noted.length) return;
-      const purposes = noted.map((k) => k.slice(WITHDRAWN.length)).filter((p) => granted(p));
-      if (purposes.length) withdraw(purposes, purposeList(purposes));
-      for (const key of noted) storage.remove(key);
-    },
+    settleWithdrawals,
     /** Each purpose's state ("granted" | "denied" | "not_asked"), source and expiry; gpc_honored. */
     state,
     granted,
@@ -372,6 +379,7 @@ export function startConsent(storage, config = DEFAULT_CONFIG, hooks = {}) {
       for (const id of timers) clearInterval(id);
       for (const c of cleanups) c?.();
       channel?.close();
+      channel = null;
     },
   };
 }

@@ -4,7 +4,7 @@
 // page: every failure leaves the default content and one console message.
 import { Engine, TailorError, pageInputs, utf8, version } from "./api.js";
 import { sanitize, safeAttribute, inertSlot } from "./sanitize.js";
-import { createStorage, PURPOSE_PREFIXES, wipePurposes } from "./storage.js";
+import { createStorage, PURPOSE_PREFIXES, purposeList, wipePurposes } from "./storage.js";
 import { startConsent, recordWithdrawal } from "./consent.js";
 import { startCapture } from "./capture.js";
 import { doc, inlineJsonScript, own, randomBytes } from "./dom.js";
@@ -19,6 +19,14 @@ const WRITE_DELAY_MS = 250;
 const MAX_PENDING = 200;
 /** A rules request that has not answered by then has failed (withdrawal never waits for it). */
 const RULES_TIMEOUT_MS = 10_000;
+/** The same for the .wasm. */
+const WASM_TIMEOUT_MS = 15_000;
+
+// `promise`, or the error `late()` if it has not settled within `ms`.
+function withTimeout(promise, ms, late) {
+  let timer;
+  return Promise.race([promise, new Promise((_, reject) => (timer = setTimeout(() => reject(late()), ms)))]).finally(() => clearTimeout(timer));
+}
 
 function safely(cb, arg) {
   try {
@@ -35,15 +43,18 @@ function asTailorError(e, code) {
 // Where the rules came from, for messages: "/rules.json", "#tailor-rules".
 function rulesOrigin(source) {
   if (typeof source !== "string") return null;
-  return /[/.:]/.test(source) ? source : `#${source}`;
+  return isUrl(source) ? source : `#${source}`;
 }
+
+// data-rules is a URL when it has a "/", "." or ":", else the id of an inline script.
+const isUrl = (source) => /[/.:]/.test(source);
 
 async function loadRules(source) {
   if (source === undefined || source === null || source === "") {
     throw new TailorError("RULES_MISSING", "Tailor: no rules given (set data-rules on the script tag, or pass `rules` to start())");
   }
   if (typeof source === "object") return source;
-  if (!/[/.:]/.test(source)) {
+  if (!isUrl(source)) {
     // An inline script after the SDK's tag is only there once the document is parsed.
     await domReady();
     try {
@@ -120,7 +131,7 @@ export function start(options = {}) {
   if (held && held.root !== doc.documentElement()) held.api.stop();
   const running = held?.root === doc.documentElement() ? held.api : null;
   if (running && running.status().state !== "stopped") {
-    console.warn("Tailor: start() was called while Tailor already runs on this page; returning the running instance (call tailor.stop() first to start again)");
+    console.warn(`Tailor: start() was called while Tailor already runs on this page (status "${running.status().state}"); returning the running instance (call tailor.stop() first to start again)`);
     return running;
   }
   // Options are read as own properties: a polluted Object.prototype adds none.
@@ -352,11 +363,15 @@ export function start(options = {}) {
     for (const raw of list) {
       let d = keptDefault(raw);
       const previous = decisions.get(d.slot);
-      for (const el of doc.querySelectorAll(`[${SLOT}="${CSS.escape(d.slot)}"]`)) {
+      const els = doc.querySelectorAll(`[${SLOT}="${CSS.escape(d.slot)}"]`);
+      for (const el of els) {
         const error = applyTo(el, d);
         if (error && d.variant) {
+          // Every element of the slot goes back to the default, so the page shows what
+          // decide() says.
           d = notShown(d, error);
-          applyTo(el, d); // back to the default where another element already showed it
+          for (const other of els) applyTo(other, d);
+          break;
         }
       }
       decisions.set(d.slot, d);
@@ -453,7 +468,11 @@ export function start(options = {}) {
   }
 
   function dropGoals() {
-    engine?.core.dropGoals();
+    try {
+      engine?.core.dropGoals();
+    } catch (e) {
+      engineFailed(e, "dropping the goals");
+    }
     goalsLoaded = false;
     goalsDirty = false;
     exposures.clear();
@@ -698,22 +717,26 @@ export function start(options = {}) {
       if (props !== undefined && (props === null || typeof props !== "object")) {
         throw new TailorError("BAD_EVENT", `Tailor: track("${name}", props): props must be an object`);
       }
-      if (!consent) {
-        // Not started yet: held (stored later only if consent was already on record).
+      if (started || stopped) {
+        if (consent) return record(name, props, Date.now(), true);
         // Started without consent handling (a refused configuration): dropped.
-        if (started || stopped) {
-          dropped(name, "no_consent_handling", "consent handling is not running on this page (see the error above)");
-          return false;
-        }
-        if (pending.length < MAX_PENDING) pending.push(["track", name, JSON.parse(JSON.stringify(props ?? {})), Date.now()]);
-        return undefined;
+        dropped(name, "no_consent_handling", "consent handling is not running on this page (see the error above)");
+        return false;
       }
-      if (!engine && !started) {
-        // Consent is known but the rules are still loading: held the same way.
-        if (pending.length < MAX_PENDING) pending.push(["track", name, JSON.parse(JSON.stringify(props ?? {})), Date.now()]);
-        return undefined;
+      // The .wasm or the rules are still loading: held with its time, and stored then
+      // only if a purpose was granted when it was made (consent known now, or the stored
+      // record when consent handling starts; see replayConsent). A later withdrawal
+      // discards it: nothing seen before a grant, or withdrawn, is ever kept.
+      if (consent && !personalization() && !measurement()) {
+        dropped(name, "no_consent", "personalization consent is not granted, and nothing is kept before or without it");
+        return false;
       }
-      return record(name, props, Date.now(), true);
+      if (pending.length >= MAX_PENDING) {
+        dropped(name, "overflow", `more than ${MAX_PENDING} calls were made before Tailor was ready`);
+        return false;
+      }
+      pending.push(["track", name, JSON.parse(JSON.stringify(props ?? {})), Date.now()]);
+      return undefined;
     },
     version,
     /** Consent: grant, revoke, decide, state, on("change" | "ask"), export. */
@@ -733,20 +756,17 @@ export function start(options = {}) {
     forget() {
       try {
         consent?.revoke(["personalization", "measurement"]);
-      } catch (e) {
-        report(asTailorError(e, "CONSENT_FAILED"));
-      }
-      dropProfile();
-      dropGoals();
-      try {
+        dropProfile();
+        dropGoals();
         consent?.reset();
       } catch (e) {
         report(asTailorError(e, "CONSENT_FAILED"));
+      } finally {
+        for (const key of storage.names()) storage.remove(key);
+        // Consent handling that starts later must not write a record back from calls
+        // made before this one, nor store events held before it.
+        if (!consent) pending.length = 0;
       }
-      for (const key of storage.names()) storage.remove(key);
-      // Consent handling that starts later must not write a record back from calls
-      // made before this one.
-      if (!consent) pending.length = 0;
     },
     /**
      * Goals reached after seeing a variant, counted on this device under measurement:
@@ -797,7 +817,10 @@ export function start(options = {}) {
       dropProfile();
       dropGoals();
       stopCapture();
+      // Consent handling stops too: later consent calls on this instance only withdraw
+      // (see consentCall), and the next start() reads what they noted.
       consent?.stop();
+      consent = null;
       doc.removeEventListener("click", declarativeConsent);
       removeEventListener("pagehide", leave);
       doc.removeEventListener("visibilitychange", onVisibility);
@@ -813,24 +836,32 @@ export function start(options = {}) {
     if (name === "state" || name === "export") return null;
     if (name === "revoke") {
       // Withdrawal never waits: what is stored for the purposes goes now, by key name,
-      // without the .wasm, the rules or the network. Until consent handling runs, the
-      // withdrawal is also noted beside the consent record, so that it holds even if
-      // this page is closed first; the consent engine logs it when it starts.
-      wipe(purposesOf(args[0]));
-      if (!started && !stopped) recordWithdrawal(storage, purposesOf(args[0]));
+      // without the .wasm, the rules or the network. Without consent handling (not yet,
+      // or not at all on this page), the withdrawal is also noted beside the consent
+      // record, so that it holds on the next page and in other tabs; a consent engine
+      // logs it when it starts or hears of it.
+      wipe(purposeList(args[0]));
+      recordWithdrawal(storage, purposeList(args[0]));
+      dropHeldTracks();
     }
     if (!started && !stopped) {
       if (pending.length < MAX_PENDING || name === "revoke") pending.push([`consent.${name}`, ...args]);
       return undefined;
     }
-    // Started without consent handling (the .wasm did not load, or the consent
-    // configuration was refused): nothing can be granted, but a withdrawal still
-    // deletes what earlier visits stored for those purposes.
-    report(new TailorError("CONSENT_UNAVAILABLE", `Tailor: consent.${name}() cannot run: consent handling did not start (see the error above)${name === "revoke" ? "; the stored data of the revoked purposes was deleted" : ""}`));
+    // Stopped, or started without consent handling (the .wasm did not load, or the
+    // consent configuration was refused): nothing can be granted, but a withdrawal
+    // still deletes what earlier visits stored for those purposes.
+    const why = stopped ? "Tailor was stopped on this page" : "consent handling did not start (see the error above)";
+    report(new TailorError("CONSENT_UNAVAILABLE", `Tailor: consent.${name}() cannot run: ${why}${name === "revoke" ? "; the stored data of the revoked purposes was deleted" : ""}`));
     return name === "on" ? () => {} : undefined;
   }
 
-  const purposesOf = (p) => (Array.isArray(p) ? p : [p]).filter((x) => Object.prototype.hasOwnProperty.call(PURPOSE_PREFIXES, x));
+  // Held track() calls are discarded by any withdrawal before they could be stored.
+  function dropHeldTracks() {
+    const kept = pending.filter(([name]) => name !== "track");
+    pending.length = 0;
+    pending.push(...kept);
+  }
 
   // Deletes the stored data of `purposes` (by key prefix, without reading it), and
   // what is in memory for them, when the consent engine is not there to do it.
@@ -846,24 +877,26 @@ export function start(options = {}) {
       purge: (purposes) => {
         if (purposes.includes("personalization")) dropProfile();
         if (purposes.includes("measurement")) dropGoals();
+        dropHeldTracks();
       },
-      changed: () => engine && consentChanged(),
+      changed: () => engine && !stopped && consentChanged(),
     });
   }
 
-  // Replays, in the order they were made, the calls held until consent handling
-  // started: consent commands and forget(). track() calls stay held until the rules
-  // are there too (replayTracks).
+  // Replays, in the order they were made, the consent calls held until consent
+  // handling started. A held track() stays held (for the rules) only if a purpose was
+  // granted at its place in that order; a withdrawal after it discards it (the purge
+  // hook), and a grant after it does not reach back.
   function replayConsent() {
     const held = pending.splice(0);
     for (const [name, ...args] of held) {
       if (name === "track") {
-        pending.push([name, ...args]);
+        if (personalization() || measurement()) pending.push([name, ...args]);
+        else dropped(args[0], "no_consent", "personalization consent is not granted, and nothing is kept before or without it");
         continue;
       }
       try {
-        if (name === "forget") api.forget();
-        else consent[name.slice("consent.".length)](...args);
+        consent[name.slice("consent.".length)](...args);
       } catch (e) {
         report(asTailorError(e, "COMMAND_FAILED"));
       }
@@ -920,7 +953,7 @@ export function start(options = {}) {
     try {
       const rulesPromise = loadRules(options.rules);
       rulesPromise.catch(() => {});
-      await options.wasmReady;
+      await withTimeout(options.wasmReady, WASM_TIMEOUT_MS, () => new TailorError("START_FAILED", `Tailor: the .wasm did not arrive within ${WASM_TIMEOUT_MS / 1000} s; the slots keep their default content (withdrawal still works)`));
       mark("wasm");
       if (stopped) return;
       try {
@@ -930,10 +963,11 @@ export function start(options = {}) {
       }
       mark("consent");
       if (consent) {
-        replayConsent();
-        // Withdrawals noted before consent handling ran (on this page, replayed just
-        // now, or on an earlier page closed before it could) are logged, once.
+        // Withdrawals noted before consent handling ran (on an earlier page closed before
+        // it could, or on this one) are logged first, once; the calls held on this page
+        // then replay in order, so a grant made after a withdrawal stands.
         consent.settleWithdrawals();
+        replayConsent();
       }
       try {
         const rules = await rulesPromise;
@@ -967,10 +1001,9 @@ export function start(options = {}) {
       clearTimeout(timer);
       if (!stopped) revealAll();
       // Without consent handling, calls held until now get the answer later calls get:
-      // withdrawals and forget() still delete, the rest is refused (track() dropped).
+      // withdrawals still delete, the rest is refused (track() dropped).
       for (const [name, ...args] of pending.splice(0)) {
-        if (name === "forget") api.forget();
-        else if (name.startsWith("consent.")) consentCall(name.slice("consent.".length), ...args);
+        if (name.startsWith("consent.")) consentCall(name.slice("consent.".length), ...args);
         else if (name === "track") dropped(args[0], "no_consent_handling", "consent handling is not running on this page (see the error above)");
       }
     }

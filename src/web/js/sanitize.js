@@ -6,6 +6,10 @@
 import { doc } from "./dom.js";
 
 const DROP = new Set(["SCRIPT", "IFRAME", "FRAME", "FRAMESET", "OBJECT", "EMBED", "APPLET", "BASE", "LINK", "META", "STYLE", "NOSCRIPT", "TEMPLATE", "SVG", "MATH", "FORM"]);
+// Attributes through which a click on variant content acts on another element of the
+// page (a <label for> clicks the site's consent button; popovers and commands open or
+// trigger others; `form` submits another form).
+const REMOTE_CONTROL = new Set(["for", "form", "popovertarget", "popovertargetaction", "commandfor", "command"]);
 const URL_ATTRIBUTES = new Set(["href", "src", "action", "formaction", "xlink:href", "poster", "background", "cite", "srcset", "data", "ping"]);
 
 let policy;
@@ -37,11 +41,12 @@ function unsafeUrl(value) {
 /**
  * Whether an attribute from the rules may be set: no event handlers, no script URLs,
  * and none of Tailor's own `data-tailor-*` attributes (a variant must not carry a
- * consent control, a slot or a tracking marker of its own).
+ * consent control, a slot or a tracking marker of its own), and nothing that makes a
+ * click on it act on another element of the page (`for`, `form`, `popovertarget`…).
  */
 export function safeAttribute(name, value) {
   const n = String(name).toLowerCase();
-  return /^[a-z][a-z0-9_:.-]*$/.test(n) && !n.startsWith("on") && !n.startsWith("data-tailor-") && n !== "srcdoc" && n !== "style" && !(URL_ATTRIBUTES.has(n) && unsafeUrl(String(value)));
+  return /^[a-z][a-z0-9_:.-]*$/.test(n) && !n.startsWith("on") && !n.startsWith("data-tailor-") && !REMOTE_CONTROL.has(n) && n !== "srcdoc" && n !== "style" && !(URL_ATTRIBUTES.has(n) && unsafeUrl(String(value)));
 }
 
 /**

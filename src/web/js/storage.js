@@ -97,8 +97,10 @@ export const PURPOSE_PREFIXES = Object.freeze({ personalization: "tailor:p:", me
  * rules.
  */
 export function wipePurposes(storage, purposes) {
-  for (const p of purposes) {
-    const prefix = Object.prototype.hasOwnProperty.call(PURPOSE_PREFIXES, p) ? PURPOSE_PREFIXES[p] : null;
-    if (prefix) for (const key of storage.names(prefix)) storage.remove(key);
-  }
+  for (const p of purposeList(purposes)) for (const key of storage.names(PURPOSE_PREFIXES[p])) storage.remove(key);
+}
+
+/** The known purposes among `p` (one name or a list); anything else is ignored. */
+export function purposeList(p) {
+  return (Array.isArray(p) ? p : [p]).filter((x) => Object.prototype.hasOwnProperty.call(PURPOSE_PREFIXES, x));
 }
