@@ -130,6 +130,11 @@ export function auditInitScript() {
 export async function auditedPage(browser, contextOptions = {}) {
   const context = await browser.newContext(contextOptions);
   await context.addInitScript(auditInitScript);
+  return observedPage(context);
+}
+
+/** A new page in `context`, with console capture and request log. */
+export async function observedPage(context) {
   const page = await context.newPage();
   const consoleMessages = [];
   const requests = [];

@@ -7,7 +7,7 @@
 // Each case serves its own page (page.route) around the real built SDK at /sdk/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { setup, auditedPage } from "./browser.mjs";
+import { setup, auditedPage, observedPage } from "./browser.mjs";
 
 // The server answers these paths after a very long time (a request that never answers).
 const HANG = new Set(["/test/hostile/hang-rules.json", "/sdk/hang/tailor_bg.wasm"]);
@@ -51,7 +51,7 @@ function serveHtml(page, path, body, head = "") {
 }
 
 async function openHtml(body, { head = "", context, init, path = "/test/hostile/page.html", query = "", wait = true } = {}) {
-  const audited = context ? await pageIn(context) : await auditedPage(env.browser);
+  const audited = context ? await observedPage(context) : await auditedPage(env.browser);
   if (init) await audited.page.addInitScript(init);
   await serveHtml(audited.page, path, body, head);
   await audited.page.goto(env.base + path.slice(1) + query);
@@ -59,16 +59,6 @@ async function openHtml(body, { head = "", context, init, path = "/test/hostile/
   return audited;
 }
 
-async function pageIn(context) {
-  const page = await context.newPage();
-  const consoleMessages = [];
-  const pageErrors = [];
-  const requests = [];
-  page.on("console", (m) => consoleMessages.push({ type: m.type(), text: m.text() }));
-  page.on("pageerror", (e) => pageErrors.push(String(e)));
-  page.on("request", (r) => requests.push({ url: r.url(), headers: r.headers() }));
-  return { context, page, consoleMessages, pageErrors, requests };
-}
 
 const tailorErrors = (messages) => messages.filter((m) => m.type === "error" && m.text.startsWith("Tailor:")).map((m) => m.text);
 const storedKeys = (page) => page.evaluate(() => Object.keys(localStorage).sort());
