@@ -17,6 +17,7 @@
 //! - [`measure`]: exposures and goals counted on the device (measurement purpose).
 //! - [`web`]: the JavaScript API, the browser's host functions.
 
+pub mod compile;
 pub mod consent;
 pub mod context;
 pub mod decide;

@@ -101,88 +101,31 @@ impl Channel {
     }
 }
 
-const SEARCH_ENGINES: &[&str] = &["google.", "bing.", "yahoo.", "duckduckgo.", "baidu.", "yandex.", "ecosia.", "qwant.", "startpage.", "search.brave."];
-const SOCIAL_NETWORKS: &[&str] = &["facebook.", "instagram.", "t.co", "twitter.", "x.com", "linkedin.", "lnkd.in", "pinterest.", "reddit.", "tiktok.", "youtube.", "mastodon.", "threads.net", "bsky.app"];
-
 /// The host name of a URL, lower-cased, without `www.` (empty when there is none).
 fn url_host(url: &str) -> String {
-    let rest = find(url, "://").map_or("", |i| crate::json::slice(url, i + 3..));
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = authority.rsplit('@').next().unwrap_or("").split(':').next().unwrap_or("");
-    let host = host.to_ascii_lowercase();
-    host.strip_prefix("www.").map(str::to_string).unwrap_or(host)
+    context::url_host_raw(url).to_ascii_lowercase()
 }
 
-/// Whether `host` matches one of `patterns`: a pattern ending in a dot (`google.`) is a
-/// label anywhere in the host (google.fr, www.google.co.uk); any other (`t.co`) is the
-/// host or one of its parent domains (t.co, x.t.co).
-fn host_matches(host: &str, patterns: &[&str]) -> bool {
-    let host = host.as_bytes();
-    patterns.iter().any(|p| {
-        let p = p.as_bytes();
-        if p.ends_with(b".") {
-            (0..host.len()).any(|i| (i == 0 || host[i - 1] == b'.') && host[i..].starts_with(p))
-        } else {
-            host.ends_with(p) && (host.len() == p.len() || host[host.len() - p.len() - 1] == b'.')
-        }
-    })
-}
-
-/// Where `word` (not empty) first occurs in `text`. A plain byte search: the texts are
-/// short (hosts, user agents) and `str::find` would bring its two-way searcher, ~2 KB
-/// of .wasm.
-fn find(text: &str, word: &str) -> Option<usize> {
-    text.as_bytes().windows(word.len()).position(|w| w == word.as_bytes())
-}
-
-/// Derives the acquisition channel.
+/// Derives the acquisition channel (the first-decision module's code, shared).
 pub fn channel(inputs: &PageInputs) -> Channel {
-    let param = |k: &str| inputs.query.iter().find(|(n, _)| n == k).map(|(_, v)| v.to_ascii_lowercase());
-    let medium = param("utm_medium").unwrap_or_default();
-    let referrer_host = url_host(&inputs.referrer);
-    let self_referral = !referrer_host.is_empty() && referrer_host == url_host(&inputs.url);
-    if param("gclid").is_some() || param("msclkid").is_some() || matches!(medium.as_str(), "cpc" | "ppc" | "paidsearch" | "paid_search" | "sem") {
-        return Channel::PaidSearch;
+    let param = |k: &str| inputs.query.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    match context::channel(&param, &inputs.url, &inputs.referrer) {
+        "organic_search" => Channel::OrganicSearch,
+        "paid_search" => Channel::PaidSearch,
+        "social" => Channel::Social,
+        "email" => Channel::Email,
+        "display" => Channel::Display,
+        "referral" => Channel::Referral,
+        _ => Channel::Direct,
     }
-    if medium == "email" || medium == "newsletter" {
-        return Channel::Email;
-    }
-    if matches!(medium.as_str(), "display" | "banner" | "cpm" | "programmatic") {
-        return Channel::Display;
-    }
-    if matches!(medium.as_str(), "social" | "social-network" | "social_media" | "paid_social") || param("fbclid").is_some() {
-        return Channel::Social;
-    }
-    if referrer_host.is_empty() || self_referral {
-        return if medium.is_empty() { Channel::Direct } else { Channel::Referral };
-    }
-    if host_matches(&referrer_host, SEARCH_ENGINES) {
-        return Channel::OrganicSearch;
-    }
-    if host_matches(&referrer_host, SOCIAL_NETWORKS) {
-        return Channel::Social;
-    }
-    Channel::Referral
 }
 
 /// "mobile", "tablet" or "desktop", from the user agent, then the viewport width.
 pub fn device_type(inputs: &PageInputs) -> &'static str {
-    let ua = inputs.user_agent.to_ascii_lowercase();
-    let has = |word| find(&ua, word).is_some();
-    if has("ipad") || has("tablet") || (has("android") && !has("mobile")) {
-        "tablet"
-    } else if has("mobi")
-        || has("iphone")
-        || has("ipod")
-        || (inputs.viewport_width > 0 && inputs.viewport_width < 768)
-    {
-        "mobile"
-    } else {
-        "desktop"
-    }
+    context::device_type(&inputs.user_agent, inputs.viewport_width)
 }
 
-const WEEKDAYS: [&str; 7] = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
+use tailor_first::context::{self, WEEKDAYS};
 
 /// The attributes conditions see for this page view:
 ///

@@ -431,7 +431,7 @@ impl Ctx<'_> {
 /// The slots the experiences name, in order of first appearance, each with its
 /// experiences in document order: one sort, so a thousand slots cost no more than
 /// n log n comparisons (a scan of every experience per slot would be n²).
-fn slots(experiences: &[Experience]) -> Vec<(&str, Vec<usize>)> {
+pub(crate) fn slots(experiences: &[Experience]) -> Vec<(&str, Vec<usize>)> {
     let mut order: Vec<usize> = (0..experiences.len()).collect();
     // Stable: within a slot, document order.
     crate::rules::sort_positions(&mut order, &|a, b| experiences[a].slot.cmp(&experiences[b].slot));

@@ -785,7 +785,7 @@ fn to_number(v: JsValue, host: &dyn Host) -> Result<f64, Thrown> {
 }
 
 /// `Number(s)`, without asking the host for plain digit strings.
-fn string_to_number(s: &str, host: &dyn Host) -> f64 {
+pub(crate) fn string_to_number(s: &str, host: &dyn Host) -> f64 {
     let b = s.as_bytes();
     if !b.is_empty() && b.len() <= 15 && b.iter().all(u8::is_ascii_digit) {
         return b.iter().fold(0u64, |acc, d| acc * 10 + (d - b'0') as u64) as f64;

@@ -12,62 +12,11 @@ use crate::json::Value;
 use crate::rules::condition::{member, to_js_string, truthy};
 
 const FNV_OFFSET: u32 = 0x811c_9dc5;
-const FNV_PRIME: u32 = 0x0100_0193;
 
-/// Continues an FNV-1a hash over the UTF-16 code units of `s`, which is how
-/// hashing `a + b` works without building the concatenation.
-fn fnv_feed(mut h: u32, s: &str) -> u32 {
-    // ASCII runs are their own UTF-16 units: hashed byte by byte, without decoding.
-    if s.is_ascii() {
-        for &b in s.as_bytes() {
-            h ^= b as u32;
-            h = h.wrapping_mul(FNV_PRIME);
-        }
-        return h;
-    }
-    for unit in s.encode_utf16() {
-        h ^= unit as u32;
-        h = h.wrapping_mul(FNV_PRIME);
-    }
-    h
-}
-
-/// FNV-1a 32 over UTF-16 code units (`hashFnv32a`): JavaScript's `charCodeAt`, so a
-/// non-ASCII character is one unit and an emoji two, never UTF-8 bytes.
-pub fn fnv1a32(s: &str) -> u32 {
-    fnv_feed(FNV_OFFSET, s)
-}
-
-/// FNV-1a 32 of the decimal string of `n`, without allocating.
-fn fnv_decimal(n: u32) -> u32 {
-    let mut digits = [0u8; 10];
-    let mut i = digits.len();
-    let mut v = n;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    digits[i..].iter().fold(FNV_OFFSET, |h, d| (h ^ *d as u32).wrapping_mul(FNV_PRIME))
-}
-
-/// `hash(seed, value, version)`: a number in [0, 1) from which buckets are chosen.
-/// Version 1 is `fnv(value + seed) % 1000 / 1000`, version 2 is
-/// `fnv(String(fnv(seed + value))) % 10000 / 10000`; any other version is `None`
-/// (the caller excludes the user).
-pub fn hash(seed: &str, value: &str, version: u32) -> Option<f64> {
-    match version {
-        2 => {
-            let inner = fnv_feed(fnv_feed(FNV_OFFSET, seed), value);
-            Some((fnv_decimal(inner) % 10000) as f64 / 10000.0)
-        }
-        1 => Some((fnv_feed(fnv_feed(FNV_OFFSET, value), seed) % 1000) as f64 / 1000.0),
-        _ => None,
-    }
-}
+pub use tailor_first::hash::{fnv1a32, hash};
+#[cfg(test)]
+use tailor_first::hash::fnv_decimal;
+use tailor_first::hash::fnv_feed;
 
 /// `getEqualWeights(n)`: `n` copies of `1 / n`; empty when `n <= 0`.
 pub fn get_equal_weights(n: i32) -> Vec<f64> {

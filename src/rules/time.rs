@@ -31,29 +31,7 @@ pub fn parse_duration(s: &str) -> Option<f64> {
     Some(digits.iter().fold(0.0, |n, &d| n * 10.0 + (d - b'0') as f64) * unit)
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m as i64 + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date `(year, month, day)` of a day number since 1970-01-01.
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
-}
+pub use tailor_first::time::{civil_from_days, days_from_civil, iso_week};
 
 fn is_leap(y: i64) -> bool {
     (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
@@ -163,21 +141,6 @@ pub fn format_date_time(ms: f64) -> String {
     out.push(':');
     push2(&mut out, secs % 60);
     out.push('Z');
-    out
-}
-
-/// The ISO 8601 week containing `ms` (UTC), as `"2026-W09"`: weeks start on Monday and
-/// week 1 is the one containing the year's first Thursday.
-pub fn iso_week(ms: f64) -> String {
-    let day = day_number(ms);
-    // 1970-01-01 was a Thursday; ISO weekday 1 = Monday … 7 = Sunday.
-    let weekday = (day + 3).rem_euclid(7) + 1;
-    let thursday = day - weekday + 4;
-    let (year, _, _) = civil_from_days(thursday);
-    let week = (thursday - days_from_civil(year, 1, 1)) / 7 + 1;
-    let mut out = year.to_string();
-    out.push_str("-W");
-    push2(&mut out, week as u32);
     out
 }
 

@@ -1,0 +1,189 @@
+//! The standalone `.wasm`: two exports, a bump allocator and a panic handler.
+//!
+//! ```text
+//! tl_alloc(n) -> ptr          room for the input (call once per decision)
+//! tl_decide(ptr, len) -> ptr  decides; the result is u32s: slot count (0xFFFFFFFF when
+//!                             the input or the compiled rules cannot be read), then per
+//!                             slot: kind (0 wait, 1 default, 2 shown, 3 holdout),
+//!                             experience, variant, sticky (0/1)
+//! ```
+//!
+//! Input, little-endian: `u32` flags (1 the visitor has a profile, 2 count this page
+//! view), `f64` now, `f64` page view start, `u32` hour, weekday, viewport width, then
+//! strings as `u32` byte length + UTF-8: compiled rules (base64), url, host, path,
+//! referrer, user agent, language, stored profile, unit; then `u32` query parameter
+//! count and the parameters as name, value string pairs.
+
+use alloc::vec::Vec;
+use core::alloc::{GlobalAlloc, Layout};
+
+use crate::profile;
+use crate::vm::{Inputs, Outcome, Page, Program};
+
+/// Never frees: a page decides a handful of times before the full engine takes over.
+struct Bump;
+
+static mut NEXT: usize = 0;
+static mut END: usize = 0;
+
+unsafe impl GlobalAlloc for Bump {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let align = layout.align();
+        let start = (NEXT + align - 1) & !(align - 1);
+        let end = start + layout.size();
+        if end > END {
+            let pages = (end - END + 0xffff) / 0x10000 + 1;
+            let old = core::arch::wasm32::memory_grow(0, pages);
+            if old == usize::MAX {
+                return core::ptr::null_mut();
+            }
+            if END == 0 || old * 0x10000 != END {
+                // First growth, or memory grown by someone else: start at the new pages.
+                let base = old * 0x10000;
+                NEXT = base;
+                END = base + pages * 0x10000;
+                return self.alloc(layout);
+            }
+            END += pages * 0x10000;
+        }
+        NEXT = end;
+        start as *mut u8
+    }
+    unsafe fn dealloc(&self, _: *mut u8, _: Layout) {}
+}
+
+#[global_allocator]
+static ALLOC: Bump = Bump;
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    core::arch::wasm32::unreachable()
+}
+
+/// Room for `n` bytes of input.
+#[no_mangle]
+pub extern "C" fn tl_alloc(n: usize) -> *mut u8 {
+    let mut v = Vec::<u8>::with_capacity(n);
+    let p = v.as_mut_ptr();
+    core::mem::forget(v);
+    p
+}
+
+struct In<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> In<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let s = self.b.get(self.i..self.i.checked_add(n)?)?;
+        self.i += n;
+        Some(s)
+    }
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+    fn f64(&mut self) -> Option<f64> {
+        Some(f64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+    fn str(&mut self) -> Option<&'a str> {
+        let n = self.u32()? as usize;
+        core::str::from_utf8(self.take(n)?).ok()
+    }
+}
+
+/// Standard base64 (padding optional); `None` on any other character.
+fn base64(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    let (mut acc, mut bits) = (0u32, 0);
+    for c in text.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            b'=' => break,
+            _ => return None,
+        };
+        acc = acc << 6 | v as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
+fn run(input: &[u8]) -> Option<Vec<u32>> {
+    let mut r = In { b: input, i: 0 };
+    let flags = r.u32()?;
+    let (now, view_start) = (r.f64()?, r.f64()?);
+    let (hour, weekday, viewport_width) = (r.u32()?, r.u32()?, r.u32()?);
+    let code = base64(r.str()?)?;
+    let (url, host, path, referrer, user_agent, language, stored, unit) = (
+        r.str()?,
+        r.str()?,
+        r.str()?,
+        r.str()?,
+        r.str()?,
+        r.str()?,
+        r.str()?,
+        r.str()?,
+    );
+    let n = r.u32()?;
+    let mut query = Vec::new();
+    for _ in 0..n {
+        query.push((r.str()?, r.str()?));
+    }
+    let page = Page {
+        url,
+        host,
+        path,
+        query,
+        referrer,
+        user_agent,
+        language,
+        hour: hour.min(23) as u8,
+        weekday: weekday.min(6) as u8,
+        viewport_width,
+    };
+    let profile = (flags & 1 != 0).then(|| profile::read(stored));
+    let inputs = Inputs {
+        page,
+        profile,
+        count_page_view: flags & 2 != 0,
+        unit,
+        now,
+        view_start,
+    };
+    let program = Program::read(&code).ok()?;
+    let outcomes = program.decide(&inputs).ok()?;
+    let mut out = Vec::with_capacity(1 + outcomes.len() * 4);
+    out.push(outcomes.len() as u32);
+    for o in outcomes {
+        out.extend_from_slice(&match o {
+            Outcome::Wait => [0, 0, 0, 0],
+            Outcome::Default => [1, 0, 0, 0],
+            Outcome::Shown {
+                experience,
+                variant,
+                sticky,
+            } => [2, experience, variant, sticky as u32],
+            Outcome::Holdout { experience } => [3, experience, 0, 0],
+        });
+    }
+    Some(out)
+}
+
+/// Decides from the input at `ptr` (see the module docs).
+#[no_mangle]
+pub extern "C" fn tl_decide(ptr: *const u8, len: usize) -> *const u32 {
+    // SAFETY: the caller wrote `len` bytes at `ptr`, which `tl_alloc` returned.
+    let input = unsafe { core::slice::from_raw_parts(ptr, len) };
+    let out = run(input).unwrap_or_else(|| alloc::vec![u32::MAX]);
+    let p = out.as_ptr();
+    core::mem::forget(out);
+    p
+}

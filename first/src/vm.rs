@@ -1,0 +1,845 @@
+//! The compiled rules and their evaluation.
+//!
+//! # Format (version 1)
+//!
+//! Little-endian; `uN` is an unsigned LEB128 number, `f64` eight bytes, `str` an index
+//! into the string table, and an absent time or duration is NaN.
+//!
+//! ```text
+//! "TLC1"
+//! strings      uN count, then (uN length, UTF-8 bytes) each
+//! audiences    uN count, then per named audience: uN length, condition code
+//! global cap   u8 0 | u8 1, uN impressions, f64 window (ms)
+//! experiences  uN count, then per experience:
+//!   str id, u8 flags (1 = this module can decide it, 2 = one variant for everyone:
+//!   no allocation), u8 has-audience then uN length + condition code,
+//!   f64 start, f64 end, f64 lifetime, u8 has-cap then uN impressions + f64 window,
+//!   str seed, uN hash version, f64 holdout,
+//!   uN variants, then per variant: str id, f64 range start, f64 range end
+//! slots        uN count, then per slot: uN candidates, uN experience index each
+//!              (candidates in the order they are tried: priority, then document)
+//! ```
+//!
+//! Condition code is a tree in prefix form; see [`op`]. Attribute ids are in [`attr`].
+
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::cell::{Cell, RefCell};
+
+use crate::context;
+use crate::hash::hash_parts;
+use crate::profile::{Profile, Stored};
+use crate::time::{floor, iso_week, DAY_MS};
+
+/// Condition opcodes. Condition nodes come first; value nodes test the value an
+/// enclosing [`op::TEST`] read.
+pub mod op {
+    /// Always true.
+    pub const TRUE: u8 = 0;
+    /// Always false.
+    pub const FALSE: u8 = 1;
+    /// `uN n`, then n conditions: all true.
+    pub const AND: u8 = 2;
+    /// `uN n`, then n conditions: any true.
+    pub const OR: u8 = 3;
+    /// One condition, negated.
+    pub const NOT: u8 = 4;
+    /// `uN audience`: the named audience's condition.
+    pub const AUDIENCE: u8 = 5;
+    /// An attribute (see [`super::attr`]), then one value node.
+    pub const TEST: u8 = 6;
+    /// `uN n`, then n value nodes: all true.
+    pub const V_AND: u8 = 16;
+    /// One value node, negated.
+    pub const V_NOT: u8 = 17;
+    /// `str s`: `v + "" === s`.
+    pub const EQ_STR: u8 = 18;
+    /// `f64 n`: `v * 1 === n`.
+    pub const EQ_NUM: u8 = 19;
+    /// `u8 b`: `v !== null && !!v === b`.
+    pub const TRUTHY: u8 = 20;
+    /// `v === null` (a missing attribute is null).
+    pub const IS_NULL: u8 = 21;
+    /// `str s`: `v === s`.
+    pub const SAME_STR: u8 = 22;
+    /// `f64 n`: `v === n`.
+    pub const SAME_NUM: u8 = 23;
+    /// `u8 kind` (0 `>`, 1 `>=`, 2 `<`, 3 `<=`), `u8 has-string` then `str s`, `f64 n`:
+    /// JavaScript's relational comparison with `s` (a string literal, whose number is
+    /// `n`) or with the number `n`.
+    pub const CMP: u8 = 24;
+    /// `v != null`.
+    pub const EXISTS: u8 = 25;
+    /// `u8 case-insensitive`, `uN n`, then n items (`u8 0` null, `u8 1` + `str`,
+    /// `u8 2` + `f64`): `expected.includes(v)`, strictly typed.
+    pub const IN: u8 = 26;
+    /// `u8 t`: 1 the value is a string, 2 a number.
+    pub const TYPE: u8 = 27;
+    /// Always true (value).
+    pub const V_TRUE: u8 = 28;
+    /// Always false (value).
+    pub const V_FALSE: u8 = 29;
+}
+
+/// Attribute ids: the context's and the profile's attributes conditions can read.
+pub mod attr {
+    /// Fixed attributes, in id order (0 = `page.url` …).
+    pub const NAMES: [&str; 16] = [
+        "page.url",
+        "page.host",
+        "page.path",
+        "referrer.url",
+        "referrer.host",
+        "channel",
+        "device.type",
+        "language",
+        "language_primary",
+        "time.hour",
+        "time.weekday",
+        "time.weekday_name",
+        "visits",
+        "pageviews",
+        "cohort",
+        "first_seen_days",
+    ];
+    /// Always missing (null).
+    pub const MISSING: u32 = 16;
+    /// `str name`: the query parameter `name`.
+    pub const QUERY: u32 = 17;
+    /// `str name`: `utm.<name>`, from the `utm_<name>` query parameter.
+    pub const UTM: u32 = 18;
+}
+
+/// What one slot shows, as far as this module can tell.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Outcome {
+    /// Undecided here: the full engine decides (an experience this module cannot
+    /// evaluate, or an input it cannot read exactly, came first).
+    Wait,
+    /// No experience: the page's default content.
+    Default,
+    /// An experience (index in the document) shows a variant (index).
+    Shown {
+        /// Experience index.
+        experience: u32,
+        /// Variant index.
+        variant: u32,
+        /// From the profile's sticky assignment.
+        sticky: bool,
+    },
+    /// The visitor is in the experience's holdout: default content, slot reserved.
+    Holdout {
+        /// Experience index.
+        experience: u32,
+    },
+}
+
+/// The page's plain inputs (as the full engine's `PageInputs`).
+#[derive(Debug, Clone, Default)]
+pub struct Page<'a> {
+    /// `location.href`.
+    pub url: &'a str,
+    /// `location.hostname`.
+    pub host: &'a str,
+    /// `location.pathname`.
+    pub path: &'a str,
+    /// Decoded query parameters in order.
+    pub query: Vec<(&'a str, &'a str)>,
+    /// `document.referrer`.
+    pub referrer: &'a str,
+    /// `navigator.userAgent`.
+    pub user_agent: &'a str,
+    /// `navigator.language`.
+    pub language: &'a str,
+    /// Local hour, 0–23.
+    pub hour: u8,
+    /// Local weekday, 0 = Sunday.
+    pub weekday: u8,
+    /// `innerWidth` (0 when unknown).
+    pub viewport_width: u32,
+}
+
+/// Everything a round of first decisions reads.
+#[derive(Debug, Clone)]
+pub struct Inputs<'a> {
+    /// The page.
+    pub page: Page<'a>,
+    /// `None` without a profile (no personalization consent); otherwise what storage
+    /// held.
+    pub profile: Option<Stored<'a>>,
+    /// Whether the full engine counts this page view in the profile before deciding.
+    pub count_page_view: bool,
+    /// The allocation unit (empty: not enrolled in experiments).
+    pub unit: &'a str,
+    /// Now (ms).
+    pub now: f64,
+    /// When this page view started (ms).
+    pub view_start: f64,
+}
+
+/// Why compiled rules could not be read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BadProgram;
+
+/// Three-valued truth: `None` is unknown.
+type Tri = Option<bool>;
+
+fn and(a: Tri, b: Tri) -> Tri {
+    match (a, b) {
+        (Some(false), _) | (_, Some(false)) => Some(false),
+        (Some(true), Some(true)) => Some(true),
+        _ => None,
+    }
+}
+
+fn or(a: Tri, b: Tri) -> Tri {
+    not(and(not(a), not(b)))
+}
+
+fn not(a: Tri) -> Tri {
+    a.map(|b| !b)
+}
+
+/// A cursor over the program's bytes.
+#[derive(Clone)]
+struct Bytes<'p> {
+    b: &'p [u8],
+    i: usize,
+}
+
+impl<'p> Bytes<'p> {
+    fn u8(&mut self) -> Result<u8, BadProgram> {
+        let v = *self.b.get(self.i).ok_or(BadProgram)?;
+        self.i += 1;
+        Ok(v)
+    }
+    fn un(&mut self) -> Result<u32, BadProgram> {
+        let mut v: u32 = 0;
+        for shift in (0..35).step_by(7) {
+            let b = self.u8()?;
+            v |= ((b & 0x7f) as u32).checked_shl(shift).ok_or(BadProgram)?;
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(BadProgram)
+    }
+    fn f64(&mut self) -> Result<f64, BadProgram> {
+        let s = self.b.get(self.i..self.i + 8).ok_or(BadProgram)?;
+        self.i += 8;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(s);
+        Ok(f64::from_le_bytes(a))
+    }
+    fn take(&mut self, n: usize) -> Result<&'p [u8], BadProgram> {
+        let s = self
+            .b
+            .get(self.i..self.i.checked_add(n).ok_or(BadProgram)?)
+            .ok_or(BadProgram)?;
+        self.i += n;
+        Ok(s)
+    }
+    fn code(&mut self) -> Result<&'p [u8], BadProgram> {
+        let n = self.un()? as usize;
+        self.take(n)
+    }
+}
+
+/// One experience as compiled.
+struct Experience<'p> {
+    id: &'p str,
+    decidable: bool,
+    direct: bool,
+    audience: Option<&'p [u8]>,
+    start: f64,
+    end: f64,
+    lifetime: f64,
+    cap: Option<(u32, f64)>,
+    seed: &'p str,
+    hash_version: u32,
+    holdout: f64,
+    variants: Vec<(&'p str, f64, f64)>,
+}
+
+/// Compiled rules, read.
+pub struct Program<'p> {
+    strings: Vec<&'p str>,
+    audiences: Vec<&'p [u8]>,
+    global_cap: Option<(u32, f64)>,
+    experiences: Vec<Experience<'p>>,
+    slots: Vec<Vec<u32>>,
+}
+
+impl<'p> Program<'p> {
+    /// Reads compiled rules.
+    pub fn read(bytes: &'p [u8]) -> Result<Program<'p>, BadProgram> {
+        let mut b = Bytes { b: bytes, i: 0 };
+        if b.take(4)? != b"TLC1" {
+            return Err(BadProgram);
+        }
+        let n = b.un()?;
+        let mut strings = Vec::new();
+        for _ in 0..n {
+            let len = b.un()? as usize;
+            strings.push(core::str::from_utf8(b.take(len)?).map_err(|_| BadProgram)?);
+        }
+        let s = |b: &mut Bytes<'p>| -> Result<&'p str, BadProgram> {
+            strings.get(b.un()? as usize).copied().ok_or(BadProgram)
+        };
+        let n = b.un()?;
+        let mut audiences = Vec::new();
+        for _ in 0..n {
+            audiences.push(b.code()?);
+        }
+        let cap = |b: &mut Bytes<'p>| -> Result<Option<(u32, f64)>, BadProgram> {
+            Ok(if b.u8()? == 1 {
+                Some((b.un()?, b.f64()?))
+            } else {
+                None
+            })
+        };
+        let global_cap = cap(&mut b)?;
+        let n = b.un()?;
+        let mut experiences = Vec::new();
+        for _ in 0..n {
+            let id = s(&mut b)?;
+            let flags = b.u8()?;
+            let audience = if b.u8()? == 1 { Some(b.code()?) } else { None };
+            let (start, end, lifetime) = (b.f64()?, b.f64()?, b.f64()?);
+            let cap = cap(&mut b)?;
+            let seed = s(&mut b)?;
+            let hash_version = b.un()?;
+            let holdout = b.f64()?;
+            let nv = b.un()?;
+            let mut variants = Vec::new();
+            for _ in 0..nv {
+                variants.push((s(&mut b)?, b.f64()?, b.f64()?));
+            }
+            experiences.push(Experience {
+                id,
+                decidable: flags & 1 != 0,
+                direct: flags & 2 != 0,
+                audience,
+                start,
+                end,
+                lifetime,
+                cap,
+                seed,
+                hash_version,
+                holdout,
+                variants,
+            });
+        }
+        let n = b.un()?;
+        let mut slots = Vec::new();
+        for _ in 0..n {
+            let k = b.un()?;
+            let mut list = Vec::new();
+            for _ in 0..k {
+                let e = b.un()?;
+                if e as usize >= experiences.len() {
+                    return Err(BadProgram);
+                }
+                list.push(e);
+            }
+            slots.push(list);
+        }
+        if b.i != bytes.len() {
+            return Err(BadProgram);
+        }
+        Ok(Program {
+            strings,
+            audiences,
+            global_cap,
+            experiences,
+            slots,
+        })
+    }
+
+    /// The number of slots (decisions come in this order).
+    pub fn slot_count(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Decides every slot it can.
+    pub fn decide(&self, inputs: &Inputs) -> Result<Vec<Outcome>, BadProgram> {
+        let r = Round::new(self, inputs);
+        let mut out = Vec::with_capacity(self.slots.len());
+        for list in &self.slots {
+            out.push(r.slot(list)?);
+        }
+        Ok(out)
+    }
+}
+
+/// A value conditions compare: what the context and profile attributes can be.
+#[derive(Clone, Copy, Debug)]
+enum Val<'a> {
+    Null,
+    Str(&'a str),
+    Num(f64),
+}
+
+/// The profile as a round sees it.
+#[derive(Clone, Copy)]
+enum Prof<'r, 'i> {
+    /// No profile (no personalization consent): no profile attributes, caps skipped.
+    Absent,
+    /// A profile this module cannot read exactly.
+    Unknown,
+    /// The profile, this page view counted.
+    Known(&'r Profile<'i>),
+}
+
+/// State of one round.
+struct Round<'p, 'i> {
+    p: &'p Program<'p>,
+    inputs: &'i Inputs<'i>,
+    /// The profile with this page view counted (`None`: absent or unknown, see `known`).
+    profile: Option<Profile<'i>>,
+    unknown_profile: bool,
+    channel: &'static str,
+    device: &'static str,
+    referrer_host: String,
+    language_primary: String,
+    cohort: String,
+    /// Per named audience: 0 not yet, 1 false, 2 true, 3 unknown, 4 being evaluated.
+    memo: RefCell<Vec<u8>>,
+    /// Variants decided for earlier slots: at least, and at most (a slot left to the
+    /// full engine may or may not show one).
+    shown: Cell<(u32, u32)>,
+}
+
+impl<'p, 'i> Round<'p, 'i> {
+    fn new(p: &'p Program<'p>, inputs: &'i Inputs<'i>) -> Self {
+        let page = &inputs.page;
+        let param = |k: &str| page.query.iter().find(|(n, _)| *n == k).map(|(_, v)| *v);
+        let (profile, unknown_profile) = match &inputs.profile {
+            None => (None, false),
+            Some(Stored::Unreadable) => (None, true),
+            Some(Stored::Fresh) => (Some(Profile::default()), false),
+            Some(Stored::Read(p)) => (Some(p.clone()), false),
+        };
+        let profile = profile.map(|mut p| {
+            if inputs.count_page_view {
+                p.count_page_view(inputs.now);
+            }
+            p
+        });
+        let cohort = profile
+            .as_ref()
+            .and_then(|p| p.first_seen)
+            .map(iso_week)
+            .unwrap_or_default();
+        Round {
+            p,
+            inputs,
+            profile,
+            unknown_profile,
+            channel: context::channel(&param, page.url, page.referrer),
+            device: context::device_type(page.user_agent, page.viewport_width),
+            referrer_host: context::url_host_raw(page.referrer).to_ascii_lowercase(),
+            language_primary: page
+                .language
+                .split('-')
+                .next()
+                .unwrap_or("")
+                .to_ascii_lowercase(),
+            cohort,
+            memo: RefCell::new(vec![0; p.audiences.len()]),
+            shown: Cell::new((0, 0)),
+        }
+    }
+
+    fn prof(&self) -> Prof<'_, 'i> {
+        match (&self.profile, self.unknown_profile) {
+            (Some(p), _) => Prof::Known(p),
+            (None, true) => Prof::Unknown,
+            (None, false) => Prof::Absent,
+        }
+    }
+
+    /// Reads an attribute; `None` when it cannot be known here.
+    fn attribute(&self, b: &mut Bytes<'p>) -> Result<Option<Val<'_>>, BadProgram> {
+        let id = b.un()?;
+        let page = &self.inputs.page;
+        let param = |k: &str| {
+            page.query
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map_or(Val::Null, |(_, v)| Val::Str(v))
+        };
+        let prof = self.prof();
+        let profile_num = |f: fn(&Profile) -> Option<f64>| match prof {
+            Prof::Absent => Some(Val::Null),
+            Prof::Unknown => None,
+            Prof::Known(p) => Some(f(p).map_or(Val::Null, Val::Num)),
+        };
+        Ok(match id {
+            0 => Some(Val::Str(page.url)),
+            1 => Some(Val::Str(page.host)),
+            2 => Some(Val::Str(page.path)),
+            3 => Some(Val::Str(page.referrer)),
+            4 => Some(Val::Str(&self.referrer_host)),
+            5 => Some(Val::Str(self.channel)),
+            6 => Some(Val::Str(self.device)),
+            7 => Some(Val::Str(page.language)),
+            8 => Some(Val::Str(&self.language_primary)),
+            9 => Some(Val::Num(page.hour as f64)),
+            10 => Some(Val::Num(page.weekday as f64)),
+            11 => Some(Val::Str(context::WEEKDAYS[page.weekday as usize % 7])),
+            12 => profile_num(|p| Some(p.visits)),
+            13 => profile_num(|p| Some(p.pageviews)),
+            14 => match prof {
+                Prof::Known(p) if p.first_seen.is_some() => Some(Val::Str(&self.cohort)),
+                _ => profile_num(|_| None),
+            },
+            15 => match prof {
+                Prof::Known(p) => Some(p.first_seen.map_or(Val::Null, |f| {
+                    Val::Num(floor((self.inputs.now - f) / DAY_MS).max(0.0))
+                })),
+                _ => profile_num(|_| None),
+            },
+            attr::MISSING => Some(Val::Null),
+            attr::QUERY => Some(param(self.p.string(b)?)),
+            attr::UTM => {
+                let name = self.p.string(b)?;
+                Some(
+                    page.query
+                        .iter()
+                        .find(|(n, _)| n.strip_prefix("utm_") == Some(name))
+                        .map_or(Val::Null, |(_, v)| Val::Str(v)),
+                )
+            }
+            _ => return Err(BadProgram),
+        })
+    }
+
+    /// Evaluates one condition node.
+    fn cond(&self, b: &mut Bytes<'p>, depth: u32) -> Result<Tri, BadProgram> {
+        if depth > 64 {
+            return Err(BadProgram);
+        }
+        Ok(match b.u8()? {
+            op::TRUE => Some(true),
+            op::FALSE => Some(false),
+            op::AND => {
+                let n = b.un()?;
+                let mut acc = Some(true);
+                for _ in 0..n {
+                    acc = and(acc, self.cond(b, depth + 1)?);
+                }
+                acc
+            }
+            op::OR => {
+                // GrowthBook: an empty $or passes.
+                let n = b.un()?;
+                let mut acc = Some(n == 0);
+                for _ in 0..n {
+                    acc = or(acc, self.cond(b, depth + 1)?);
+                }
+                acc
+            }
+            op::NOT => not(self.cond(b, depth + 1)?),
+            op::AUDIENCE => self.audience(b.un()? as usize, depth)?,
+            op::TEST => {
+                let v = self.attribute(b)?;
+                let r = self.value(b, v, depth + 1)?;
+                if v.is_none() {
+                    None
+                } else {
+                    r
+                }
+            }
+            _ => return Err(BadProgram),
+        })
+    }
+
+    /// A named audience, memoised (the compiler rejects reference cycles).
+    fn audience(&self, i: usize, depth: u32) -> Result<Tri, BadProgram> {
+        let state = *self.memo.borrow().get(i).ok_or(BadProgram)?;
+        match state {
+            1 => return Ok(Some(false)),
+            2 => return Ok(Some(true)),
+            3 => return Ok(None),
+            4 => return Err(BadProgram),
+            _ => {}
+        }
+        self.memo.borrow_mut()[i] = 4;
+        let code = self.p.audiences[i];
+        let r = self.cond(&mut Bytes { b: code, i: 0 }, depth + 1)?;
+        self.memo.borrow_mut()[i] = match r {
+            Some(false) => 1,
+            Some(true) => 2,
+            None => 3,
+        };
+        Ok(r)
+    }
+
+    /// Evaluates one value node against `v` (`None`: unknown value; the node is read
+    /// through all the same so the cursor moves past it).
+    fn value(&self, b: &mut Bytes<'p>, v: Option<Val>, depth: u32) -> Result<Tri, BadProgram> {
+        if depth > 64 {
+            return Err(BadProgram);
+        }
+        let opc = b.u8()?;
+        let r = match opc {
+            op::V_AND => {
+                let n = b.un()?;
+                let mut acc = Some(true);
+                for _ in 0..n {
+                    acc = and(acc, self.value(b, v, depth + 1)?);
+                }
+                return Ok(acc);
+            }
+            op::V_NOT => return Ok(not(self.value(b, v, depth + 1)?)),
+            op::V_TRUE => return Ok(Some(true)),
+            op::V_FALSE => return Ok(Some(false)),
+            op::EQ_STR => {
+                let s = self.p.string(b)?;
+                v.and_then(|v| match v {
+                    Val::Null => Some(s == "null"),
+                    Val::Str(x) => Some(x == s),
+                    Val::Num(n) => {
+                        integer_text(n).map(|(buf, len)| &buf[buf.len() - len..] == s.as_bytes())
+                    }
+                })
+            }
+            op::EQ_NUM => {
+                let n = b.f64()?;
+                v.and_then(to_number).map(|x| x == n)
+            }
+            op::TRUTHY => {
+                let want = b.u8()? == 1;
+                v.map(|v| match v {
+                    Val::Null => false,
+                    Val::Str(s) => !s.is_empty() == want,
+                    Val::Num(n) => (n != 0.0 && n == n) == want,
+                })
+            }
+            op::IS_NULL => v.map(|v| matches!(v, Val::Null)),
+            op::SAME_STR => {
+                let s = self.p.string(b)?;
+                v.map(|v| matches!(v, Val::Str(x) if x == s))
+            }
+            op::SAME_NUM => {
+                let n = b.f64()?;
+                v.map(|v| matches!(v, Val::Num(x) if x == n))
+            }
+            op::CMP => {
+                let kind = b.u8()?;
+                let s = if b.u8()? == 1 {
+                    Some(self.p.string(b)?)
+                } else {
+                    None
+                };
+                let n = b.f64()?;
+                v.and_then(|v| {
+                    let ord = match (v, s) {
+                        (Val::Str(x), Some(s)) => {
+                            if !x.is_ascii() || !s.is_ascii() {
+                                return None; // UTF-16 order is not followed here
+                            }
+                            Some(x.as_bytes().cmp(s.as_bytes()))
+                        }
+                        _ => {
+                            let x = to_number(v)?;
+                            x.partial_cmp(&n)
+                        }
+                    };
+                    Some(ord.is_some_and(|o| match kind {
+                        0 => o.is_gt(),
+                        1 => o.is_ge(),
+                        2 => o.is_lt(),
+                        _ => o.is_le(),
+                    }))
+                })
+            }
+            op::EXISTS => v.map(|v| !matches!(v, Val::Null)),
+            op::IN => {
+                let ci = b.u8()? == 1;
+                let n = b.un()?;
+                let mut found = Some(false);
+                for _ in 0..n {
+                    let hit = match b.u8()? {
+                        0 => v.map(|v| matches!(v, Val::Null)),
+                        1 => {
+                            let s = self.p.string(b)?;
+                            v.and_then(|v| match v {
+                                Val::Str(x) if ci && !x.is_ascii() => None,
+                                Val::Str(x) if ci => Some(x.eq_ignore_ascii_case(s)),
+                                Val::Str(x) => Some(x == s),
+                                _ => Some(false),
+                            })
+                        }
+                        2 => {
+                            let n = b.f64()?;
+                            v.map(|v| matches!(v, Val::Num(x) if x == n))
+                        }
+                        _ => return Err(BadProgram),
+                    };
+                    found = or(found, hit);
+                }
+                found
+            }
+            op::TYPE => {
+                let t = b.u8()?;
+                v.map(|v| matches!((v, t), (Val::Str(_), 1) | (Val::Num(_), 2)))
+            }
+            _ => return Err(BadProgram),
+        };
+        Ok(r)
+    }
+
+    /// Runs candidates through audience → schedule → caps → allocation.
+    fn slot(&self, list: &[u32]) -> Result<Outcome, BadProgram> {
+        for &i in list {
+            let e = &self.p.experiences[i as usize];
+            if !e.decidable {
+                return self.wait();
+            }
+            let ok = match e.audience {
+                None => Some(true),
+                Some(code) => self.cond(&mut Bytes { b: code, i: 0 }, 0)?,
+            };
+            match ok {
+                None => return self.wait(),
+                Some(false) => continue,
+                Some(true) => {}
+            }
+            let now = self.inputs.now;
+            if now < e.start || now >= e.end {
+                continue; // NaN (no bound) compares false both ways
+            }
+            let prof = self.prof();
+            let mut sticky = None;
+            match prof {
+                Prof::Unknown => return self.wait(),
+                Prof::Absent => {}
+                Prof::Known(p) => {
+                    let view_start = self.inputs.view_start.min(now);
+                    let first = p
+                        .impressions
+                        .iter()
+                        .find(|s| s.experience == e.id)
+                        .map(|s| s.first);
+                    let lifetime_over = matches!(first, Some(f) if e.lifetime == e.lifetime && now >= f + e.lifetime);
+                    let own = e.cap.is_some_and(|(n, per)| {
+                        p.impressions_between(Some(e.id), now - per, view_start) >= n
+                    });
+                    let global = match self.p.global_cap {
+                        None => Some(false),
+                        Some((n, per)) => {
+                            let base = p.impressions_between(None, now - per, view_start);
+                            let (lo, hi) = self.shown.get();
+                            let (a, b) = (base + lo >= n, base + hi >= n);
+                            (a == b).then_some(a)
+                        }
+                    };
+                    if lifetime_over || own {
+                        continue;
+                    }
+                    match global {
+                        None => return self.wait(),
+                        Some(true) => continue,
+                        Some(false) => {}
+                    }
+                    sticky = p
+                        .assignments
+                        .iter()
+                        .find(|(x, _)| *x == e.id)
+                        .and_then(|(_, v)| e.variants.iter().position(|w| w.0 == *v));
+                }
+            }
+            let shown = |variant: usize, sticky| {
+                let (lo, hi) = self.shown.get();
+                self.shown.set((lo + 1, hi + 1));
+                Ok(Outcome::Shown {
+                    experience: i,
+                    variant: variant as u32,
+                    sticky,
+                })
+            };
+            if let Some(v) = sticky {
+                return shown(v, true);
+            }
+            if e.direct {
+                return shown(0, false);
+            }
+            let unit = self.inputs.unit;
+            if unit.is_empty() {
+                continue;
+            }
+            let Some(n) = hash_parts(&[e.seed], unit, e.hash_version) else {
+                continue;
+            };
+            if e.holdout > 0.0 {
+                let h = hash_parts(&[e.seed, ":holdout"], unit, 2).unwrap_or(1.0);
+                if h < e.holdout {
+                    return Ok(Outcome::Holdout { experience: i });
+                }
+            }
+            match e.variants.iter().position(|&(_, a, b)| n >= a && n < b) {
+                Some(v) => return shown(v, false),
+                None => continue,
+            }
+        }
+        Ok(Outcome::Default)
+    }
+
+    /// The slot is left to the full engine, which may show a variant there.
+    fn wait(&self) -> Result<Outcome, BadProgram> {
+        let (lo, hi) = self.shown.get();
+        self.shown.set((lo, hi + 1));
+        Ok(Outcome::Wait)
+    }
+}
+
+impl<'p> Program<'p> {
+    fn string(&self, b: &mut Bytes<'p>) -> Result<&'p str, BadProgram> {
+        self.strings
+            .get(b.un()? as usize)
+            .copied()
+            .ok_or(BadProgram)
+    }
+}
+
+/// JavaScript's `ToNumber` where this module follows it exactly: null is 0, a number
+/// is itself, a string of at most 15 ASCII digits or an empty string is its value.
+/// Any other string is unknown (`None`).
+fn to_number(v: Val) -> Option<f64> {
+    match v {
+        Val::Null => Some(0.0),
+        Val::Num(n) => Some(n),
+        Val::Str(s) if s.is_empty() => Some(0.0),
+        Val::Str(s) if s.len() <= 15 && s.bytes().all(|c| c.is_ascii_digit()) => {
+            Some(s.bytes().fold(0u64, |a, d| a * 10 + (d - b'0') as u64) as f64)
+        }
+        Val::Str(_) => None,
+    }
+}
+
+/// The decimal text of an integer below 10^15 (JavaScript's `String(n)` for it), right
+/// aligned in the buffer, with its length; `None` for any other number.
+pub(crate) fn integer_text(n: f64) -> Option<([u8; 17], usize)> {
+    if n != floor(n) || n.abs() >= 1e15 {
+        return None;
+    }
+    let mut buf = [0u8; 17];
+    let mut i = buf.len();
+    let mut v = n.abs() as u64;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if n < 0.0 {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    Some((buf, buf.len() - i))
+}

@@ -1,0 +1,690 @@
+//! Rules compiled at publish time for the first-decision module (`tailor compile`).
+//!
+//! [`compile`] lowers a validated document to the bytecode that
+//! [`tailor_first::vm`] evaluates (its module docs give the format): named audiences
+//! become subroutines, paths become attribute ids, candidate order, bucket ranges,
+//! dates and durations are resolved once. An experience whose audience the first
+//! module cannot evaluate exactly (behavioural operators, regular expressions,
+//! version comparisons, saved groups, whole-object comparisons…) is compiled as
+//! "deferred" with the reason: a slot that reaches it waits for the full engine.
+//!
+//! The differential test (`tests.rs`) runs the compiled form and [`crate::decide`] on
+//! random documents, profiles and contexts and requires the same decision wherever
+//! the first module decides.
+
+use std::collections::HashMap;
+
+use tailor_first::vm::{attr, op};
+
+use crate::host::Host;
+use crate::json::{Map, Value};
+use crate::rules::condition::string_to_number;
+use crate::rules::document::{AudienceRef, Rules};
+use crate::rules::hash::get_bucket_ranges;
+
+/// Rules compiled for the first-decision module.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Compiled {
+    /// The bytecode.
+    pub code: Vec<u8>,
+    /// The slots, in the order the module returns their decisions.
+    pub slots: Vec<String>,
+    /// Experiences left to the full engine: (experience id, why).
+    pub deferred: Vec<(String, String)>,
+}
+
+impl Compiled {
+    /// The compiled file: `{"tailor": "compiled-rules", "version": 1, "code": <base64>,
+    /// "slots": [...], "deferred": [{"experience", "reason"}], "rules": <the document>}`.
+    /// The document rides along: the full engine reads it, the first module reads
+    /// `code`.
+    pub fn to_value(&self, rules_doc: Value) -> Value {
+        let mut m = Map::new();
+        m.insert("tailor", "compiled-rules".into());
+        m.insert("version", 1.0.into());
+        m.insert("code", base64(&self.code).into());
+        m.insert(
+            "slots",
+            Value::Array(self.slots.iter().map(|s| s.as_str().into()).collect()),
+        );
+        let deferred = self
+            .deferred
+            .iter()
+            .map(|(e, r)| {
+                let mut d = Map::new();
+                d.insert("experience", e.as_str().into());
+                d.insert("reason", r.as_str().into());
+                Value::Object(d)
+            })
+            .collect();
+        m.insert("deferred", Value::Array(deferred));
+        m.insert("rules", rules_doc);
+        Value::Object(m)
+    }
+}
+
+/// Validates a rules document exactly as `validateRules` does, then compiles it:
+/// the compiled file's JSON text (see [`Compiled::to_value`]) and the compilation, or
+/// every problem found. An already compiled file is compiled again from its `rules`.
+pub fn compile_document(
+    text: &str,
+    host: &dyn Host,
+) -> Result<(String, Compiled), Vec<crate::rules::document::Problem>> {
+    let doc = crate::json::parse_with_host(text, host).ok();
+    let source = match doc.as_ref().and_then(|d| {
+        d.get("rules")
+            .filter(|_| d.get("tailor").and_then(Value::as_str) == Some("compiled-rules"))
+    }) {
+        Some(inner) => inner.to_json(host),
+        None => text.to_string(),
+    };
+    let rules = crate::rules::document::parse_rules_with(&source, host)?;
+    let compiled = compile(&rules, host);
+    let doc = crate::json::parse_with_host(&source, host).unwrap_or(Value::Null);
+    Ok((compiled.to_value(doc).to_json(host), compiled))
+}
+
+/// The placeholder in `tailor.min.js` that `tailor compile --bundle` replaces with the
+/// compiled file, so the SDK and the rules arrive in one request.
+pub const BUNDLE_PLACEHOLDER: &str = "\"__TAILOR_BUNDLED_RULES__\"";
+
+/// The SDK script with the compiled file in place of [`BUNDLE_PLACEHOLDER`]; `None`
+/// when the script has no placeholder (not a Tailor script-tag build, or one already
+/// bundled).
+pub fn bundle(sdk_script: &str, compiled_json: &str) -> Option<String> {
+    let at = sdk_script.find(BUNDLE_PLACEHOLDER)?;
+    let mut out = String::with_capacity(sdk_script.len() + compiled_json.len());
+    out.push_str(&sdk_script[..at]);
+    out.push_str(compiled_json);
+    out.push_str(&sdk_script[at + BUNDLE_PLACEHOLDER.len()..]);
+    Some(out)
+}
+
+/// Standard base64 with padding.
+pub fn base64(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for c in bytes.chunks(3) {
+        let n = (c[0] as u32) << 16
+            | (*c.get(1).unwrap_or(&0) as u32) << 8
+            | *c.get(2).unwrap_or(&0) as u32;
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(A[(n >> (18 - 6 * i)) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Nesting the first module accepts (its evaluator stops at 64; the full engine's at
+/// 128 `$audience` hops and condition levels together).
+const MAX_DEPTH: u32 = 24;
+
+/// Built-in properties of JavaScript objects: a path through one resolves to
+/// something other than the document's data (GROWTHBOOK-SEMANTICS.md §3).
+const BUILT_INS: &[&str] = &[
+    "constructor",
+    "__proto__",
+    "toString",
+    "toLocaleString",
+    "valueOf",
+    "hasOwnProperty",
+    "isPrototypeOf",
+    "propertyIsEnumerable",
+    "__defineGetter__",
+    "__defineSetter__",
+    "__lookupGetter__",
+    "__lookupSetter__",
+];
+
+/// The bytecode being written, with its string table.
+struct Writer<'h> {
+    strings: Vec<String>,
+    index: HashMap<String, u32>,
+    host: &'h dyn Host,
+    audience_index: HashMap<&'h str, usize>,
+}
+
+fn un(out: &mut Vec<u8>, mut v: u32) {
+    loop {
+        let b = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+fn f64le(out: &mut Vec<u8>, v: f64) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+
+/// Why a condition cannot be evaluated by the first module.
+type Why = String;
+
+impl Writer<'_> {
+    fn string(&mut self, s: &str) -> u32 {
+        if let Some(&i) = self.index.get(s) {
+            return i;
+        }
+        let i = self.strings.len() as u32;
+        self.strings.push(s.to_string());
+        self.index.insert(s.to_string(), i);
+        i
+    }
+
+    fn str_op(&mut self, out: &mut Vec<u8>, s: &str) {
+        let i = self.string(s);
+        un(out, i);
+    }
+
+    /// A condition (an object of keys that must all pass).
+    fn condition(&mut self, out: &mut Vec<u8>, cond: &Value, depth: u32) -> Result<u32, Why> {
+        if depth > MAX_DEPTH {
+            return Err("conditions nested too deeply for the first decision".into());
+        }
+        let Some(m) = cond.as_object() else {
+            return Err("a condition that is not an object".into());
+        };
+        out.push(op::AND);
+        un(out, m.len() as u32);
+        let mut deepest = depth;
+        for (k, v) in m.iter() {
+            let d = match k.as_str() {
+                "$and" | "$or" | "$nor" => {
+                    let Some(list) = v.as_array() else {
+                        return Err(format!("{k} without an array"));
+                    };
+                    if k == "$nor" {
+                        out.push(op::NOT);
+                    }
+                    out.push(if k == "$and" { op::AND } else { op::OR });
+                    un(out, list.len() as u32);
+                    let mut d = depth + 1;
+                    for c in list {
+                        d = d.max(self.condition(out, c, depth + 2)?);
+                    }
+                    d
+                }
+                "$not" => {
+                    out.push(op::NOT);
+                    self.condition(out, v, depth + 1)?
+                }
+                "$audience" => {
+                    let Some(name) = v.as_str() else {
+                        return Err("$audience without a name".into());
+                    };
+                    match self.audience_index.get(name) {
+                        Some(&i) => {
+                            out.push(op::AUDIENCE);
+                            un(out, i as u32);
+                        }
+                        None => out.push(op::FALSE),
+                    }
+                    depth + 1
+                }
+                "$event" | "$since" | "$scenario" => {
+                    return Err(format!(
+                        "{k} reads the profile's events, which only the full engine keeps"
+                    ))
+                }
+                "$savedGroup" => {
+                    return Err(
+                        "$savedGroup (saved groups are evaluated by the full engine)".into(),
+                    )
+                }
+                path => {
+                    out.push(op::TEST);
+                    self.path(out, path)?;
+                    self.value(out, v, depth + 1)?
+                }
+            };
+            deepest = deepest.max(d);
+        }
+        Ok(deepest)
+    }
+
+    /// An attribute path, as an attribute id.
+    fn path(&mut self, out: &mut Vec<u8>, path: &str) -> Result<(), Why> {
+        let parts: Vec<&str> = path.split('.').collect();
+        if let Some(b) = parts.iter().find(|p| BUILT_INS.contains(p)) {
+            return Err(format!(
+                "the path \"{path}\" goes through the built-in property \"{b}\""
+            ));
+        }
+        let fixed = |name: &str| attr::NAMES.iter().position(|n| *n == name).map(|i| i as u8);
+        match parts.as_slice() {
+            ["page" | "referrer" | "device" | "time" | "query" | "utm"] => {
+                return Err(format!("the path \"{path}\" compares a whole object"))
+            }
+            ["query", name] => {
+                out.push(attr::QUERY as u8);
+                self.str_op(out, name);
+            }
+            ["utm", name] if ["source", "medium", "campaign", "term", "content"].contains(name) => {
+                out.push(attr::UTM as u8);
+                self.str_op(out, name);
+            }
+            [a, b] if fixed(&format!("{a}.{b}")).is_some() => {
+                out.push(fixed(&format!("{a}.{b}")).unwrap_or(attr::MISSING as u8))
+            }
+            [a] if fixed(a).is_some() => out.push(fixed(a).unwrap_or(attr::MISSING as u8)),
+            // Not an attribute, or a path past a string or number: null (getPath).
+            _ => out.push(attr::MISSING as u8),
+        }
+        Ok(())
+    }
+
+    /// A value test: a literal (GrowthBook's coercing equality) or an operator object.
+    fn value(&mut self, out: &mut Vec<u8>, v: &Value, depth: u32) -> Result<u32, Why> {
+        if depth > MAX_DEPTH {
+            return Err("conditions nested too deeply for the first decision".into());
+        }
+        match v {
+            Value::String(s) => {
+                out.push(op::EQ_STR);
+                self.str_op(out, s);
+            }
+            Value::Number(n) => {
+                out.push(op::EQ_NUM);
+                f64le(out, *n);
+            }
+            Value::Bool(b) => {
+                out.push(op::TRUTHY);
+                out.push(*b as u8);
+            }
+            Value::Null => out.push(op::IS_NULL),
+            Value::Object(m) if !m.is_empty() && m.iter().all(|(k, _)| k.starts_with('$')) => {
+                out.push(op::V_AND);
+                un(out, m.len() as u32);
+                let mut deepest = depth;
+                for (k, e) in m.iter() {
+                    deepest = deepest.max(self.operator(out, k, e, depth + 1)?);
+                }
+                return Ok(deepest);
+            }
+            // JSON equality with an array or object: the context's values are strings,
+            // numbers or null, never equal to one.
+            Value::Array(_) | Value::Object(_) => out.push(op::V_FALSE),
+        }
+        Ok(depth)
+    }
+
+    fn operator(&mut self, out: &mut Vec<u8>, k: &str, e: &Value, depth: u32) -> Result<u32, Why> {
+        match k {
+            "$eq" | "$ne" => {
+                if k == "$ne" {
+                    out.push(op::V_NOT);
+                }
+                match e {
+                    Value::String(s) => {
+                        out.push(op::SAME_STR);
+                        self.str_op(out, s);
+                    }
+                    Value::Number(n) => {
+                        out.push(op::SAME_NUM);
+                        f64le(out, *n);
+                    }
+                    Value::Null => out.push(op::IS_NULL),
+                    _ => out.push(op::V_FALSE),
+                }
+            }
+            "$gt" | "$gte" | "$lt" | "$lte" => {
+                out.push(op::CMP);
+                out.push(
+                    ["$gt", "$gte", "$lt", "$lte"]
+                        .iter()
+                        .position(|o| *o == k)
+                        .unwrap_or(0) as u8,
+                );
+                match e {
+                    Value::String(s) => {
+                        out.push(1);
+                        self.str_op(out, s);
+                        f64le(out, string_to_number(s, self.host));
+                    }
+                    Value::Number(n) => {
+                        out.push(0);
+                        f64le(out, *n);
+                    }
+                    Value::Bool(b) => {
+                        out.push(0);
+                        f64le(out, *b as u8 as f64);
+                    }
+                    Value::Null => {
+                        out.push(0);
+                        f64le(out, 0.0);
+                    }
+                    _ => return Err(format!("{k} with an array or object")),
+                }
+            }
+            "$exists" => {
+                let truthy = match e {
+                    Value::Null => false,
+                    Value::Bool(b) => *b,
+                    Value::Number(n) => *n != 0.0 && !n.is_nan(),
+                    Value::String(s) => !s.is_empty(),
+                    _ => true,
+                };
+                if !truthy {
+                    out.push(op::V_NOT);
+                }
+                out.push(op::EXISTS);
+            }
+            "$in" | "$nin" | "$ini" | "$nini" => {
+                let Some(list) = e.as_array() else {
+                    out.push(op::V_FALSE);
+                    return Ok(depth);
+                };
+                let ci = k.ends_with('i');
+                if ci
+                    && list
+                        .iter()
+                        .any(|x| x.as_str().is_some_and(|s| !s.is_ascii()))
+                {
+                    return Err(format!(
+                        "{k} with non-ASCII text (Unicode case folding is left to the full engine)"
+                    ));
+                }
+                if k.starts_with("$n") {
+                    out.push(op::V_NOT);
+                }
+                out.push(op::IN);
+                out.push(ci as u8);
+                let items: Vec<&Value> = list
+                    .iter()
+                    .filter(|x| matches!(x, Value::Null | Value::String(_) | Value::Number(_)))
+                    .collect();
+                un(out, items.len() as u32);
+                for x in items {
+                    match x {
+                        Value::Null => out.push(0),
+                        Value::String(s) => {
+                            out.push(1);
+                            self.str_op(out, s);
+                        }
+                        Value::Number(n) => {
+                            out.push(2);
+                            f64le(out, *n);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            "$not" => {
+                out.push(op::V_NOT);
+                return self.value(out, e, depth + 1);
+            }
+            // The context's values are never arrays.
+            "$size" | "$elemMatch" | "$all" | "$alli" => out.push(op::V_FALSE),
+            "$type" => match e.as_str() {
+                Some("null") => out.push(op::IS_NULL),
+                Some("string") => {
+                    out.push(op::TYPE);
+                    out.push(1);
+                }
+                Some("number") => {
+                    out.push(op::TYPE);
+                    out.push(2);
+                }
+                _ => out.push(op::V_FALSE),
+            },
+            "$regex" | "$regexi" => {
+                return Err(format!("{k} (regular expressions run in the full engine)"))
+            }
+            "$veq" | "$vne" | "$vgt" | "$vgte" | "$vlt" | "$vlte" => {
+                return Err(format!("{k} (version comparisons run in the full engine)"))
+            }
+            "$inGroup" | "$notInGroup" => {
+                return Err(format!(
+                    "{k} (saved groups are evaluated by the full engine)"
+                ))
+            }
+            _ => return Err(format!("the operator {k}")),
+        }
+        Ok(depth)
+    }
+}
+
+/// Compiles validated rules. `host` converts string literals to numbers as
+/// JavaScript's `Number()` does (comparisons like `{"$gt": "10"}`).
+pub fn compile(rules: &Rules, host: &dyn Host) -> Compiled {
+    let mut w = Writer {
+        strings: Vec::new(),
+        index: HashMap::new(),
+        host,
+        audience_index: HashMap::new(),
+    };
+    for (i, a) in rules.audiences.iter().enumerate() {
+        w.audience_index.entry(a.name.as_str()).or_insert(i);
+    }
+    // Named audiences: code, or why not; a reference cycle makes every audience on it
+    // (and everything that refers to one) deferred.
+    let mut audiences: Vec<Result<(Vec<u8>, u32), Why>> = Vec::new();
+    for a in &rules.audiences {
+        let mut code = Vec::new();
+        let c = a.condition();
+        audiences.push(w.condition(&mut code, &c, 0).map(|d| (code, d)));
+    }
+    let refs: Vec<Vec<usize>> = rules
+        .audiences
+        .iter()
+        .map(|a| referenced(&a.condition(), &w.audience_index))
+        .collect();
+    let n = audiences.len();
+    // Whether audience i can be used, and its depth with the audiences it refers to.
+    let mut usable: Vec<Option<Result<u32, Why>>> = vec![None; n];
+    fn resolve(
+        i: usize,
+        audiences: &[Result<(Vec<u8>, u32), Why>],
+        refs: &[Vec<usize>],
+        usable: &mut Vec<Option<Result<u32, Why>>>,
+        on_path: &mut Vec<bool>,
+        names: &Rules,
+    ) -> Result<u32, Why> {
+        if let Some(r) = &usable[i] {
+            return r.clone();
+        }
+        if on_path[i] {
+            return Err(format!(
+                "the audience \"{}\" refers to itself through $audience",
+                names.audiences[i].name
+            ));
+        }
+        on_path[i] = true;
+        let r = match &audiences[i] {
+            Err(e) => Err(format!("audience \"{}\": {e}", names.audiences[i].name)),
+            Ok((_, d)) => {
+                let mut depth = *d;
+                let mut r = Ok(0);
+                for &j in &refs[i] {
+                    match resolve(j, audiences, refs, usable, on_path, names) {
+                        Ok(dj) => depth = depth.max(d + dj + 2),
+                        Err(e) => {
+                            r = Err(e);
+                            break;
+                        }
+                    }
+                }
+                r.and_then(|_| {
+                    if depth > MAX_DEPTH {
+                        Err("audiences nested too deeply for the first decision".to_string())
+                    } else {
+                        Ok(depth)
+                    }
+                })
+            }
+        };
+        on_path[i] = false;
+        usable[i] = Some(r.clone());
+        r
+    }
+    let mut on_path = vec![false; n];
+    for i in 0..n {
+        let _ = resolve(i, &audiences, &refs, &mut usable, &mut on_path, rules);
+    }
+
+    let mut deferred = Vec::new();
+    let mut exps = Vec::new();
+    for e in &rules.experiences {
+        let mut why: Option<Why> = None;
+        let audience = match &e.audience {
+            None => None,
+            Some(AudienceRef::Named(name)) => match w.audience_index.get(name.as_str()) {
+                Some(&i) => {
+                    if let Some(Err(x)) = &usable[i] {
+                        why = Some(x.clone());
+                    }
+                    let mut code = vec![op::AUDIENCE];
+                    un(&mut code, i as u32);
+                    Some(code)
+                }
+                None => Some(vec![op::FALSE]),
+            },
+            Some(AudienceRef::Inline(a)) => {
+                let mut code = Vec::new();
+                let c = a.condition();
+                match w.condition(&mut code, &c, 0) {
+                    Ok(d) => {
+                        for j in referenced(&c, &w.audience_index) {
+                            match &usable[j] {
+                                Some(Ok(dj)) if d + dj + 2 <= MAX_DEPTH => {}
+                                Some(Err(x)) => why = Some(x.clone()),
+                                _ => {
+                                    why = Some(
+                                        "audiences nested too deeply for the first decision".into(),
+                                    )
+                                }
+                            }
+                        }
+                    }
+                    Err(x) => why = Some(x),
+                }
+                Some(code)
+            }
+        };
+        if let Some(x) = &why {
+            deferred.push((e.id.clone(), x.clone()));
+        }
+        exps.push((why.is_none(), audience));
+    }
+
+    // The program.
+    let mut body = Vec::new();
+    let nan = f64::NAN;
+    match &rules.caps {
+        Some(c) => {
+            body.push(1);
+            un(&mut body, c.impressions);
+            f64le(&mut body, c.per);
+        }
+        None => body.push(0),
+    }
+    un(&mut body, rules.experiences.len() as u32);
+    for (e, (ok, audience)) in rules.experiences.iter().zip(&exps) {
+        w.str_op(&mut body, &e.id);
+        let direct = e.variants.len() == 1 && e.holdout <= 0.0 && e.coverage >= 1.0;
+        body.push(*ok as u8 | (direct as u8) << 1);
+        match audience {
+            Some(code) => {
+                body.push(1);
+                un(&mut body, code.len() as u32);
+                body.extend_from_slice(code);
+            }
+            None => body.push(0),
+        }
+        f64le(&mut body, e.schedule.start.unwrap_or(nan));
+        f64le(&mut body, e.schedule.end.unwrap_or(nan));
+        f64le(&mut body, e.lifetime.unwrap_or(nan));
+        match &e.cap {
+            Some(c) => {
+                body.push(1);
+                un(&mut body, c.impressions);
+                f64le(&mut body, c.per);
+            }
+            None => body.push(0),
+        }
+        w.str_op(&mut body, e.seed.as_deref().unwrap_or(&e.id));
+        un(&mut body, e.hash_version);
+        f64le(&mut body, e.holdout);
+        let weights: Option<Vec<f64>> = e.variants.iter().map(|v| v.weight).collect();
+        let ranges = get_bucket_ranges(
+            e.variants.len() as i32,
+            Some(e.coverage),
+            weights.as_deref(),
+        );
+        un(&mut body, e.variants.len() as u32);
+        for (v, (a, b)) in e.variants.iter().zip(ranges) {
+            w.str_op(&mut body, &v.id);
+            f64le(&mut body, a);
+            f64le(&mut body, b);
+        }
+    }
+    let slots = crate::decide::slots(&rules.experiences);
+    un(&mut body, slots.len() as u32);
+    let experiences = &rules.experiences;
+    for (_, list) in &slots {
+        let mut list = list.clone();
+        crate::rules::sort_positions(&mut list, &|a, b| {
+            experiences[b].priority.total_cmp(&experiences[a].priority)
+        });
+        un(&mut body, list.len() as u32);
+        for i in list {
+            un(&mut body, i as u32);
+        }
+    }
+
+    let mut code = b"TLC1".to_vec();
+    un(&mut code, w.strings.len() as u32);
+    for s in &w.strings {
+        un(&mut code, s.len() as u32);
+        code.extend_from_slice(s.as_bytes());
+    }
+    un(&mut code, audiences.len() as u32);
+    for a in &audiences {
+        let bytes: &[u8] = match a {
+            Ok((c, _)) => c,
+            Err(_) => &[op::FALSE], // never reached: whatever refers to it is deferred
+        };
+        un(&mut code, bytes.len() as u32);
+        code.extend_from_slice(bytes);
+    }
+    code.extend_from_slice(&body);
+    Compiled {
+        code,
+        slots: slots.iter().map(|(s, _)| s.to_string()).collect(),
+        deferred,
+    }
+}
+
+/// The named audiences a condition refers to with `$audience`, at any depth.
+fn referenced(cond: &Value, index: &HashMap<&str, usize>) -> Vec<usize> {
+    let mut out = Vec::new();
+    fn walk(v: &Value, index: &HashMap<&str, usize>, out: &mut Vec<usize>) {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m.iter() {
+                    if k == "$audience" {
+                        if let Some(&i) = x.as_str().and_then(|n| index.get(n)) {
+                            out.push(i);
+                        }
+                    } else {
+                        walk(x, index, out);
+                    }
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, index, out)),
+            _ => {}
+        }
+    }
+    walk(cond, index, &mut out);
+    out
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests;
