@@ -8,7 +8,10 @@ root=$PWD
 
 # Panic locations would otherwise carry absolute build paths into the .wasm.
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--remap-path-prefix=$root=tailor --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=cargo"
-cargo build --quiet --release --target wasm32-unknown-unknown
+cargo build --quiet --release --target wasm32-unknown-unknown --lib
+# The first-decision module (first/): no_std, no imports, two exports; inlined in the
+# script tag as base64 and compiled synchronously (see docs/design.md, "First decision").
+cargo rustc --quiet --release --target wasm32-unknown-unknown -p tailor-first --features standalone --crate-type cdylib
 
 rm -rf pkg/wasm pkg/dist
 mkdir -p pkg/wasm pkg/dist
@@ -26,6 +29,11 @@ wasm-bindgen --target web --out-dir pkg/wasm --out-name tailor target/wasm32-unk
 node_modules/.bin/wasm-opt -Oz -Oz -ocimfs 0 --strip-producers --strip-target-features --enable-bulk-memory --enable-bulk-memory-opt --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
   pkg/wasm/tailor_bg.wasm -o pkg/dist/tailor_bg.wasm
+
+node_modules/.bin/wasm-opt -Oz -Oz --strip-producers --strip-target-features --strip-debug --enable-bulk-memory --enable-bulk-memory-opt \
+  --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
+  target/wasm32-unknown-unknown/release/tailor_first.wasm -o pkg/wasm/first.wasm
+echo "export default \"$(base64 -w0 pkg/wasm/first.wasm)\";" > pkg/wasm/first.js
 
 esbuild=node_modules/.bin/esbuild
 common=(--bundle --log-level=warning --legal-comments=none --charset=utf8)

@@ -15,7 +15,9 @@ const USAGE: &str =
   rules (default: <rules>.compiled.json beside the input; -o - for standard output).
   Serve that file with data-rules=\"/path/rules.compiled.json\", inline it in a
   <script type=\"application/json\">, or bundle it: --bundle <tailor.min.js> also
-  writes <rules>.bundle.js, the SDK and the rules in one script (one request).
+  writes <out>.bundle.js beside the compiled file, the SDK and the rules in one
+  script (one request; it fetches tailor_bg.wasm from beside itself, or from its
+  data-wasm attribute).
   Experiences the first decision cannot evaluate are listed; they wait for the
   full engine at run time.";
 
@@ -112,7 +114,15 @@ fn run(args: &[String]) -> Result<(), String> {
         let script = std::fs::read_to_string(&sdk)
             .map_err(|e| format!("tailor compile: cannot read {sdk}: {e}"))?;
         let joined = bundle(&script, &json).ok_or_else(|| format!("tailor compile: {sdk} is not Tailor's script-tag build (tailor.min.js), or is already bundled"))?;
-        let path = PathBuf::from(format!("{stem}.bundle.js"));
+        // Beside the compiled file (or the rules, when it went to standard output).
+        let base = match target.as_str() {
+            "-" => stem.clone(),
+            t => {
+                let t = t.strip_suffix(".json").unwrap_or(t);
+                t.strip_suffix(".compiled").unwrap_or(t).to_string()
+            }
+        };
+        let path = PathBuf::from(format!("{base}.bundle.js"));
         std::fs::write(&path, joined)
             .map_err(|e| format!("tailor compile: cannot write {}: {e}", path.display()))?;
         said.push(format!("wrote {} (the SDK with these rules: serve it instead of tailor.min.js, without data-rules)", path.display()));

@@ -569,3 +569,15 @@ fn deferred_experiences_are_listed_with_the_reason() {
         "{reasons:?}"
     );
 }
+
+#[test]
+fn the_engine_reads_a_compiled_file_as_its_rules() {
+    let text = r#"{"version": 1, "experiences": [{"id": "e", "slot": "hero", "audience": {"channel": "email"}, "variants": [{"id": "a", "content": {"text": "Hi"}}]}]}"#;
+    let (compiled, _) = compile_document(text, &NativeHost).unwrap();
+    assert!(compiled.starts_with(r#"{"tailor":"compiled-rules""#), "{compiled}");
+    let direct = parse_rules_with(text, &NativeHost).unwrap();
+    let enveloped = parse_rules_with(&compiled, &NativeHost).unwrap();
+    assert_eq!(format!("{direct:?}"), format!("{enveloped:?}"));
+    // Compiling the compiled file again gives the same file.
+    assert_eq!(compile_document(&compiled, &NativeHost).unwrap().0, compiled);
+}

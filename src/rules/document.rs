@@ -345,8 +345,23 @@ pub fn parse_rules_with(text: &str, host: &dyn crate::host::Host) -> Result<Rule
         }]);
     }
     match json::parse_with_host(text, host) {
-        Ok(v) => decode_rules(v),
+        Ok(v) => decode_rules(without_compiled_envelope(v)),
         Err(e) => Err(vec![Problem { path: "$".into(), expected: "a JSON document".into(), found: e.to_string() }]),
+    }
+}
+
+/// The rules document inside a compiled file (`tailor compile`'s output: `{"tailor":
+/// "compiled-rules", …, "rules": <document>}`), which the full engine reads wherever it
+/// reads rules; any other value as it is.
+pub fn without_compiled_envelope(doc: Value) -> Value {
+    match doc {
+        Value::Object(mut m) if m.get("tailor").and_then(Value::as_str) == Some("compiled-rules") => {
+            match m.get_mut("rules") {
+                Some(inner) => std::mem::take(inner),
+                None => Value::Object(m),
+            }
+        }
+        other => other,
     }
 }
 

@@ -33,6 +33,11 @@ export function recordWithdrawal(storage, purposes) {
   for (const p of purposes) storage.set(WITHDRAWN + p, String(Date.now()));
 }
 
+/** Whether a withdrawal of `purpose` was noted by recordWithdrawal() and not yet logged. */
+export function withdrawalNoted(storage, purpose) {
+  return storage.get(WITHDRAWN + purpose) !== null;
+}
+
 function coreCall(fn) {
   try {
     return fn();

@@ -2,6 +2,7 @@
 // Starts itself from its own data-* attributes, exposes window.tailor and replays the
 // commands queued before it loaded (window.tailor = window.tailor || []).
 import init from "../../../pkg/wasm/tailor.js";
+import firstModule from "../../../pkg/wasm/first.js";
 import { mark, start } from "./runtime.js";
 import { inlineJsonScript, ownScript } from "./dom.js";
 
@@ -15,6 +16,11 @@ function inlineJson(id) {
     return undefined;
   }
 }
+
+// `tailor compile --bundle` replaces this string, quotes included, with the compiled
+// rules: the SDK and the rules then arrive in one request. Kept in an array so that the
+// minifier cannot fold the test below away.
+const BUNDLED = ["__TAILOR_BUNDLED_RULES__"];
 
 // A boolean data attribute: present (empty or any value but "false") means true.
 function flag(value) {
@@ -40,8 +46,10 @@ function fetchWasm(url) {
     const wasmUrl = new URL(data.wasm || "tailor_bg.wasm", script.src || location.href);
     const wasmReady = init({ module_or_path: fetchWasm(wasmUrl) });
     wasmReady.catch(() => {}); // reported by start(); never an unhandled rejection in the host page
+    const bundled = BUNDLED[0];
     const api = start({
-      rules: data.rules,
+      rules: typeof bundled === "object" ? bundled : data.rules,
+      firstModule,
       consent: inlineJson(data.consent),
       antiFlickerMs: data.antiFlicker ? Number(data.antiFlicker) : undefined,
       allowAutomation: flag(data.allowAutomation),

@@ -5,7 +5,8 @@
 import { Engine, TailorError, pageInputs, utf8, version } from "./api.js";
 import { sanitize, safeAttribute, inertSlot } from "./sanitize.js";
 import { createStorage, PURPOSE_PREFIXES, purposeList, wipePurposes } from "./storage.js";
-import { startConsent, recordWithdrawal } from "./consent.js";
+import { startConsent, recordWithdrawal, withdrawalNoted, RECORD_KEY } from "./consent.js";
+import { firstDecisions, personalizationTrusted } from "./first.js";
 import { startCapture } from "./capture.js";
 import { doc, inlineJsonScript, own, randomBytes } from "./dom.js";
 
@@ -135,7 +136,7 @@ export function start(options = {}) {
     return running;
   }
   // Options are read as own properties: a polluted Object.prototype adds none.
-  options = { rules: own(options, "rules"), consent: own(options, "consent"), antiFlickerMs: own(options, "antiFlickerMs"), allowAutomation: own(options, "allowAutomation"), wasmReady: own(options, "wasmReady") };
+  options = { rules: own(options, "rules"), consent: own(options, "consent"), antiFlickerMs: own(options, "antiFlickerMs"), allowAutomation: own(options, "allowAutomation"), wasmReady: own(options, "wasmReady"), firstModule: own(options, "firstModule") };
   const listeners = { decision: [], error: [], dropped: [] };
   const decisions = new Map();
   const defaults = new WeakMap();
@@ -174,6 +175,14 @@ export function start(options = {}) {
   let veil = null;
   let settled = antiFlickerMs === 0;
   let late = false;
+  // The first decision (first.js), made from compiled rules while the .wasm loads: the
+  // compiled file, the slots it decided (the engine's later decision of the same slot
+  // is never "late"), whether it read the profile, and whether a withdrawal since
+  // forbids that.
+  let compiled = null;
+  const firstShown = new Set();
+  let firstUsedProfile = false;
+  let firstWithdrawn = false;
 
   // What start-up came to: "starting", "ready" (rules loaded, slots decided) or
   // "failed" (rules missing, unreachable or invalid, or the engine failed): status().
@@ -276,7 +285,7 @@ export function start(options = {}) {
   // What the page shows when the decision came after the anti-flicker timeout: the
   // default, with the decision that was not applied in the explanation.
   function keptDefault(d) {
-    if (!late || (!d.variant && !d.holdout)) return d;
+    if (!late || (!d.variant && !d.holdout) || firstShown.has(d.slot)) return d;
     const would = d.holdout ? `hold the visitor out of "${d.experience}"` : `show "${d.experience}" variant "${d.variant}"`;
     return { ...defaultShown(d, `the decision to ${would} came after the ${antiFlickerMs} ms anti-flicker timeout, when the default was already showing; the next navigation or consent change decides again`, "late", { timeoutMs: antiFlickerMs, wouldShow: { experience: d.experience, variant: d.variant, holdout: d.holdout } }), late: true };
   }
@@ -360,7 +369,15 @@ export function start(options = {}) {
   }
 
   function apply(list) {
-    for (const raw of list) {
+    for (const raw of list) applyDecision(raw);
+    // Our own changes to the slots are not new slots.
+    slotWatch?.takeRecords();
+    revealAll();
+    scheduleImpressions();
+  }
+
+  function applyDecision(raw) {
+    {
       let d = keptDefault(raw);
       const previous = decisions.get(d.slot);
       const els = doc.querySelectorAll(`[${SLOT}="${CSS.escape(d.slot)}"]`);
@@ -378,10 +395,69 @@ export function start(options = {}) {
       const changed = !previous || previous.experience !== d.experience || previous.variant !== d.variant || previous.holdout !== d.holdout || !previous.late !== !d.late;
       if (changed) for (const cb of listeners.decision) safely(cb, d);
     }
-    // Our own changes to the slots are not new slots.
+  }
+
+  // --- the first decision --------------------------------------------------------------
+
+  // The compiled file behind `rules` (text or object), or null for plain rules.
+  function compiledFile(rules) {
+    if (typeof rules === "string") {
+      if (!rules.slice(0, 64).includes('"compiled-rules"')) return null;
+      rules = JSON.parse(rules);
+    }
+    return own(rules, "tailor") === "compiled-rules" && typeof own(rules, "code") === "string" ? rules : null;
+  }
+
+  // Decides, with the small module, every slot the compiled rules let it decide, and
+  // shows them; the others stay hidden for the engine. Reads, never writes.
+  function firstDecision() {
+    if (engine || stopped || late || !compiled) return;
+    const now = Date.now();
+    const trusted =
+      !firstWithdrawn &&
+      personalizationTrusted(storage.get(RECORD_KEY), withdrawalNoted(storage, "personalization"), options.consent, now, navigator.globalPrivacyControl === true);
+    firstUsedProfile = trusted;
+    let list;
+    try {
+      list = firstDecisions(options.firstModule, compiled, context(), {
+        profile: trusted ? storage.get(PROFILE_KEY) ?? "" : null,
+        countPageView: trusted,
+        unit: automated ? "" : (trusted && storage.get(ID_KEY)) || pageUnit,
+        now,
+        viewStart,
+      });
+    } catch (e) {
+      console.warn(`Tailor: no first decision (${e.message}); the slots wait for the full engine`);
+      return;
+    }
+    const decided = list.filter(Boolean);
+    for (const d of decided) {
+      applyDecision(d);
+      firstShown.add(d.slot);
+    }
     slotWatch?.takeRecords();
-    revealAll();
-    scheduleImpressions();
+    if (decided.length === list.length) revealAll();
+    else revealOnly(firstShown);
+    mark("first");
+  }
+
+  // Shows the slots named in `names`; the others stay hidden.
+  function revealOnly(names) {
+    if (settled) return;
+    if (veil) {
+      const shown = [...names].map((n) => `:not([${SLOT}="${CSS.escape(n)}"])`).join("");
+      try {
+        veil.replaceSync(`[${SLOT}]${shown}{visibility:hidden}`);
+      } catch {
+        revealAll();
+      }
+    }
+    for (const el of hidden) {
+      if (names.has(el.getAttribute(SLOT))) {
+        el.style.visibility = "";
+        hidden.delete(el);
+      }
+    }
   }
 
   // Slots added after the decisions (a single-page app rendering its next view, a
@@ -396,7 +472,7 @@ export function start(options = {}) {
         if (n.nodeType !== 1) continue;
         const els = n.matches(`[${SLOT}]`) ? [n, ...n.querySelectorAll(`[${SLOT}]`)] : n.querySelectorAll(`[${SLOT}]`);
         for (const el of els) {
-          if (!settled && veil === false) hideSlot(el);
+          if (!settled && veil === false && !firstShown.has(el.getAttribute(SLOT))) hideSlot(el);
           const d = decisions.get(el.getAttribute(SLOT));
           if (!d) continue;
           applyTo(el, d);
@@ -540,6 +616,12 @@ export function start(options = {}) {
 
   function dropProfile() {
     trackQueue.length = 0; // withdrawn: queued events are never stored
+    if (firstUsedProfile && !engine && !stopped) {
+      // Withdrawn before the engine arrived: the first decision is made again without
+      // the profile, once the stored data is gone.
+      firstWithdrawn = true;
+      queueMicrotask(firstDecision);
+    }
     profileLoaded = false;
     cancelWrites();
     syncCapture();
@@ -797,7 +879,7 @@ export function start(options = {}) {
      * (withdrawal works in every state).
      */
     status() {
-      return { state: stopped ? "stopped" : state, error: failure, consent: consent !== null };
+      return { state: stopped ? "stopped" : state, error: failure, consent: consent !== null, firstDecided: firstShown.size };
     },
     /**
      * Stops Tailor on this page: listeners, observers, timers and the slots' hiding
@@ -953,6 +1035,21 @@ export function start(options = {}) {
     try {
       const rulesPromise = loadRules(options.rules);
       rulesPromise.catch(() => {});
+      if (options.firstModule) {
+        // The first decision does not wait for the .wasm: as soon as the rules and the
+        // slots are there.
+        rulesPromise
+          .then(async (rules) => {
+            compiled = compiledFile(rules);
+            if (!compiled) {
+              console.info("Tailor: these rules are not compiled, so the slots wait for the full engine; `tailor compile rules.json` gives the script a first decision in a few milliseconds (see the README, \"Compiling rules\")");
+              return;
+            }
+            await domReady();
+            firstDecision();
+          })
+          .catch((e) => console.warn(`Tailor: no first decision (${e.message})`));
+      }
       await withTimeout(options.wasmReady, WASM_TIMEOUT_MS, () => new TailorError("START_FAILED", `Tailor: the .wasm did not arrive within ${WASM_TIMEOUT_MS / 1000} s; the slots keep their default content (withdrawal still works)`));
       mark("wasm");
       if (stopped) return;
