@@ -280,6 +280,11 @@ export interface Status {
   error: TailorError | null;
   /** Whether consent handling runs (withdrawal works in every state). */
   consent: boolean;
+  /**
+   * How many slots the first-decision module decided from compiled rules before the
+   * full engine arrived (0 with plain rules, or when the engine came first).
+   */
+  firstDecided: number;
 }
 
 /** Why a `track()` call was not stored: {@link Tailor.on} `"dropped"`. */

@@ -47,6 +47,10 @@ common=(--bundle --log-level=warning --legal-comments=none --charset=utf8)
   --define:import.meta.url=undefined --outfile=pkg/dist/tailor.min.js \
   '--banner:js=try{' '--footer:js=}catch(e){console.error("Tailor: could not start ("+(e&&e.message)+")")}'
 
+# The demo's rules, compiled as a site would at publish time (README, "Compiling rules").
+cargo build --quiet --release --bin tailor
+target/release/tailor compile www/rules.json -o www/rules.compiled.json --quiet
+
 sri="sha384-$(openssl dgst -sha384 -binary pkg/dist/tailor.min.js | openssl base64 -A)"
 echo "$sri" > pkg/dist/tailor.min.js.sri
 echo "built pkg/ (tailor-sdk $(node -p 'require("./pkg/package.json").version'))"

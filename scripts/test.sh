@@ -35,10 +35,11 @@ count() {
 }
 
 step native cargo test --quiet
-step clippy cargo clippy --quiet --all-targets -- -D warnings
+step clippy cargo clippy --quiet --workspace --all-targets -- -D warnings
 # A short coverage-guided pass over each decoder, from the committed seeds.
 step fuzz env FUZZ_SECONDS="${FUZZ_SECONDS:-20}" bash scripts/fuzz.sh
 step clippy-wasm cargo clippy --quiet --target wasm32-unknown-unknown --lib --test web -- -D warnings
+step clippy-first cargo clippy --quiet --target wasm32-unknown-unknown -p tailor-first --features standalone -- -D warnings
 step wasm-browser cargo test --target wasm32-unknown-unknown --test web
 step build bash scripts/build.sh
 step end-to-end node --test --test-concurrency=1 tests/e2e/*.test.mjs $(ls tests/node/*.test.mjs 2>/dev/null || true)

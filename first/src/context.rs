@@ -10,19 +10,17 @@ pub fn find(text: &[u8], word: &[u8]) -> Option<usize> {
 /// The host name of a URL without a leading `www.`, not yet lower-cased (empty when
 /// there is none): the caller lower-cases it with `to_ascii_lowercase`.
 pub fn url_host_raw(url: &str) -> &str {
-    let rest = find(url.as_bytes(), b"://").map_or("", |i| url.get(i + 3..).unwrap_or(""));
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = authority
-        .rsplit('@')
-        .next()
-        .unwrap_or("")
-        .split(':')
-        .next()
-        .unwrap_or("");
-    match host.get(..4) {
-        Some(w) if w.eq_ignore_ascii_case("www.") => &host[4..],
-        _ => host,
-    }
+    // Byte by byte: every delimiter is ASCII, so each cut is on a character boundary
+    // (and this is far smaller in the first module than `str::split`).
+    let b = url.as_bytes();
+    let Some(start) = find(b, b"://").map(|i| i + 3) else {
+        return "";
+    };
+    let end = start + b[start..].iter().position(|&c| matches!(c, b'/' | b'?' | b'#')).unwrap_or(b.len() - start);
+    let from = b[start..end].iter().rposition(|&c| c == b'@').map_or(start, |i| start + i + 1);
+    let to = from + b[from..end].iter().position(|&c| c == b':').unwrap_or(end - from);
+    let from = if to - from >= 4 && b[from..from + 4].eq_ignore_ascii_case(b"www.") { from + 4 } else { from };
+    url.get(from..to).unwrap_or("")
 }
 
 /// Whether `url_host_raw(a)` and `url_host_raw(b)` are the same host, ignoring ASCII case.

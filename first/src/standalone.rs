@@ -32,7 +32,7 @@ unsafe impl GlobalAlloc for Bump {
         let start = (NEXT + align - 1) & !(align - 1);
         let end = start + layout.size();
         if end > END {
-            let pages = (end - END + 0xffff) / 0x10000 + 1;
+            let pages = (end - END).div_ceil(0x10000) + 1;
             let old = core::arch::wasm32::memory_grow(0, pages);
             if old == usize::MAX {
                 return core::ptr::null_mut();

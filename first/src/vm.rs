@@ -442,8 +442,7 @@ impl<'p, 'i> Round<'p, 'i> {
             referrer_host: context::url_host_raw(page.referrer).to_ascii_lowercase(),
             language_primary: page
                 .language
-                .split('-')
-                .next()
+                .get(..page.language.bytes().position(|c| c == b'-').unwrap_or(page.language.len()))
                 .unwrap_or("")
                 .to_ascii_lowercase(),
             cohort,
@@ -614,8 +613,8 @@ impl<'p, 'i> Round<'p, 'i> {
                 let want = b.u8()? == 1;
                 v.map(|v| match v {
                     Val::Null => false,
-                    Val::Str(s) => !s.is_empty() == want,
-                    Val::Num(n) => (n != 0.0 && n == n) == want,
+                    Val::Str(s) => s.is_empty() != want,
+                    Val::Num(n) => (n != 0.0 && !n.is_nan()) == want,
                 })
             }
             op::IS_NULL => v.map(|v| matches!(v, Val::Null)),
@@ -724,7 +723,7 @@ impl<'p, 'i> Round<'p, 'i> {
                         .iter()
                         .find(|s| s.experience == e.id)
                         .map(|s| s.first);
-                    let lifetime_over = matches!(first, Some(f) if e.lifetime == e.lifetime && now >= f + e.lifetime);
+                    let lifetime_over = matches!(first, Some(f) if !e.lifetime.is_nan() && now >= f + e.lifetime);
                     let own = e.cap.is_some_and(|(n, per)| {
                         p.impressions_between(Some(e.id), now - per, view_start) >= n
                     });
@@ -812,7 +811,7 @@ fn to_number(v: Val) -> Option<f64> {
     match v {
         Val::Null => Some(0.0),
         Val::Num(n) => Some(n),
-        Val::Str(s) if s.is_empty() => Some(0.0),
+        Val::Str("") => Some(0.0),
         Val::Str(s) if s.len() <= 15 && s.bytes().all(|c| c.is_ascii_digit()) => {
             Some(s.bytes().fold(0u64, |a, d| a * 10 + (d - b'0') as u64) as f64)
         }

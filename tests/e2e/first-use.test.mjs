@@ -93,7 +93,7 @@ test("a failed start has a state: status() and ready say what failed, and name t
     await context.close();
   }
   const { page: p, context } = await open(page());
-  assert.deepEqual(await p.evaluate(() => window.tailor.status()), { state: "ready", error: null, consent: true });
+  assert.deepEqual(await p.evaluate(() => window.tailor.status()), { state: "ready", error: null, consent: true, firstDecided: 0 });
   await context.close();
 });
 

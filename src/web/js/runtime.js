@@ -413,9 +413,8 @@ export function start(options = {}) {
   function firstDecision() {
     if (engine || stopped || late || !compiled) return;
     const now = Date.now();
-    const trusted =
-      !firstWithdrawn &&
-      personalizationTrusted(storage.get(RECORD_KEY), withdrawalNoted(storage, "personalization"), options.consent, now, navigator.globalPrivacyControl === true);
+    const record = firstWithdrawn ? null : storage.get(RECORD_KEY);
+    const trusted = record !== null && personalizationTrusted(record, withdrawalNoted(storage, "personalization"), options.consent, now, navigator.globalPrivacyControl === true);
     firstUsedProfile = trusted;
     let list;
     try {
@@ -876,7 +875,8 @@ export function start(options = {}) {
      * decided), "failed" (rules missing, unreachable or invalid, or the engine failed:
      * `error` is the TailorError, with `problems` for invalid rules; the slots keep
      * their default content) or "stopped". `consent` is whether consent handling runs
-     * (withdrawal works in every state).
+     * (withdrawal works in every state). `firstDecided`: how many slots the first-decision
+     * module decided from compiled rules before the engine arrived.
      */
     status() {
       return { state: stopped ? "stopped" : state, error: failure, consent: consent !== null, firstDecided: firstShown.size };
