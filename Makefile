@@ -20,8 +20,9 @@ test: setup
 size: build
 	bash scripts/size.sh
 
-# Weight, cold start, decision latency, capture cost and memory beside GrowthBook, in
-# headless Chromium; prints a table and writes target/bench.json (see docs/benchmarks.md).
+# Weight, cold start (interleaved rounds, paired ratios), long tasks, decision latency,
+# capture cost and memory beside GrowthBook, in headless Chromium; prints issue 13's
+# budgets with pass or miss and writes target/bench.json (see docs/benchmarks.md).
 bench: build
 	node scripts/bench.mjs
 

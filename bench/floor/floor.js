@@ -1,4 +1,4 @@
-// make bench, cold start floor (bench/cold-floor.html): fills every slot, nothing else.
+// make bench, cold start floor (bench/cold.html with BENCH_FLOOR=1): fills every slot, nothing else.
 (() => {
   const fill = () => {
     for (const el of document.querySelectorAll("[data-tailor-slot]")) el.textContent = "Offer (floor)";
