@@ -34,7 +34,10 @@ test("1. no SDK storage write at load, after 5 s and after 30 s (any storage: co
 });
 
 test("2. no read of SDK storage before consent except the consent record; leftovers are deleted unread", async () => {
-  const { page, context } = await openPage(env, "static.html", undefined, { wait: false });
+  // Started first, so that this page's own clean-up at load is over before the
+  // leftovers are put there (on a loaded machine it could otherwise remove them before
+  // the reload, and the reloaded page, the one audited, would find nothing to delete).
+  const { page, context } = await openPage(env, "static.html");
   // Leftovers another script (or an older visit) put there: never read before consent,
   // and deleted at load (found by key name, which is all the SDK lists).
   await page.evaluate(() => {
