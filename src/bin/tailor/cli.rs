@@ -1,6 +1,4 @@
-//! The `tailor` command: `tailor compile rules.json` validates a rules document exactly
-//! as `validateRules` does and writes its compiled form (see `docs/rules.md`,
-//! "Compiling rules").
+//! The `tailor` command's implementation (native builds only).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -21,7 +19,8 @@ const USAGE: &str =
   Experiences the first decision cannot evaluate are listed; they wait for the
   full engine at run time.";
 
-fn main() -> ExitCode {
+/// Runs the command with the process arguments.
+pub fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
