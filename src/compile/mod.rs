@@ -19,7 +19,7 @@ use tailor_first::vm::{attr, op};
 use crate::host::Host;
 use crate::json::{Map, Value};
 use crate::rules::condition::string_to_number;
-use crate::rules::document::{AudienceRef, Rules};
+use crate::rules::document::{without_compiled_envelope, AudienceRef, Rules};
 use crate::rules::hash::get_bucket_ranges;
 
 /// Rules compiled for the first-decision module.
@@ -70,17 +70,10 @@ pub fn compile_document(
     text: &str,
     host: &dyn Host,
 ) -> Result<(String, Compiled), Vec<crate::rules::document::Problem>> {
-    let doc = crate::json::parse_with_host(text, host).ok();
-    let source = match doc.as_ref().and_then(|d| {
-        d.get("rules")
-            .filter(|_| d.get("tailor").and_then(Value::as_str) == Some("compiled-rules"))
-    }) {
-        Some(inner) => inner.to_json(host),
-        None => text.to_string(),
-    };
-    let rules = crate::rules::document::parse_rules_with(&source, host)?;
+    // Both read a compiled file's `rules` (parse_rules_with unwraps the envelope itself).
+    let rules = crate::rules::document::parse_rules_with(text, host)?;
     let compiled = compile(&rules, host);
-    let doc = crate::json::parse_with_host(&source, host).unwrap_or(Value::Null);
+    let doc = crate::json::parse_with_host(text, host).map_or(Value::Null, without_compiled_envelope);
     Ok((compiled.to_value(doc).to_json(host), compiled))
 }
 

@@ -18,14 +18,14 @@ use crate::host::{Host, PlainHost};
 use crate::json::{self, Map, Value};
 use crate::rules::document::{Rules, MAX_CAP_IMPRESSIONS};
 use crate::rules::hash::fnv1a32;
-use crate::rules::time::{day_number, iso_week, DAY_MS, MINUTE_MS};
+use crate::rules::time::{day_number, iso_week, DAY_MS};
 
 /// Raw events kept before the oldest are folded into rollups.
 pub const RING_CAPACITY: usize = 1000;
 /// Default byte budget of the serialized profile (under 64 KiB with room to spare).
 pub const BYTE_BUDGET: usize = 60 * 1024;
-/// Inactivity that ends a visit.
-pub const VISIT_GAP_MS: f64 = 30.0 * MINUTE_MS;
+/// Inactivity that ends a visit (the first-decision module's, so both stages count visits alike).
+pub use tailor_first::profile::VISIT_GAP_MS;
 /// Distinct property combinations a rollup counts separately.
 pub const MAX_COMBOS: usize = 8;
 /// The event name page views are recorded under when the rules declare it.
@@ -801,7 +801,7 @@ impl Profile {
 mod tests {
     use super::*;
     use crate::rules::parse_rules;
-    use crate::rules::time::{days_from_civil, HOUR_MS};
+    use crate::rules::time::{days_from_civil, HOUR_MS, MINUTE_MS};
 
     const T0: f64 = 1_772_323_200_000.0; // 2026-03-01T00:00:00Z, a Sunday
 

@@ -244,9 +244,11 @@ export function start(options = {}) {
   let goalsDirty = false;
   const exposures = new Map(); // slot → "experience\u0000variant" exposed on this page view
 
-  function unit() {
+  // `granted`: whether the stored identifier may be read (the first decision passes
+  // what the stored consent record says, before consent handling runs).
+  function unit(granted = personalization()) {
     if (automated) return ""; // not enrolled in experiments
-    return (personalization() && storage.get(ID_KEY)) || pageUnit;
+    return (granted && storage.get(ID_KEY)) || pageUnit;
   }
 
   // --- slots -------------------------------------------------------------------------
@@ -377,24 +379,22 @@ export function start(options = {}) {
   }
 
   function applyDecision(raw) {
-    {
-      let d = keptDefault(raw);
-      const previous = decisions.get(d.slot);
-      const els = doc.querySelectorAll(`[${SLOT}="${CSS.escape(d.slot)}"]`);
-      for (const el of els) {
-        const error = applyTo(el, d);
-        if (error && d.variant) {
-          // Every element of the slot goes back to the default, so the page shows what
-          // decide() says.
-          d = notShown(d, error);
-          for (const other of els) applyTo(other, d);
-          break;
-        }
+    let d = keptDefault(raw);
+    const previous = decisions.get(d.slot);
+    const els = doc.querySelectorAll(`[${SLOT}="${CSS.escape(d.slot)}"]`);
+    for (const el of els) {
+      const error = applyTo(el, d);
+      if (error && d.variant) {
+        // Every element of the slot goes back to the default, so the page shows what
+        // decide() says.
+        d = notShown(d, error);
+        for (const other of els) applyTo(other, d);
+        break;
       }
-      decisions.set(d.slot, d);
-      const changed = !previous || previous.experience !== d.experience || previous.variant !== d.variant || previous.holdout !== d.holdout || !previous.late !== !d.late;
-      if (changed) for (const cb of listeners.decision) safely(cb, d);
     }
+    decisions.set(d.slot, d);
+    const changed = !previous || previous.experience !== d.experience || previous.variant !== d.variant || previous.holdout !== d.holdout || !previous.late !== !d.late;
+    if (changed) for (const cb of listeners.decision) safely(cb, d);
   }
 
   // --- the first decision --------------------------------------------------------------
@@ -421,7 +421,7 @@ export function start(options = {}) {
       list = firstDecisions(options.firstModule, compiled, context(), {
         profile: trusted ? storage.get(PROFILE_KEY) ?? "" : null,
         countPageView: trusted,
-        unit: automated ? "" : (trusted && storage.get(ID_KEY)) || pageUnit,
+        unit: unit(trusted),
         now,
         viewStart,
       });
