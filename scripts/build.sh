@@ -33,19 +33,24 @@ node_modules/.bin/wasm-opt -Oz -Oz -ocimfs 0 --strip-producers --strip-target-fe
 node_modules/.bin/wasm-opt -Oz -Oz --strip-producers --strip-target-features --strip-debug --enable-bulk-memory --enable-bulk-memory-opt \
   --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
   target/wasm32-unknown-unknown/release/tailor_first.wasm -o pkg/wasm/first.wasm
-echo "export default \"$(base64 -w0 pkg/wasm/first.wasm)\";" > pkg/wasm/first.js
+node scripts/inline-wasm.mjs pkg/wasm/first.wasm pkg/wasm/first.js
 
 esbuild=node_modules/.bin/esbuild
 common=(--bundle --log-level=warning --legal-comments=none --charset=utf8)
 # npm entries: ES modules that keep `new URL("./tailor_bg.wasm", import.meta.url)` for bundlers.
 "$esbuild" src/web/js/entry-node.js "${common[@]}" --format=esm --platform=node --target=node20 --outfile=pkg/dist/node.js
 "$esbuild" src/web/js/entry-browser.js "${common[@]}" --format=esm --platform=browser --target=es2022 --outfile=pkg/dist/browser.js
-# Script tag: one classic script; the .wasm is fetched from beside it. The whole bundle
-# runs inside try/catch: a page that removed a global the glue needs at load
-# (TextDecoder, WebAssembly…) gets one console message, never an error in its handlers.
+# Script tag, first stage: one classic script with the first-decision module inlined
+# (docs/design.md, "First decision"). It runs inside try/catch: a page that removed a
+# global it needs at load gets one console message, never an error in its handlers.
+version=$(node -p 'require("./pkg/package.json").version')
 "$esbuild" src/web/js/entry-script.js "${common[@]}" --format=iife --platform=browser --target=es2020 --minify \
-  --define:import.meta.url=undefined --outfile=pkg/dist/tailor.min.js \
+  --define:import.meta.url=undefined "--define:TAILOR_VERSION=\"$version\"" --outfile=pkg/dist/tailor.min.js \
   '--banner:js=try{' '--footer:js=}catch(e){console.error("Tailor: could not start ("+(e&&e.message)+")")}'
+# Script tag, full module: an ES module the first stage imports after the first paint;
+# the .wasm is fetched from beside it.
+"$esbuild" src/web/js/entry-full.js "${common[@]}" --format=esm --platform=browser --target=es2020 --minify \
+  --define:import.meta.url=undefined --outfile=pkg/dist/tailor.full.js
 
 # The demo's rules, compiled as a site would at publish time (README, "Compiling rules").
 cargo build --quiet --release --bin tailor

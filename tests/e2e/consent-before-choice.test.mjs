@@ -85,8 +85,8 @@ test("3. the rules fetch goes without credentials, cookies, query string or full
   // The SDK fetches its own .wasm (beside the script, no query) and the rules, nothing
   // else, both without cookies and with the origin alone as referrer.
   assert.deepEqual(fetches.map((c) => [c.api, c.detail, c.extra?.credentials, c.extra?.referrerPolicy]), [
-    ["fetch", `${env.base}sdk/tailor_bg.wasm`, "omit", "strict-origin"],
     ["fetch", "/test/consent/rules.json", "omit", "strict-origin"],
+    ["fetch", `${env.base}sdk/tailor_bg.wasm`, "omit", "strict-origin"],
   ]);
   const wasm = log.requests.find((r) => r.url.endsWith("/sdk/tailor_bg.wasm"));
   const wasmHeaders = await wasm.request.allHeaders();
@@ -94,7 +94,11 @@ test("3. the rules fetch goes without credentials, cookies, query string or full
   assert.equal(wasmHeaders.referer, env.base, "the .wasm fetch names the origin only");
   // Everything the page requested: its own files, the SDK and the rules. No other origin.
   const paths = log.requests.map((r) => new URL(r.url).pathname);
-  assert.deepEqual([...new Set(paths)].sort(), ["/sdk/tailor.min.js", "/sdk/tailor_bg.wasm", "/test/consent/rules.json", "/test/consent/static.html"]);
+  assert.deepEqual([...new Set(paths)].sort(), ["/sdk/tailor.full.js", "/sdk/tailor.min.js", "/sdk/tailor_bg.wasm", "/test/consent/rules.json", "/test/consent/static.html"]);
+  // The full module is a script the browser loads like tailor.min.js itself (its
+  // cookies and referrer are the page's to set, e.g. referrerpolicy on the tag); Tailor
+  // adds nothing to its URL.
+  for (const r of log.requests.filter((r) => /\/sdk\/tailor\.(min|full)\.js/.test(r.url))) assert.equal(new URL(r.url).search, "", r.url);
   assert.deepEqual(log.websockets, []);
   await context.close();
 });

@@ -281,7 +281,7 @@ test("24. local history is bounded (thousands of events stay under 64 KB) and ra
     }
   }
   const network = (await sdkCalls(page)).filter((c) => ["fetch", "xhr", "xhr.send", "sendBeacon", "WebSocket", "EventSource"].includes(c.api));
-  assert.deepEqual(network.map((c) => c.detail.replace(env.base, "/")), ["/sdk/tailor_bg.wasm", "/test/consent/rules.json"]);
+  assert.deepEqual(network.map((c) => c.detail.replace(env.base, "/")), ["/test/consent/rules.json", "/sdk/tailor_bg.wasm"]);
   assert.deepEqual(log.websockets, []);
   await context.close();
 });

@@ -14,13 +14,14 @@ const root = fileURLToPath(new URL("../../", import.meta.url));
 const OUT = fileURLToPath(new URL("../../target/e2e/compiled/", import.meta.url));
 const WASM_DELAY_MS = 1500;
 let wasmDelay = WASM_DELAY_MS;
+let fullDelay = 0; // the full module's script (tailor.full.js)
 let env;
 
 before(async () => {
   mkdirSync(OUT, { recursive: true });
   // The compiler as a site would run it at publish time.
   execFileSync("cargo", ["run", "--quiet", "--release", "--bin", "tailor", "--", "compile", "tests/e2e/pages/first/rules.json", "-o", `${OUT}rules.compiled.json`, "--bundle", "pkg/dist/tailor.min.js", "--quiet"], { cwd: root, stdio: ["ignore", "inherit", "inherit"] });
-  env = await setup({ mounts: [["/compiled/", OUT]], delay: (path) => (path.endsWith("tailor_bg.wasm") ? wasmDelay : 0) });
+  env = await setup({ mounts: [["/compiled/", OUT]], delay: (path) => (path.endsWith("tailor_bg.wasm") ? wasmDelay : path.endsWith("tailor.full.js") ? fullDelay : 0) });
 });
 after(() => env?.close());
 
@@ -120,6 +121,55 @@ test("a visitor who revokes during the hand-over ends with nothing stored, and t
   await context.close();
 });
 
+test("the first stage works alone: the first decision needs no full module, a withdrawal before it arrives leaves nothing stored, and a missing one keeps the page as it is", async () => {
+  wasmDelay = 0;
+  const { page, context, pageErrors } = await open(env, "test/first/page.html");
+  await grant(page);
+  await waitForProfile(page, (p) => p.pageviews === 1);
+  fullDelay = 1500;
+  await page.reload();
+  await firstMark(page);
+  // Decided from the profile, by tailor.min.js alone: the full module was not even asked for.
+  assert.equal(await slotText(page, "banner"), "Welcome back");
+  assert.equal(await page.evaluate(() => window.tailor.status().state), "starting");
+  const requested = () => page.evaluate(() => performance.getEntriesByType("resource").filter((r) => /tailor(\.full\.js|_bg\.wasm)$/.test(r.name)).map((r) => r.name.replace(/.*\//, "")));
+  // A withdrawal while only the first stage runs: everything of the purpose goes now,
+  // the slot loses what the profile gave, and the full module writes nothing back.
+  await page.evaluate(() => window.tailor.consent.revoke("personalization"));
+  const personal = () => page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("tailor:p:")));
+  assert.deepEqual(await personal(), []);
+  await page.waitForFunction(() => document.querySelector('[data-tailor-slot="banner"]').textContent.trim() === "Hello");
+  assert.deepEqual((await requested()).filter((f) => f === "tailor_bg.wasm"), [], "the .wasm was there before the revocation");
+  await ready(page);
+  fullDelay = 0;
+  const [first, fullStart] = await page.evaluate(() => [performance.getEntriesByName("tailor:first")[0].startTime, performance.getEntriesByType("resource").find((r) => r.name.endsWith("tailor.full.js")).startTime]);
+  assert.ok(fullStart > first, `the full module was requested (${fullStart} ms) before the first decision (${first} ms)`);
+  assert.equal((await page.evaluate(() => window.tailor.consent.state())).personalization.state, "denied");
+  await page.waitForTimeout(600);
+  assert.deepEqual(await personal(), []);
+  assert.equal(await slotText(page, "banner"), "Hello");
+
+  // No full module at all (a deployment that forgot tailor.full.js): the first decision
+  // stays, status() says what failed, and withdrawal still deletes.
+  await page.evaluate(() => window.tailor.consent.grant("personalization"));
+  await waitForProfile(page, (p) => p.pageviews >= 1);
+  await page.route("**/tailor.full.js", (route) => route.fulfill({ status: 404, body: "" }));
+  await page.reload();
+  await firstMark(page);
+  const status = await page.evaluate(() => window.tailor.ready.then((s) => ({ state: s.state, code: s.error?.code, message: s.error?.message, firstDecided: s.firstDecided })));
+  assert.equal(status.state, "failed");
+  assert.equal(status.code, "START_FAILED");
+  assert.match(status.message, /the full module could not load/);
+  assert.equal(status.firstDecided, 3);
+  assert.equal(await slotText(page, "hero"), "Default hero");
+  assert.equal(await visible(page, "promo"), "visible", "a slot left for the full module stayed hidden once it had failed");
+  await page.evaluate(() => window.tailor.forget());
+  assert.deepEqual(await page.evaluate(() => Object.keys(localStorage)), []);
+  assert.deepEqual(pageErrors, []);
+  await context.close();
+  wasmDelay = WASM_DELAY_MS;
+});
+
 test("tailor compile --bundle: the SDK and the compiled rules in one script, decided before the .wasm; the anti-flicker timeout spares what the first decision showed", async () => {
   const { page, context, requests, pageErrors } = await open(env, "test/first/bundled.html?utm_campaign=spring", { wait: false });
   await firstMark(page);
@@ -134,7 +184,7 @@ test("tailor compile --bundle: the SDK and the compiled rules in one script, dec
   assert.equal((await page.evaluate(() => window.tailor.decide("hero"))).variant, "spring");
   const paths = requests.map((r) => new URL(r.url).pathname);
   assert.deepEqual(paths.filter((p) => p.endsWith(".json")), [], "rules were fetched although bundled");
-  assert.deepEqual(paths.filter((p) => p.endsWith(".js")), ["/compiled/rules.bundle.js"]);
+  assert.deepEqual(paths.filter((p) => p.endsWith(".js")), ["/compiled/rules.bundle.js", "/sdk/tailor.full.js"]);
   assert.deepEqual(pageErrors, []);
   await context.close();
 });

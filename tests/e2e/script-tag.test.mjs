@@ -32,7 +32,7 @@ test("a spring campaign visitor sees the campaign variant, decided in the browse
     assert.equal(u.origin + "/", env.base, `request to another origin: ${r.url}`);
     return u.pathname + u.search;
   });
-  assert.deepEqual(new Set(paths), new Set(["/?utm_campaign=spring", "/demo.css", "/sdk/tailor.min.js", "/sdk/tailor_bg.wasm", "/rules.compiled.json", "/demo.js"]));
+  assert.deepEqual(new Set(paths), new Set(["/?utm_campaign=spring", "/demo.css", "/sdk/tailor.min.js", "/sdk/tailor.full.js", "/sdk/tailor_bg.wasm", "/rules.compiled.json", "/demo.js"]));
   assert.equal(paths.filter((p) => p === "/sdk/tailor_bg.wasm").length, 1, "the .wasm was fetched twice");
   // Neither of Tailor's requests carries a cookie or the page's URL.
   for (const file of ["/rules.compiled.json", "/sdk/tailor_bg.wasm"]) {

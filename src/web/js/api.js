@@ -2,16 +2,10 @@
 // and the script tag). It only converts: JSON text from the core becomes objects,
 // error text becomes a TailorError. Decisions are made in Rust.
 import * as core from "../../../pkg/wasm/tailor.js";
+import { TailorError } from "./errors.js";
+import { pageInputs } from "./page.js";
 
-/** An error from Tailor, with a stable `code` and, for rules, every `problem`. */
-export class TailorError extends Error {
-  constructor(code, message, problems = []) {
-    super(message);
-    this.name = "TailorError";
-    this.code = code;
-    this.problems = problems;
-  }
-}
+export { TailorError, pageInputs };
 
 function formatProblems(problems) {
   return problems.map((p) => `${p.path}: expected ${p.expected}, found ${p.found}`).join("; ");
@@ -202,43 +196,6 @@ function lazily(build, placeholder) {
   } catch (e) {
     return placeholder(String(e?.message ?? e));
   }
-}
-
-/** Reads the page inputs the core needs from a URL and a few plain fields. */
-export function pageInputs({ url = "", referrer = "", userAgent = "", language = "", hour, weekday, viewportWidth = 0 } = {}) {
-  const { href, host, path, query } = urlParts(url);
-  const now = hour == null || weekday == null ? new Date() : null;
-  return {
-    url: href,
-    host,
-    path,
-    query,
-    referrer,
-    userAgent,
-    language,
-    hour: hour ?? now.getHours(),
-    weekday: weekday ?? now.getDay(),
-    viewportWidth,
-  };
-}
-
-// The parts of the last URL parsed: a page decides again and again on one URL.
-let lastUrl = null;
-let lastParts = null;
-
-function urlParts(url) {
-  if (url === lastUrl) return lastParts;
-  let parsed = null;
-  try {
-    parsed = url ? new URL(url) : null;
-  } catch {
-    parsed = null;
-  }
-  lastParts = parsed
-    ? { href: parsed.href, host: parsed.hostname, path: parsed.pathname, query: [...parsed.searchParams] }
-    : { href: "", host: "", path: "", query: [] };
-  lastUrl = url;
-  return lastParts;
 }
 
 /** The SDK version. */

@@ -7,35 +7,15 @@
 import * as core from "../../../pkg/wasm/tailor.js";
 import { TailorError, utf8 } from "./api.js";
 import { own, randomBytes } from "./dom.js";
-import { PURPOSE_PREFIXES, purposeList, wipePurposes } from "./storage.js";
+import { PURPOSE_PREFIXES, purposeList, wipePurposes, RECORD_KEY, WITHDRAWN, recordWithdrawal, withdrawalNoted } from "./storage.js";
 
-export const RECORD_KEY = "tailor:consent";
-/**
- * Withdrawals made before consent handling could run (the .wasm still loading), one
- * key per purpose, beside the record: `tailor:consent:withdrawn:<purpose>`. The consent
- * engine logs them when it starts, on this page or the next.
- */
-const WITHDRAWN = "tailor:consent:withdrawn:";
+export { RECORD_KEY, recordWithdrawal, withdrawalNoted };
+
 const CHANNEL = "tailor:consent";
 const TICK_MS = 60_000;
 
 function random32() {
   return randomBytes(32);
-}
-
-/**
- * Notes a withdrawal of `purposes` made before consent handling runs, so that it holds
- * even if the page is closed before the .wasm arrives. Written only where a consent
- * record exists (a visitor who never chose has nothing to withdraw, and gets no key).
- */
-export function recordWithdrawal(storage, purposes) {
-  if (storage.get(RECORD_KEY) === null) return;
-  for (const p of purposes) storage.set(WITHDRAWN + p, String(Date.now()));
-}
-
-/** Whether a withdrawal of `purpose` was noted by recordWithdrawal() and not yet logged. */
-export function withdrawalNoted(storage, purpose) {
-  return storage.get(WITHDRAWN + purpose) !== null;
 }
 
 function coreCall(fn) {

@@ -100,3 +100,34 @@ export function randomBytes(n) {
 export function own(obj, key) {
   return obj != null && typeof obj === "object" && Object.prototype.hasOwnProperty.call(obj, key) ? obj[key] : undefined;
 }
+
+/**
+ * A User Timing mark, `tailor:<step>`, for the start-up steps (`script`, `wasm`,
+ * `rules`, `engine`, `consent`, `decided`): they show in DevTools' Performance panel
+ * and in `performance.getEntriesByType("mark")`, and `make bench` reads them.
+ */
+export function mark(step) {
+  try {
+    performance.mark(`tailor:${step}`);
+  } catch {
+    /* no User Timing here: nothing to mark */
+  }
+}
+
+/** A random allocation identity for one page view (16 hex digits). */
+export function randomUnit() {
+  return Array.from(randomBytes(8), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * A random allocation identity for this page view, or "" without working randomness:
+ * nobody is then enrolled (a shared constant would link visitors).
+ */
+export function pageUnitOrNone() {
+  try {
+    return randomUnit();
+  } catch (e) {
+    console.error(`Tailor: no usable random source (${e.message}); experiments with several variants show their default`);
+    return "";
+  }
+}

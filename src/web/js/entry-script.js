@@ -1,10 +1,12 @@
 // The script-tag build: <script src=".../tailor.min.js" data-rules="/rules.json" async>.
-// Starts itself from its own data-* attributes, exposes window.tailor and replays the
-// commands queued before it loaded (window.tailor = window.tailor || []).
-import init from "../../../pkg/wasm/tailor.js";
-import firstModule from "../../../pkg/wasm/first.js";
-import { mark, start } from "./runtime.js";
-import { inlineJsonScript, ownScript } from "./dom.js";
+// The first stage (stage.js, with the first-decision module inlined): starts itself from
+// its own data-* attributes, exposes window.tailor and replays the commands queued
+// before it loaded (window.tailor = window.tailor || []). After the first decision is
+// painted it loads the full module from beside itself: tailor.full.js and
+// tailor_bg.wasm (data-full and data-wasm name other places).
+import firstModuleText, { SHIFT } from "../../../pkg/wasm/first.js";
+import { startFirstStage } from "./stage.js";
+import { inlineJsonScript, mark, ownScript } from "./dom.js";
 
 // The consent configuration: the id of an inline <script type="application/json">.
 function inlineJson(id) {
@@ -37,23 +39,33 @@ function fetchWasm(url) {
   mark("script");
   try {
     // Read through Document.prototype and checked to be a <script>: markup named
-    // "currentScript" cannot pose as the tag and choose the rules, the .wasm or the
+    // "currentScript" cannot pose as the tag and choose the rules, the modules or the
     // consent configuration.
     const script = ownScript();
     if (!script) throw new Error("tailor.min.js must be loaded by a classic <script src> tag (document.currentScript is not a <script> element)");
     const data = script.dataset;
     const queued = Array.isArray(window.tailor) ? window.tailor : [];
-    const wasmUrl = new URL(data.wasm || "tailor_bg.wasm", script.src || location.href);
-    const wasmReady = init({ module_or_path: fetchWasm(wasmUrl) });
-    wasmReady.catch(() => {}); // reported by start(); never an unhandled rejection in the host page
+    const base = script.src || location.href;
+    const wasmUrl = new URL(data.wasm || "tailor_bg.wasm", base);
+    const fullUrl = new URL(data.full || "tailor.full.js", base);
     const bundled = BUNDLED[0];
-    const api = start({
+    const options = {
       rules: typeof bundled === "object" ? bundled : data.rules,
-      firstModule,
       consent: inlineJson(data.consent),
       antiFlickerMs: data.antiFlicker ? Number(data.antiFlicker) : undefined,
       allowAutomation: flag(data.allowAutomation),
-      wasmReady,
+    };
+    const api = startFirstStage({
+      ...options,
+      firstModule: { text: firstModuleText, shift: SHIFT },
+      version: TAILOR_VERSION,
+      // The .wasm and the full module's script are requested together. A module script:
+      // import() is the one way to load code that Trusted Types do not gate.
+      loadFull() {
+        const wasm = fetchWasm(wasmUrl);
+        wasm.catch(() => {}); // reported by the full module; never an unhandled rejection in the host page
+        return import(fullUrl.href).then((full) => (handoff) => full.takeOver(options, handoff, wasm));
+      },
     });
     window.tailor = api;
     for (const command of queued) api.push(command);

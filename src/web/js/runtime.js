@@ -3,24 +3,19 @@
 // visitor's interactions into the on-device profile. It never throws into the host
 // page: every failure leaves the default content and one console message.
 import { Engine, TailorError, pageInputs, utf8, version } from "./api.js";
-import { sanitize, safeAttribute, inertSlot } from "./sanitize.js";
-import { createStorage, PURPOSE_PREFIXES, purposeList, wipePurposes } from "./storage.js";
-import { startConsent, recordWithdrawal, withdrawalNoted, RECORD_KEY } from "./consent.js";
-import { firstDecisions, personalizationTrusted } from "./first.js";
+import { createStorage, PURPOSE_PREFIXES, purposeList, wipePurposes, recordWithdrawal, PROFILE_KEY, ID_KEY } from "./storage.js";
+import { startConsent } from "./consent.js";
+import { firstRound } from "./first.js";
 import { startCapture } from "./capture.js";
-import { doc, inlineJsonScript, own, randomBytes } from "./dom.js";
+import { doc, mark, own, pageUnitOrNone } from "./dom.js";
+import { consentLinks, MAX_PENDING } from "./consent-links.js";
+import { SLOT, slotSelector, createVeil, applyContent } from "./slots.js";
+import { compiledFile, domReady, loadRules, rulesOrigin } from "./rules-source.js";
 
-const SLOT = "data-tailor-slot";
-const PROFILE_KEY = `${PURPOSE_PREFIXES.personalization}profile`;
-const ID_KEY = `${PURPOSE_PREFIXES.personalization}id`;
 const GOALS_KEY = `${PURPOSE_PREFIXES.measurement}goals`;
 /** Profile writes are batched: at most one every 250 ms, plus a flush on pagehide. */
 const WRITE_DELAY_MS = 250;
-/** Calls made before the rules and the consent are known, held until they are. */
-const MAX_PENDING = 200;
-/** A rules request that has not answered by then has failed (withdrawal never waits for it). */
-const RULES_TIMEOUT_MS = 10_000;
-/** The same for the .wasm. */
+/** A .wasm that has not arrived by then has failed (withdrawal never waits for it). */
 const WASM_TIMEOUT_MS = 15_000;
 
 // `promise`, or the error `late()` if it has not settled within `ms`.
@@ -41,71 +36,6 @@ function asTailorError(e, code) {
   return e instanceof TailorError ? e : new TailorError(code, `Tailor: ${e?.message ?? e}`);
 }
 
-// Where the rules came from, for messages: "/rules.json", "#tailor-rules".
-function rulesOrigin(source) {
-  if (typeof source !== "string") return null;
-  return isUrl(source) ? source : `#${source}`;
-}
-
-// data-rules is a URL when it has a "/", "." or ":", else the id of an inline script.
-const isUrl = (source) => /[/.:]/.test(source);
-
-async function loadRules(source) {
-  if (source === undefined || source === null || source === "") {
-    throw new TailorError("RULES_MISSING", "Tailor: no rules given (set data-rules on the script tag, or pass `rules` to start())");
-  }
-  if (typeof source === "object") return source;
-  if (!isUrl(source)) {
-    // An inline script after the SDK's tag is only there once the document is parsed.
-    await domReady();
-    try {
-      return inlineJsonScript(source).textContent;
-    } catch (e) {
-      throw new TailorError("RULES_MISSING", `Tailor: data-rules="${source}" must name one inline <script type="application/json"> (${e.message})`);
-    }
-  }
-  let response;
-  const abort = typeof AbortController === "function" ? new AbortController() : null;
-  const timer = setTimeout(() => abort?.abort(), RULES_TIMEOUT_MS);
-  try {
-    // The only request Tailor makes: no cookies, and the rules URL carries nothing
-    // about the visitor.
-    response = await fetch(source, { credentials: "omit", referrerPolicy: "strict-origin", signal: abort?.signal });
-    return await response.text().then((text) => {
-      if (!response.ok) throw new TailorError("RULES_UNREACHABLE", `Tailor: could not fetch rules from ${source} (HTTP ${response.status})`);
-      return text;
-    });
-  } catch (e) {
-    if (e instanceof TailorError) throw e;
-    const why = abort?.signal.aborted ? `no answer within ${RULES_TIMEOUT_MS / 1000} s` : e.message;
-    throw new TailorError("RULES_UNREACHABLE", `Tailor: could not fetch rules from ${source} (${why})`);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/**
- * A User Timing mark, `tailor:<step>`, for the start-up steps (`script`, `wasm`,
- * `rules`, `engine`, `consent`, `decided`): they show in DevTools' Performance panel
- * and in `performance.getEntriesByType("mark")`, and `make bench` reads them.
- */
-export function mark(step) {
-  try {
-    performance.mark(`tailor:${step}`);
-  } catch {
-    /* no User Timing here: nothing to mark */
-  }
-}
-
-function domReady() {
-  if (doc.readyState() !== "loading") return Promise.resolve();
-  return new Promise((resolve) => doc.addEventListener("DOMContentLoaded", resolve, { once: true }));
-}
-
-function randomUnit() {
-  return Array.from(randomBytes(8), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /**
  * Starts Tailor on the current page. Options: `rules` (an object, JSON text, a URL or
  * the id of an inline JSON script), `consent` (the consent configuration),
@@ -120,7 +50,7 @@ function randomUnit() {
  * the visitor is already reading: the slots keep their default content for this page
  * view (`decide(slot).late` is true) until the next navigation or consent change.
  */
-export function start(options = {}) {
+export function start(options = {}, handoff = null) {
   if (typeof document === "undefined") {
     throw new TailorError("NO_DOCUMENT", "Tailor: start() needs a browser page; on a server, use Engine to decide");
   }
@@ -138,18 +68,18 @@ export function start(options = {}) {
   // Options are read as own properties: a polluted Object.prototype adds none.
   options = { rules: own(options, "rules"), consent: own(options, "consent"), antiFlickerMs: own(options, "antiFlickerMs"), allowAutomation: own(options, "allowAutomation"), wasmReady: own(options, "wasmReady"), firstModule: own(options, "firstModule") };
   const listeners = { decision: [], error: [], dropped: [] };
+  // `handoff`: what the script tag's first stage (stage.js) leaves to this full module:
+  // its storage, page unit, held calls, veil, the slots' remembered defaults and the
+  // first decisions it showed. The visitor sees no change when the full module takes
+  // over.
+  const h = handoff ?? {};
+  if (h.firstModule) options.firstModule = h.firstModule;
   const decisions = new Map();
-  const defaults = new WeakMap();
-  const hidden = new Set();
-  const storage = createStorage();
+  const defaults = h.defaults ?? new WeakMap();
+  const storage = h.storage ?? createStorage();
   // Allocation identity for this page view only, when nothing may be stored. Without
   // working randomness, nobody is enrolled: a shared constant would link visitors.
-  let pageUnit = "";
-  try {
-    pageUnit = randomUnit();
-  } catch (e) {
-    console.error(`Tailor: no usable random source (${e.message}); experiments with several variants show their default`);
-  }
+  const pageUnit = h.pageUnit ?? pageUnitOrNone();
   const allowAutomation = options.allowAutomation === true;
   const automated = navigator.webdriver === true && !allowAutomation;
   const antiFlickerMs = Number.isFinite(options.antiFlickerMs) && options.antiFlickerMs >= 0 ? options.antiFlickerMs : 500;
@@ -159,9 +89,9 @@ export function start(options = {}) {
   let capture = null;
   let started = false; // the first decisions were made (or start failed)
   // Commands and track() calls made before the rules and consent were known, in order.
-  const pending = [];
+  const pending = h.pending ?? [];
   const impressions = new Map(); // slot → "experience\u0000variant" recorded on this page view
-  let viewStart = Date.now(); // this page view's own impressions do not count against caps
+  let viewStart = h.viewStart ?? Date.now(); // this page view's own impressions do not count against caps
   let flushTimer = null;
   let dirty = false;
   let pageViewRecorded = false;
@@ -169,20 +99,22 @@ export function start(options = {}) {
   const trackQueue = [];
   let declaredEvents = null;
   let profileLoaded = false;
-  // Anti-flicker: a constructed style sheet hiding every slot until the first
-  // decisions (inline styles where constructed sheets are missing), and whether the
-  // first decisions came too late to replace the defaults already shown.
-  let veil = null;
-  let settled = antiFlickerMs === 0;
-  let late = false;
+  // Anti-flicker: the veil hiding every slot until the first decisions (slots.js), and
+  // whether the first decisions came too late to replace the defaults already shown.
+  const veil = h.veil ?? createVeil(antiFlickerMs === 0);
+  let late = h.late ?? false;
   // The first decision (first.js), made from compiled rules while the .wasm loads: the
   // compiled file, the slots it decided (the engine's later decision of the same slot
   // is never "late"), whether it read the profile, and whether a withdrawal since
   // forbids that.
-  let compiled = null;
+  let compiled = h.compiled ?? null;
   const firstShown = new Set();
-  let firstUsedProfile = false;
-  let firstWithdrawn = false;
+  for (const d of h.decisions ?? []) {
+    decisions.set(d.slot, d);
+    firstShown.add(d.slot);
+  }
+  let firstUsedProfile = h.firstUsedProfile ?? false;
+  let firstWithdrawn = h.firstWithdrawn ?? false;
 
   // What start-up came to: "starting", "ready" (rules loaded, slots decided) or
   // "failed" (rules missing, unreachable or invalid, or the engine failed): status().
@@ -253,37 +185,6 @@ export function start(options = {}) {
 
   // --- slots -------------------------------------------------------------------------
 
-  // `visibility: hidden` keeps the slot's box: nothing around it moves.
-  function hideUndecided() {
-    if (settled) return;
-    if (veil === null) {
-      try {
-        const sheet = new CSSStyleSheet();
-        sheet.replaceSync(`[${SLOT}]{visibility:hidden}`);
-        doc.setAdoptedStyleSheets([...doc.adoptedStyleSheets(), sheet]);
-        veil = sheet;
-      } catch {
-        veil = false;
-      }
-    }
-    if (veil === false) for (const el of doc.querySelectorAll(`[${SLOT}]`)) hideSlot(el);
-  }
-
-  function hideSlot(el) {
-    if (!hidden.has(el) && el.style.visibility !== "hidden") {
-      el.style.visibility = "hidden";
-      hidden.add(el);
-    }
-  }
-
-  function revealAll() {
-    settled = true;
-    if (veil) doc.setAdoptedStyleSheets(doc.adoptedStyleSheets().filter((s) => s !== veil));
-    veil = false;
-    for (const el of hidden) el.style.visibility = "";
-    hidden.clear();
-  }
-
   // What the page shows when the decision came after the anti-flicker timeout: the
   // default, with the decision that was not applied in the explanation.
   function keptDefault(d) {
@@ -299,63 +200,10 @@ export function start(options = {}) {
     return { ...d, ...none, content: null, summary: `${d.slot}: default content kept: ${why}`, explanation: { ...d.explanation, ...none, [key]: details } };
   }
 
-  // The page's own content and attributes of a slot, kept so that a later decision
-  // (new URL, new consent) can return to them.
-  function restoreDefault(el) {
-    const saved = defaults.get(el);
-    if (!saved) {
-      const attrs = new Map([...el.attributes].filter((a) => a.name !== "style").map((a) => [a.name, a.value]));
-      defaults.set(el, { nodes: [...el.childNodes].map((n) => n.cloneNode(true)), attrs, shown: null });
-      return defaults.get(el);
-    }
-    return saved;
-  }
-
-  function resetToDefault(el, saved) {
-    el.replaceChildren(...saved.nodes.map((n) => n.cloneNode(true)));
-    for (const a of [...el.attributes]) if (a.name !== "style" && !saved.attrs.has(a.name)) el.removeAttribute(a.name);
-    for (const [name, value] of saved.attrs) if (el.getAttribute(name) !== value) el.setAttribute(name, value);
-  }
-
-  // Content is read as own properties: a polluted Object.prototype (`html`, `template`)
-  // adds nothing to a variant. Everything that can fail is checked before the slot is
-  // touched, so a failure leaves the slot as it was.
-  function applyContent(el, decision) {
-    const saved = restoreDefault(el);
-    const key = `${decision.experience}\u0000${decision.variant}\u0000${decision.holdout}`;
-    if (saved.shown === key) return; // already showing it: leave the DOM alone
-    const content = decision.holdout ? null : decision.content;
-    if (content && inertSlot(el)) {
-      throw new TailorError("SLOT_UNSAFE", `Tailor: slot "${decision.slot}" is a <${el.localName}>, whose content or attributes could run code or navigate; slots must be ordinary content elements`);
-    }
-    let fragment = null;
-    const template = own(content, "template");
-    const html = own(content, "html");
-    if (template) {
-      const tpl = doc.querySelector(`template[data-tailor-variant="${CSS.escape(template)}"]`);
-      if (!tpl) throw new TailorError("TEMPLATE_MISSING", `Tailor: slot "${decision.slot}" wants <template data-tailor-variant="${template}">, which is not in the page`);
-      fragment = tpl.content.cloneNode(true);
-    } else if (html != null) {
-      fragment = sanitize(String(html));
-    }
-    if (saved.shown !== null) resetToDefault(el, saved);
-    saved.shown = key;
-    if (!content) return;
-    const text = own(content, "text");
-    if (fragment) el.replaceChildren(fragment);
-    else if (text != null) el.textContent = String(text);
-    for (const [name, value] of Object.entries(own(content, "attributes") ?? {})) {
-      if (safeAttribute(name, value)) el.setAttribute(name, value);
-    }
-    const classes = own(content, "classes");
-    for (const c of own(classes, "add") ?? []) el.classList.add(c);
-    for (const c of own(classes, "remove") ?? []) el.classList.remove(c);
-  }
-
   // Applies a decision to one element; returns the error when it could not be shown.
   function applyTo(el, d) {
     try {
-      applyContent(el, d);
+      applyContent(defaults, el, d);
       return null;
     } catch (e) {
       const error = e instanceof TailorError ? e : new TailorError("APPLY_FAILED", `Tailor: could not apply slot "${d.slot}" (${e.message})`);
@@ -374,14 +222,14 @@ export function start(options = {}) {
     for (const raw of list) applyDecision(raw);
     // Our own changes to the slots are not new slots.
     slotWatch?.takeRecords();
-    revealAll();
+    veil.revealAll();
     scheduleImpressions();
   }
 
   function applyDecision(raw) {
     let d = keptDefault(raw);
     const previous = decisions.get(d.slot);
-    const els = doc.querySelectorAll(`[${SLOT}="${CSS.escape(d.slot)}"]`);
+    const els = doc.querySelectorAll(slotSelector(d.slot));
     for (const el of els) {
       const error = applyTo(el, d);
       if (error && d.variant) {
@@ -399,64 +247,29 @@ export function start(options = {}) {
 
   // --- the first decision --------------------------------------------------------------
 
-  // The compiled file behind `rules` (text or object), or null for plain rules.
-  function compiledFile(rules) {
-    if (typeof rules === "string") {
-      if (!rules.slice(0, 64).includes('"compiled-rules"')) return null;
-      rules = JSON.parse(rules);
-    }
-    return own(rules, "tailor") === "compiled-rules" && typeof own(rules, "code") === "string" ? rules : null;
-  }
-
   // Decides, with the small module, every slot the compiled rules let it decide, and
-  // shows them; the others stay hidden for the engine. Reads, never writes.
+  // shows them; the others stay hidden for the engine. Reads, never writes. (The script
+  // tag's first stage, stage.js, makes the page's first one before this module loads;
+  // this one runs again when a withdrawal comes before the engine.)
   function firstDecision() {
     if (engine || stopped || late || !compiled) return;
-    const now = Date.now();
-    const record = firstWithdrawn ? null : storage.get(RECORD_KEY);
-    const trusted = record !== null && personalizationTrusted(record, withdrawalNoted(storage, "personalization"), options.consent, now, navigator.globalPrivacyControl === true);
-    firstUsedProfile = trusted;
-    let list;
+    let round;
     try {
-      list = firstDecisions(options.firstModule, compiled, context(), {
-        profile: trusted ? storage.get(PROFILE_KEY) ?? "" : null,
-        countPageView: trusted,
-        unit: unit(trusted),
-        now,
-        viewStart,
-      });
+      round = firstRound(options.firstModule, compiled, storage, options.consent, context(), unit, viewStart, firstWithdrawn);
     } catch (e) {
       console.warn(`Tailor: no first decision (${e.message}); the slots wait for the full engine`);
       return;
     }
-    const decided = list.filter(Boolean);
+    firstUsedProfile = round.usedProfile;
+    const decided = round.list.filter(Boolean);
     for (const d of decided) {
       applyDecision(d);
       firstShown.add(d.slot);
     }
     slotWatch?.takeRecords();
-    if (decided.length === list.length) revealAll();
-    else revealOnly(firstShown);
+    if (decided.length === round.list.length) veil.revealAll();
+    else veil.revealOnly(firstShown);
     mark("first");
-  }
-
-  // Shows the slots named in `names`; the others stay hidden.
-  function revealOnly(names) {
-    if (settled) return;
-    if (veil) {
-      const shown = [...names].map((n) => `:not([${SLOT}="${CSS.escape(n)}"])`).join("");
-      try {
-        veil.replaceSync(`[${SLOT}]${shown}{visibility:hidden}`);
-      } catch {
-        revealAll();
-      }
-    }
-    for (const el of hidden) {
-      if (names.has(el.getAttribute(SLOT))) {
-        el.style.visibility = "";
-        hidden.delete(el);
-      }
-    }
   }
 
   // Slots added after the decisions (a single-page app rendering its next view, a
@@ -471,7 +284,7 @@ export function start(options = {}) {
         if (n.nodeType !== 1) continue;
         const els = n.matches(`[${SLOT}]`) ? [n, ...n.querySelectorAll(`[${SLOT}]`)] : n.querySelectorAll(`[${SLOT}]`);
         for (const el of els) {
-          if (!settled && veil === false && !firstShown.has(el.getAttribute(SLOT))) hideSlot(el);
+          if (!veil.settled && veil.inline && !firstShown.has(el.getAttribute(SLOT))) veil.hideSlot(el);
           const d = decisions.get(el.getAttribute(SLOT));
           if (!d) continue;
           applyTo(el, d);
@@ -508,7 +321,7 @@ export function start(options = {}) {
     if (!profile && !measured) return;
     const now = Date.now();
     for (const d of decisions.values()) {
-      if (!d.variant || d.holdout || !doc.querySelector(`[${SLOT}="${CSS.escape(d.slot)}"]`)) continue;
+      if (!d.variant || d.holdout || !doc.querySelector(slotSelector(d.slot))) continue;
       const key = `${d.experience}\u0000${d.variant}`;
       if (profile && impressions.get(d.slot) !== key) {
         impressions.set(d.slot, key);
@@ -892,7 +705,7 @@ export function start(options = {}) {
       if (globalThis[RUNNING]?.api === api) delete globalThis[RUNNING];
       flush(true);
       clearTimeout(timer);
-      revealAll();
+      veil.revealAll();
       urlWatch();
       slotWatch?.disconnect();
       clearTimeout(impressionTimer);
@@ -994,22 +807,7 @@ export function start(options = {}) {
   }
 
   // Footer links and buttons: <a data-tailor-consent="revoke">, "grant" or "forget".
-  // Only the visitor's own clicks count (a synthetic click from a script does not), and
-  // variant HTML from the rules never carries these attributes (the sanitizer drops them).
-  function declarativeConsent(event) {
-    const el = event.target?.closest?.("[data-tailor-consent]");
-    if (!el) return;
-    event.preventDefault();
-    if (!event.isTrusted) {
-      report(new TailorError("CONSENT_UNTRUSTED", "Tailor: a consent link was clicked by a script, not by the visitor; ignored"));
-      return;
-    }
-    const action = el.getAttribute("data-tailor-consent");
-    const purposes = (el.getAttribute("data-tailor-purposes") || "personalization measurement").split(/[\s,]+/).filter(Boolean);
-    if (action === "revoke") api.consent.revoke(purposes);
-    else if (action === "grant") api.consent.grant(purposes);
-    else if (action === "forget") api.forget();
-  }
+  const declarativeConsent = consentLinks(api, report);
   doc.addEventListener("click", declarativeConsent);
 
   addEventListener("pagehide", leave);
@@ -1019,23 +817,28 @@ export function start(options = {}) {
 
   // Hidden from now on (the constructed sheet also covers slots parsed later); the
   // defaults show after antiFlickerMs if nothing was decided by then.
-  hideUndecided();
-  const timer = settled
+  // Taken over from the first stage: the time left of its anti-flicker timeout.
+  veil.hide();
+  const timer = veil.settled
     ? null
-    : setTimeout(() => {
-        if (started) return;
-        late = true;
-        revealAll();
-      }, antiFlickerMs);
+    : setTimeout(
+        () => {
+          if (started) return;
+          late = true;
+          veil.revealAll();
+        },
+        h.deadline === undefined ? antiFlickerMs : Math.max(0, h.deadline - Date.now()),
+      );
 
   // Start-up, in an order where withdrawal never waits: consent handling starts as soon
   // as the .wasm is there, without waiting for the rules (a hanging rules request must
   // not hold a revoke() back); the engine follows when the rules arrive.
   async function run() {
     try {
-      const rulesPromise = loadRules(options.rules);
+      // The first stage's errors are of its own copy of TailorError: made ours again.
+      const rulesPromise = h.rules?.catch((e) => Promise.reject(new TailorError(e.code ?? "START_FAILED", e.message, e.problems))) ?? loadRules(options.rules);
       rulesPromise.catch(() => {});
-      if (options.firstModule) {
+      if (options.firstModule && !h.rules) {
         // The first decision does not wait for the .wasm: as soon as the rules and the
         // slots are there.
         rulesPromise
@@ -1071,7 +874,7 @@ export function start(options = {}) {
         await domReady();
         mark("rules");
         if (stopped) return;
-        hideUndecided(); // where constructed style sheets are missing
+        veil.hide(); // where constructed style sheets are missing
         try {
           engine = new Engine(rules);
         } catch (e) {
@@ -1096,7 +899,7 @@ export function start(options = {}) {
     } finally {
       started = true;
       clearTimeout(timer);
-      if (!stopped) revealAll();
+      if (!stopped) veil.revealAll();
       // Without consent handling, calls held until now get the answer later calls get:
       // withdrawals still delete, the rest is refused (track() dropped).
       for (const [name, ...args] of pending.splice(0)) {

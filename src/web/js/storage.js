@@ -104,3 +104,32 @@ export function wipePurposes(storage, purposes) {
 export function purposeList(p) {
   return (Array.isArray(p) ? p : [p]).filter((x) => Object.prototype.hasOwnProperty.call(PURPOSE_PREFIXES, x));
 }
+
+/** The visitor's profile (personalization). */
+export const PROFILE_KEY = `${PURPOSE_PREFIXES.personalization}profile`;
+/** The visitor's stored allocation identity (personalization). */
+export const ID_KEY = `${PURPOSE_PREFIXES.personalization}id`;
+
+/** Where the consent record is kept. */
+export const RECORD_KEY = "tailor:consent";
+/**
+ * Withdrawals made before consent handling could run (the .wasm still loading), one
+ * key per purpose, beside the record: `tailor:consent:withdrawn:<purpose>`. The consent
+ * engine logs them when it starts, on this page or the next.
+ */
+export const WITHDRAWN = "tailor:consent:withdrawn:";
+
+/**
+ * Notes a withdrawal of `purposes` made before consent handling runs, so that it holds
+ * even if the page is closed before the .wasm arrives. Written only where a consent
+ * record exists (a visitor who never chose has nothing to withdraw, and gets no key).
+ */
+export function recordWithdrawal(storage, purposes) {
+  if (storage.get(RECORD_KEY) === null) return;
+  for (const p of purposes) storage.set(WITHDRAWN + p, String(Date.now()));
+}
+
+/** Whether a withdrawal of `purpose` was noted by recordWithdrawal() and not yet logged. */
+export function withdrawalNoted(storage, purpose) {
+  return storage.get(WITHDRAWN + purpose) !== null;
+}
