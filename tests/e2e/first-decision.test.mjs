@@ -132,6 +132,11 @@ test("the first stage works alone: the first decision needs no full module, a wi
   // Decided from the profile, by tailor.min.js alone: the full module was not even asked for.
   assert.equal(await slotText(page, "banner"), "Welcome back");
   assert.equal(await page.evaluate(() => window.tailor.status().state), "starting");
+  // The page API answers from the first stage: its decisions and what is stored.
+  assert.match((await page.evaluate(() => window.tailor.decide("banner"))).summary, /\(first decision\)$/);
+  const inventory = await page.evaluate(() => window.tailor.inventory());
+  assert.deepEqual(inventory.keys.map((k) => [k.key, k.purpose]).sort(), [["tailor:consent", "consent record"], ["tailor:p:id", "personalization"], ["tailor:p:profile", "personalization"]]);
+  assert.equal(inventory.profile, null);
   const requested = () => page.evaluate(() => performance.getEntriesByType("resource").filter((r) => /tailor(\.full\.js|_bg\.wasm)$/.test(r.name)).map((r) => r.name.replace(/.*\//, "")));
   // A withdrawal while only the first stage runs: everything of the purpose goes now,
   // the slot loses what the profile gave, and the full module writes nothing back.

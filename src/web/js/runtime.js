@@ -3,7 +3,7 @@
 // visitor's interactions into the on-device profile. It never throws into the host
 // page: every failure leaves the default content and one console message.
 import { Engine, TailorError, pageInputs, utf8, version } from "./api.js";
-import { createStorage, PURPOSE_PREFIXES, purposeList, wipePurposes, recordWithdrawal, PROFILE_KEY, ID_KEY } from "./storage.js";
+import { createStorage, PURPOSE_PREFIXES, purposeList, wipePurposes, recordWithdrawal, storedKeys, PROFILE_KEY, ID_KEY } from "./storage.js";
 import { startConsent } from "./consent.js";
 import { firstRound } from "./first.js";
 import { startCapture } from "./capture.js";
@@ -672,11 +672,8 @@ export function start(options = {}, handoff = null) {
     },
     /** Every storage key Tailor holds, its purpose and size, and what the profile contains. */
     inventory() {
-      const purposeOf = (k) => (k.startsWith(PURPOSE_PREFIXES.personalization) ? "personalization" : k.startsWith(PURPOSE_PREFIXES.measurement) ? "measurement" : "consent record");
       return {
-        keys: storage.keys().map((k) => ({ ...k, purpose: purposeOf(k.key) })),
-        storage: storage.fallbackReason ? "memory" : "localStorage",
-        fallbackReason: storage.fallbackReason,
+        ...storedKeys(storage),
         profile: engine ? (drainTrack(), JSON.parse(core("reading the profile", (c) => c.profileSummary(Date.now()), "null"))) : null,
         goals: api.goals(),
         consent: consent ? consent.state() : null,

@@ -9,7 +9,7 @@
 // stored data at once, by key name, without either module, the rules or the network.
 // It writes nothing else.
 import { TailorError } from "./errors.js";
-import { createStorage, ID_KEY, purposeList, recordWithdrawal, wipePurposes } from "./storage.js";
+import { createStorage, ID_KEY, purposeList, recordWithdrawal, storedKeys, wipePurposes } from "./storage.js";
 import { firstRound } from "./first.js";
 import { pageInputs } from "./page.js";
 import { doc, mark, pageUnitOrNone } from "./dom.js";
@@ -196,7 +196,7 @@ export function startFirstStage({ rules, consent: config, antiFlickerMs, allowAu
       pending.length = 0;
     }),
     goals: ask("goals", () => null),
-    inventory: ask("inventory", () => null),
+    inventory: ask("inventory", () => ({ ...storedKeys(storage), profile: null, goals: null, consent: null })),
     status: ask("status", () => ({ state: stopped ? "stopped" : failure ? "failed" : "starting", error: failure, consent: false, firstDecided: decisions.size })),
     stop: ask("stop", () => {
       if (stopped) return;

@@ -100,6 +100,19 @@ export function wipePurposes(storage, purposes) {
   for (const p of purposeList(purposes)) for (const key of storage.names(PURPOSE_PREFIXES[p])) storage.remove(key);
 }
 
+/**
+ * What inventory() says of storage: `keys` (`[{ key, store, bytes, purpose }]`),
+ * `storage` ("localStorage" or "memory") and `fallbackReason`.
+ */
+export function storedKeys(storage) {
+  const purposeOf = (k) => (k.startsWith(PURPOSE_PREFIXES.personalization) ? "personalization" : k.startsWith(PURPOSE_PREFIXES.measurement) ? "measurement" : "consent record");
+  return {
+    keys: storage.keys().map((k) => ({ ...k, purpose: purposeOf(k.key) })),
+    storage: storage.fallbackReason ? "memory" : "localStorage",
+    fallbackReason: storage.fallbackReason,
+  };
+}
+
 /** The known purposes among `p` (one name or a list); anything else is ignored. */
 export function purposeList(p) {
   return (Array.isArray(p) ? p : [p]).filter((x) => Object.prototype.hasOwnProperty.call(PURPOSE_PREFIXES, x));
