@@ -25,10 +25,25 @@ function bytesOf({ text, shift }) {
   return bytes;
 }
 
-// Compiled once per page, synchronously: a module of a few kilobytes compiles in a
-// millisecond or two, less than an await would cost.
+let compiled = null; // the module, compiled off the main thread by prepareModule()
+
+/**
+ * Starts compiling the inlined module off the main thread (WebAssembly.compile), while
+ * the rules are still on their way; the first decision then only instantiates it.
+ */
+export function prepareModule(inlined) {
+  try {
+    WebAssembly.compile(bytesOf(inlined)).then((m) => (compiled ??= m), () => {});
+  } catch {
+    /* compiled synchronously when needed */
+  }
+}
+
+// Instantiated once per page, synchronously: from the module prepareModule() compiled,
+// or compiled here (a module of a few kilobytes compiles in a millisecond or two, less
+// than an await would cost).
 function module(inlined) {
-  exports ??= new WebAssembly.Instance(new WebAssembly.Module(bytesOf(inlined))).exports;
+  exports ??= new WebAssembly.Instance(compiled ?? new WebAssembly.Module(bytesOf(inlined))).exports;
   return exports;
 }
 

@@ -9,8 +9,8 @@
 // stored data at once, by key name, without either module, the rules or the network.
 // It writes nothing else.
 import { TailorError } from "./errors.js";
-import { createStorage, ID_KEY, purposeList, recordWithdrawal, storedKeys, wipePurposes } from "./storage.js";
-import { firstRound } from "./first.js";
+import { createStorage, ID_KEY, RECORD_KEY, purposeList, recordWithdrawal, storedKeys, wipePurposes } from "./storage.js";
+import { firstRound, prepareModule } from "./first.js";
 import { pageInputs } from "./page.js";
 import { doc, mark, pageUnitOrNone } from "./dom.js";
 import { consentLinks, MAX_PENDING } from "./consent-links.js";
@@ -41,6 +41,8 @@ export function startFirstStage({ rules, consent: config, antiFlickerMs, allowAu
     console.warn(`Tailor: tailor.min.js was loaded again while Tailor already runs on this page (status "${held.api.status().state}"); using the running instance (call tailor.stop() first to start again)`);
     return held.api;
   }
+  // The rules first: everything else is done while they are on their way.
+  const rulesPromise = loadRules(rules);
   const storage = createStorage();
   const pageUnit = pageUnitOrNone();
   const automated = navigator.webdriver === true && allowAutomation !== true;
@@ -88,11 +90,13 @@ export function startFirstStage({ rules, consent: config, antiFlickerMs, allowAu
     }
   }
 
+  const page = () => pageInputs({ url: location.href, referrer: doc.referrer(), userAgent: navigator.userAgent, language: navigator.language, viewportWidth: innerWidth });
+
   function decide() {
     if (stopped || late || full || !compiled) return;
     let round;
     try {
-      round = firstRound(firstModule, compiled, storage, config, pageInputs({ url: location.href, referrer: doc.referrer(), userAgent: navigator.userAgent, language: navigator.language, viewportWidth: innerWidth }), unit, viewStart, withdrawn);
+      round = firstRound(firstModule, compiled, storage, config, page(), unit, viewStart, withdrawn);
     } catch (e) {
       console.warn(`Tailor: no first decision (${e.message}); the slots wait for the full engine`);
       return;
@@ -260,7 +264,11 @@ export function startFirstStage({ rules, consent: config, antiFlickerMs, allowAu
   };
   setTimeout(loadFullModule, Math.max(flickerMs, FULL_AT_LATEST_MS));
 
-  const rulesPromise = loadRules(rules);
+  // While the rules are on their way: the module compiles off the main thread, and the
+  // first reads of localStorage (which opens the origin's storage) and of the URL are done.
+  prepareModule(firstModule);
+  storage.get(RECORD_KEY);
+  page();
   rulesPromise
     .then(async (r) => {
       compiled = compiledFile(r);
