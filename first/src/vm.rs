@@ -21,6 +21,16 @@
 //! ```
 //!
 //! Condition code is a tree in prefix form; see [`op`]. Attribute ids are in [`attr`].
+//!
+//! Behavioural conditions ([`op::BEHAVIOUR`]: `$event` and `$since`) measure the
+//! stored profile as the full engine does after loading it: events and rollups past
+//! their event's retention are left out, rollups are coarsened to the span their age
+//! gives them, and when this page view is counted and the rules declare `page_view`,
+//! the page view's own event (at `now`, its kept properties the runtime's
+//! `{path: location.pathname}`) is counted too. The measurement (a count, or the time
+//! since the last matching event, infinite if none) is then tested by a value node,
+//! exactly as an attribute is. A `where` filter is condition code whose attributes
+//! are the event's kept properties ([`attr::PROP`]).
 
 use alloc::string::String;
 use alloc::vec;
@@ -29,7 +39,7 @@ use core::cell::{Cell, RefCell};
 
 use crate::context;
 use crate::hash::hash_parts;
-use crate::profile::{Profile, Stored};
+use crate::profile::{property, round, span_for, Profile, Rollup, Stored, RING_CAPACITY};
 use crate::time::{floor, iso_week, DAY_MS};
 
 /// Condition opcodes. Condition nodes come first; value nodes test the value an
@@ -49,6 +59,14 @@ pub mod op {
     pub const AUDIENCE: u8 = 5;
     /// An attribute (see [`super::attr`]), then one value node.
     pub const TEST: u8 = 6;
+    /// `$event` or `$since`: `u8 flags` (1 the rules record page views as `page_view`
+    /// events, 2 keeping their `path`, 4 the event measured is `page_view`, 8 `$since`
+    /// rather than `$event`), `str name`, `f64 retention` (ms; infinite for none),
+    /// `f64 window` (ms; NaN for none), `uN length` + `where` condition code (empty:
+    /// every event), then one value node, tested against the number of matching events
+    /// in the window (`$event`) or the time since the last one (`$since`). False
+    /// without a profile.
+    pub const BEHAVIOUR: u8 = 7;
     /// `uN n`, then n value nodes: all true.
     pub const V_AND: u8 = 16;
     /// One value node, negated.
@@ -72,9 +90,9 @@ pub mod op {
     /// `v != null`.
     pub const EXISTS: u8 = 25;
     /// `u8 case-insensitive`, `uN n`, then n items (`u8 0` null, `u8 1` + `str`,
-    /// `u8 2` + `f64`): `expected.includes(v)`, strictly typed.
+    /// `u8 2` + `f64`, `u8 3` + `u8` boolean): `expected.includes(v)`, strictly typed.
     pub const IN: u8 = 26;
-    /// `u8 t`: 1 the value is a string, 2 a number.
+    /// `u8 t`: 1 the value is a string, 2 a number, 3 a boolean.
     pub const TYPE: u8 = 27;
     /// Always true (value).
     pub const V_TRUE: u8 = 28;
@@ -109,6 +127,8 @@ pub mod attr {
     pub const QUERY: u32 = 17;
     /// `str name`: `utm.<name>`, from the `utm_<name>` query parameter.
     pub const UTM: u32 = 18;
+    /// `str name`: in a `where` filter, the event's kept property `name`.
+    pub const PROP: u32 = 19;
 }
 
 /// What one slot shows, as far as this module can tell.
@@ -373,12 +393,23 @@ impl<'p> Program<'p> {
     }
 }
 
-/// A value conditions compare: what the context and profile attributes can be.
-#[derive(Clone, Copy, Debug)]
-enum Val<'a> {
+/// A value conditions compare: what the context's and profile's attributes and the
+/// events' kept properties can be.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Val<'a> {
     Null,
     Str(&'a str),
     Num(f64),
+    Bool(bool),
+}
+
+/// What a `where` filter reads: an event's kept properties.
+#[derive(Clone, Copy)]
+enum Props<'a> {
+    /// A stored property object (JSON text, `""` for none).
+    Json(&'a str),
+    /// This page view's own event: `{path: <the page's path>}`.
+    Path,
 }
 
 /// The profile as a round sees it.
@@ -409,6 +440,9 @@ struct Round<'p, 'i> {
     /// Variants decided for earlier slots: at least, and at most (a slot left to the
     /// full engine may or may not show one).
     shown: Cell<(u32, u32)>,
+    /// A `where` filter read an object or array property (which GrowthBook may throw
+    /// on): its verdict is unknown.
+    nested: Cell<bool>,
 }
 
 impl<'p, 'i> Round<'p, 'i> {
@@ -448,6 +482,7 @@ impl<'p, 'i> Round<'p, 'i> {
             cohort,
             memo: RefCell::new(vec![0; p.audiences.len()]),
             shown: Cell::new((0, 0)),
+            nested: Cell::new(false),
         }
     }
 
@@ -459,8 +494,9 @@ impl<'p, 'i> Round<'p, 'i> {
         }
     }
 
-    /// Reads an attribute; `None` when it cannot be known here.
-    fn attribute(&self, b: &mut Bytes<'p>) -> Result<Option<Val<'_>>, BadProgram> {
+    /// Reads an attribute (from `props` in a `where` filter); `None` when it cannot be
+    /// known here.
+    fn attribute(&self, b: &mut Bytes<'p>, props: Option<Props<'i>>) -> Result<Option<Val<'_>>, BadProgram> {
         let id = b.un()?;
         let page = &self.inputs.page;
         let param = |k: &str| {
@@ -511,12 +547,23 @@ impl<'p, 'i> Round<'p, 'i> {
                         .map_or(Val::Null, |(_, v)| Val::Str(v)),
                 )
             }
+            attr::PROP => {
+                let name = self.p.string(b)?;
+                match props.ok_or(BadProgram)? {
+                    Props::Path => Some(if name == "path" { Val::Str(page.path) } else { Val::Null }),
+                    Props::Json(text) => property(text, name).unwrap_or_else(|()| {
+                        self.nested.set(true);
+                        None
+                    }),
+                }
+            }
             _ => return Err(BadProgram),
         })
     }
 
-    /// Evaluates one condition node.
-    fn cond(&self, b: &mut Bytes<'p>, depth: u32) -> Result<Tri, BadProgram> {
+    /// Evaluates one condition node (over an event's kept properties in a `where`
+    /// filter).
+    fn cond(&self, b: &mut Bytes<'p>, depth: u32, props: Option<Props<'i>>) -> Result<Tri, BadProgram> {
         if depth > 64 {
             return Err(BadProgram);
         }
@@ -527,7 +574,7 @@ impl<'p, 'i> Round<'p, 'i> {
                 let n = b.un()?;
                 let mut acc = Some(true);
                 for _ in 0..n {
-                    acc = and(acc, self.cond(b, depth + 1)?);
+                    acc = and(acc, self.cond(b, depth + 1, props)?);
                 }
                 acc
             }
@@ -536,19 +583,36 @@ impl<'p, 'i> Round<'p, 'i> {
                 let n = b.un()?;
                 let mut acc = Some(n == 0);
                 for _ in 0..n {
-                    acc = or(acc, self.cond(b, depth + 1)?);
+                    acc = or(acc, self.cond(b, depth + 1, props)?);
                 }
                 acc
             }
-            op::NOT => not(self.cond(b, depth + 1)?),
+            op::NOT => not(self.cond(b, depth + 1, props)?),
             op::AUDIENCE => self.audience(b.un()? as usize, depth)?,
             op::TEST => {
-                let v = self.attribute(b)?;
+                let v = self.attribute(b, props)?;
                 let r = self.value(b, v, depth + 1)?;
                 if v.is_none() {
                     None
                 } else {
                     r
+                }
+            }
+            op::BEHAVIOUR => {
+                let flags = b.u8()?;
+                let name = self.p.string(b)?;
+                let (keep, window) = (b.f64()?, b.f64()?);
+                let filter = b.code()?;
+                let (m, absent) = match self.prof() {
+                    Prof::Known(p) => (self.measure(p, flags, name, keep, window, filter)?, false),
+                    Prof::Unknown => (None, false),
+                    Prof::Absent => (None, true),
+                };
+                let r = self.value(b, m.map(Val::Num), depth + 1)?;
+                if absent {
+                    Some(false)
+                } else {
+                    m.and(r)
                 }
             }
             _ => return Err(BadProgram),
@@ -567,7 +631,7 @@ impl<'p, 'i> Round<'p, 'i> {
         }
         self.memo.borrow_mut()[i] = 4;
         let code = self.p.audiences[i];
-        let r = self.cond(&mut Bytes { b: code, i: 0 }, depth + 1)?;
+        let r = self.cond(&mut Bytes { b: code, i: 0 }, depth + 1, None)?;
         self.memo.borrow_mut()[i] = match r {
             Some(false) => 1,
             Some(true) => 2,
@@ -603,6 +667,7 @@ impl<'p, 'i> Round<'p, 'i> {
                     Val::Num(n) => {
                         integer_text(n).map(|(buf, len)| &buf[buf.len() - len..] == s.as_bytes())
                     }
+                    Val::Bool(x) => Some(s == if x { "true" } else { "false" }),
                 })
             }
             op::EQ_NUM => {
@@ -615,6 +680,7 @@ impl<'p, 'i> Round<'p, 'i> {
                     Val::Null => false,
                     Val::Str(s) => s.is_empty() != want,
                     Val::Num(n) => (n != 0.0 && !n.is_nan()) == want,
+                    Val::Bool(x) => x == want,
                 })
             }
             op::IS_NULL => v.map(|v| matches!(v, Val::Null)),
@@ -676,6 +742,10 @@ impl<'p, 'i> Round<'p, 'i> {
                             let n = b.f64()?;
                             v.map(|v| matches!(v, Val::Num(x) if x == n))
                         }
+                        3 => {
+                            let x = b.u8()? == 1;
+                            v.map(|v| v == Val::Bool(x))
+                        }
                         _ => return Err(BadProgram),
                     };
                     found = or(found, hit);
@@ -684,11 +754,117 @@ impl<'p, 'i> Round<'p, 'i> {
             }
             op::TYPE => {
                 let t = b.u8()?;
-                v.map(|v| matches!((v, t), (Val::Str(_), 1) | (Val::Num(_), 2)))
+                v.map(|v| matches!((v, t), (Val::Str(_), 1) | (Val::Num(_), 2) | (Val::Bool(_), 3)))
             }
             _ => return Err(BadProgram),
         };
         Ok(r)
+    }
+
+    /// Whether an event's kept properties pass a `where` filter (empty: every event).
+    fn filter(&self, code: &'p [u8], props: Props<'i>) -> Result<Tri, BadProgram> {
+        if code.is_empty() {
+            return Ok(Some(true));
+        }
+        self.nested.set(false);
+        let r = self.cond(&mut Bytes { b: code, i: 0 }, 0, Some(props))?;
+        Ok(if self.nested.get() { None } else { r })
+    }
+
+    /// What a [`op::BEHAVIOUR`] node measures in the profile as the full engine has
+    /// it once loaded (see the module docs): the number of matching events in the
+    /// window, or (`$since`) the time since the last one, infinite if there is none;
+    /// `None` when this module cannot tell.
+    fn measure(&self, p: &Profile<'i>, flags: u8, name: &str, keep: f64, window: f64, filter: &'p [u8]) -> Result<Option<f64>, BadProgram> {
+        let now = self.inputs.now;
+        let from = now - window; // NaN without a window: no time is before it
+        let since = flags & 8 != 0;
+        let id = p.names.iter().position(|n| *n == name).map(|i| i as u32);
+        let page_view = flags & 1 != 0 && self.inputs.count_page_view;
+        if page_view && p.events.len() >= RING_CAPACITY {
+            // Recording this page view folds the oldest event into a rollup.
+            return Ok(None);
+        }
+        let own = (page_view && flags & 4 != 0).then_some((round(now), if flags & 2 != 0 { Props::Path } else { Props::Json("") }));
+        let kept = |t: f64| now - t <= keep; // never NaN: times are finite
+        let mut n = 0.0;
+        let (mut last, mut doubt) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+        let events = p.events.iter().filter(|e| Some(e.name) == id && kept(e.time)).map(|e| (e.time, Props::Json(e.props)));
+        for (t, props) in events.chain(own) {
+            if t > now || t < from {
+                continue;
+            }
+            match self.filter(filter, props)? {
+                Some(true) => {
+                    n += 1.0;
+                    last = last.max(t);
+                }
+                Some(false) => {}
+                None => doubt = doubt.max(t),
+            }
+        }
+        // `$since` takes the last matching raw event; rollups only without one.
+        if doubt > if since { last } else { f64::NEG_INFINITY } {
+            return Ok(None);
+        }
+        if since && last > f64::NEG_INFINITY {
+            return Ok(Some(now - last));
+        }
+        // Rollups once loaded: coarsened to the span their age gives them, merged
+        // with those that then cover the same days, in (day, recording) order.
+        let today = floor(now / DAY_MS) as i64;
+        let coarse = |r: &Rollup| {
+            let span = span_for(r.day, today).max(r.span);
+            (r.day - r.day.rem_euclid(span), span)
+        };
+        let kept = |r: &Rollup| Some(r.name) == id && kept((r.day + r.span) as f64 * DAY_MS);
+        let (mut best, mut best_end, mut doubt) = (i64::MIN, 0.0, i64::MIN);
+        for (k, r) in p.rollups.iter().enumerate() {
+            let (day, span) = coarse(r);
+            let end = (day + span) as f64 * DAY_MS;
+            if !kept(r) || day as f64 * DAY_MS > now || end <= from {
+                continue;
+            }
+            let m = if filter.is_empty() {
+                Some(r.count)
+            } else {
+                // Merged rollups keep at most 8 property combinations: past that, what
+                // a filter would find in the merged one cannot be told.
+                let (mut group, mut combos) = (0, 0);
+                for q in p.rollups.iter().filter(|q| kept(q) && coarse(q).0 == day) {
+                    group += 1;
+                    combos += q.combos.len();
+                }
+                let mut m = (group < 2 || combos <= 8).then_some(0.0);
+                for &(props, c) in &r.combos {
+                    m = match self.filter(filter, Props::Json(props))? {
+                        Some(true) => m.map(|m| m + c),
+                        Some(false) => m,
+                        None => None,
+                    };
+                }
+                m
+            };
+            let key = day * 65536 + k as i64; // profiles within the budget hold fewer rollups
+            match m {
+                None => doubt = doubt.max(key),
+                Some(c) => {
+                    n += c;
+                    if c > 0.0 && key > best {
+                        (best, best_end) = (key, end);
+                    }
+                }
+            }
+        }
+        Ok(if !since {
+            (doubt == i64::MIN).then_some(n)
+        } else if doubt > best {
+            None
+        } else if best > i64::MIN {
+            Some(now - (best_end - 1.0).min(now))
+        } else {
+            Some(f64::INFINITY)
+        })
     }
 
     /// Runs candidates through audience → schedule → caps → allocation.
@@ -700,7 +876,7 @@ impl<'p, 'i> Round<'p, 'i> {
             }
             let ok = match e.audience {
                 None => Some(true),
-                Some(code) => self.cond(&mut Bytes { b: code, i: 0 }, 0)?,
+                Some(code) => self.cond(&mut Bytes { b: code, i: 0 }, 0, None)?,
             };
             match ok {
                 None => return self.wait(),
@@ -805,12 +981,13 @@ impl<'p> Program<'p> {
 }
 
 /// JavaScript's `ToNumber` where this module follows it exactly: null is 0, a number
-/// is itself, a string of at most 15 ASCII digits or an empty string is its value.
+/// is itself, a boolean 0 or 1, a string of at most 15 ASCII digits or an empty string is its value.
 /// Any other string is unknown (`None`).
 fn to_number(v: Val) -> Option<f64> {
     match v {
         Val::Null => Some(0.0),
         Val::Num(n) => Some(n),
+        Val::Bool(b) => Some(b as u8 as f64),
         Val::Str("") => Some(0.0),
         Val::Str(s) if s.len() <= 15 && s.bytes().all(|c| c.is_ascii_digit()) => {
             Some(s.bytes().fold(0u64, |a, d| a * 10 + (d - b'0') as u64) as f64)

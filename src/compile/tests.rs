@@ -126,12 +126,158 @@ fn value_test() -> impl Strategy<Value = Value> {
     ]
 }
 
+/// Event names the generated documents declare, and what each keeps (`page_view`'s
+/// list varies per case: see [`Case::page_view`]). The profiles also hold `legacy`,
+/// which the documents no longer declare.
+const EVENTS: [&str; 5] = ["page_view", "view_item", "add_to_cart", "purchase", "legacy"];
+const KEEP: [&[&str]; 5] = [
+    &["path"],
+    &["category", "price", "promo"],
+    &["category", "qty"],
+    &["total"],
+    &["category"],
+];
+const DURATIONS: &[&str] = &["1h", "12h", "1d", "2d", "7d", "30d", "90d", "400d"];
+
+/// A kept property's value: mostly what filters test, sometimes what the first module
+/// cannot follow (a fraction, a nested value, an escaped string).
+fn prop_value() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        5 => proptest::sample::select(&["shoes", "hats", "10", "", "é", "/shop/shoes", "/"][..]).prop_map(s),
+        4 => (-2i32..12).prop_map(|n| Value::Number(n as f64)),
+        3 => any::<bool>().prop_map(Value::Bool),
+        1 => Just(Value::Null),
+        1 => prop_oneof![
+            Just(Value::Number(9.5)),
+            Just(Value::Array(vec![s("shoes")])),
+            Just(obj(vec![("toString", 1.0.into())])),
+            Just(s("a\"b")),
+        ],
+    ]
+}
+
+/// Properties as a page would send them (what is kept depends on the event).
+fn event_props() -> impl Strategy<Value = Value> {
+    proptest::collection::vec(
+        (proptest::sample::select(&["category", "price", "promo", "qty", "total", "path", "other"][..]), prop_value()),
+        0..4,
+    )
+    .prop_map(|kv| {
+        let mut m = Map::new();
+        for (k, v) in kv {
+            m.insert(k, v);
+        }
+        Value::Object(m)
+    })
+}
+
+/// A literal a `where` filter compares with.
+fn filter_literal() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        4 => proptest::sample::select(&["shoes", "hats", "10", "é", "/shop/shoes", "true"][..]).prop_map(s),
+        3 => prop_oneof![(-1i32..12).prop_map(|n| Value::Number(n as f64)), Just(Value::Number(9.5))],
+        3 => any::<bool>().prop_map(Value::Bool),
+        1 => Just(Value::Null),
+    ]
+}
+
+/// A `where` filter over `keep`: the fast-path shapes mostly, any value test sometimes.
+fn where_filter(keep: &'static [&'static str]) -> impl Strategy<Value = Value> {
+    let test = prop_oneof![
+        4 => filter_literal(),
+        3 => (proptest::sample::select(&["$in", "$nin"][..]), proptest::collection::vec(filter_literal(), 0..4))
+            .prop_map(|(k, list)| obj(vec![(k, Value::Array(list))])),
+        2 => value_test(),
+    ];
+    let clause = proptest::collection::vec((proptest::sample::select(keep), test), 1..3).prop_map(|kv| {
+        let mut m = Map::new();
+        for (k, v) in kv {
+            m.insert(k, v);
+        }
+        Value::Object(m)
+    });
+    prop_oneof![
+        6 => clause.clone(),
+        1 => (clause.clone(), clause.clone()).prop_map(|(a, b)| obj(vec![("$or", Value::Array(vec![a, b]))])),
+        1 => clause.prop_map(|c| obj(vec![("$not", c)])),
+        1 => Just(obj(vec![])),
+    ]
+}
+
+/// `$event` or `$since` on one of the declared events.
+fn behavioural() -> impl Strategy<Value = Value> {
+    (0..4usize, any::<bool>())
+        .prop_flat_map(|(n, since)| {
+            let count = prop_oneof![
+                3 => Just(None),
+                2 => (0i32..4).prop_map(|n| Some(Value::Number(n as f64))),
+                4 => proptest::collection::vec(
+                    (proptest::sample::select(&["$gte", "$gt", "$lt", "$lte", "$eq", "$ne"][..]), 0i32..5),
+                    1..3
+                )
+                .prop_map(|ops| {
+                    let mut m = Map::new();
+                    for (k, n) in ops {
+                        m.insert(k, Value::Number(n as f64));
+                    }
+                    Some(Value::Object(m))
+                }),
+                1 => Just(Some(obj(vec![("$in", Value::Array(vec![0.0.into(), 2.0.into()]))]))),
+                1 => Just(Some(obj(vec![("$gt", s("1"))]))),
+                1 => Just(Some(obj(vec![("$vgt", s("1"))]))),
+            ];
+            (
+                Just(n),
+                Just(since),
+                prop_oneof![2 => Just(None), 1 => where_filter(KEEP[n]).prop_map(Some)],
+                proptest::option::of(proptest::sample::select(DURATIONS)),
+                count,
+                proptest::collection::vec(
+                    (proptest::sample::select(&["within", "$gt", "$gte", "$lt", "$lte"][..]), proptest::sample::select(DURATIONS)),
+                    1..3,
+                ),
+            )
+        })
+        .prop_map(|(n, since, filter, within, count, bounds)| {
+            let mut m = Map::new();
+            m.insert("name", s(EVENTS[n]));
+            if let Some(w) = filter {
+                m.insert("where", w);
+            }
+            if since {
+                for (k, d) in bounds {
+                    m.insert(k, s(d));
+                }
+                return obj(vec![("$since", Value::Object(m))]);
+            }
+            if let Some(d) = within {
+                m.insert("within", s(d));
+            }
+            if let Some(c) = count {
+                m.insert("count", c);
+            }
+            obj(vec![("$event", Value::Object(m))])
+        })
+}
+
+/// Milliseconds before now (negative: after now): window edges exactly and a
+/// millisecond either side, the last hours and days, months back.
+fn ago() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        2 => (proptest::sample::select(&[0.0, HOUR, 12.0 * HOUR, DAY, 2.0 * DAY, 7.0 * DAY, 30.0 * DAY, 90.0 * DAY][..]), -1i32..=1)
+            .prop_map(|(t, d)| t + d as f64),
+        3 => (0.0f64..72.0).prop_map(|h| h * HOUR),
+        3 => (0.0f64..200.0).prop_map(|d| d * DAY),
+        1 => (0.0f64..3.0).prop_map(|h| -h * HOUR),
+    ]
+}
+
 /// A condition that may refer to the named audiences `a0` … `a{audiences - 1}`.
 fn condition(audiences: usize) -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         8 => (proptest::sample::select(PATHS), value_test()).prop_map(|(p, v)| obj(vec![(p, v)])),
         1 => (0..audiences.max(1)).prop_map(move |i| if audiences == 0 { obj(vec![("channel", s("email"))]) } else { obj(vec![("$audience", s(&format!("a{i}")))]) }),
-        1 => Just(obj(vec![("$event", obj(vec![("name", s("view_item"))]))])),
+        4 => behavioural(),
         1 => Just(obj(vec![("page", obj(vec![("$exists", Value::Bool(true))]))])),
         1 => Just(obj(vec![("query.constructor", s("x"))])),
     ];
@@ -160,6 +306,17 @@ fn condition(audiences: usize) -> impl Strategy<Value = Value> {
 #[derive(Debug, Clone)]
 struct Case {
     doc: Value,
+    /// Recorded events: (index in [`EVENTS`], ms before now, properties sent).
+    events: Vec<(usize, f64, Value)>,
+    /// Raw events the recording profile kept (fewer: more rollups).
+    ring: usize,
+    /// Days before now the profile was written (pruned, so rollups coarsen), if it was.
+    written: Option<f64>,
+    /// Whether this page view is counted before deciding.
+    count_page_view: bool,
+    /// Now, a fraction of a millisecond past [`NOW`] (the page view's own event is
+    /// stored at `now` rounded).
+    now: f64,
     page: PageInputs,
     /// (experience index, variant index, hours ago) impressions, and page views (hours ago).
     impressions: Vec<(usize, usize, f64)>,
@@ -233,9 +390,14 @@ fn case() -> impl Strategy<Value = Case> {
                 audiences,
                 exps,
                 prop_oneof![Just(None), (1u32..4, 1u32..48).prop_map(Some)],
+                prop_oneof![1 => Just(0usize), 1 => Just(1), 1 => Just(2), 3 => Just(3)],
+                proptest::collection::vec(
+                    prop_oneof![3 => Just(None), 1 => proptest::sample::select(&["1d", "3d", "30d"][..]).prop_map(Some)],
+                    4,
+                ),
             )
         })
-        .prop_flat_map(|(auds, exps, global)| {
+        .prop_flat_map(|(auds, exps, global, pv, retention)| {
             let ne = exps.len();
             let mut doc = Map::new();
             doc.insert("version", 1.0.into());
@@ -244,10 +406,22 @@ fn case() -> impl Strategy<Value = Case> {
                 a.insert(format!("a{i}"), c);
             }
             doc.insert("audiences", Value::Object(a));
-            doc.insert(
-                "events",
-                obj(vec![("page_view", obj(vec![])), ("view_item", obj(vec![]))]),
-            );
+            let mut events = Map::new();
+            for (i, name) in EVENTS.iter().enumerate().take(4) {
+                let keep = match (i, pv) {
+                    (0, 0) => continue, // page views are not recorded as events
+                    (0, 1) => vec![],
+                    (0, 2) => vec![s("path"), s("category")],
+                    _ => KEEP[i].iter().map(|k| s(k)).collect(),
+                };
+                let mut e = Map::new();
+                e.insert("keep", Value::Array(keep));
+                if let Some(d) = retention[i] {
+                    e.insert("retention", s(d));
+                }
+                events.insert(*name, Value::Object(e));
+            }
+            doc.insert("events", Value::Object(events));
             if let Some((n, per)) = global {
                 doc.insert(
                     "caps",
@@ -272,12 +446,24 @@ fn case() -> impl Strategy<Value = Case> {
                     Just("visitör".to_string())
                 ],
                 prop_oneof![Just(0.0), 0.0f64..0.5],
+                (
+                    proptest::collection::vec((0..5usize, ago(), event_props()), 0..12),
+                    prop_oneof![Just(1000usize), 1usize..6],
+                    prop_oneof![2 => Just(None), 1 => proptest::sample::select(&[0.0, 3.0, 20.0, 60.0, 150.0][..]).prop_map(Some)],
+                    prop_oneof![4 => Just(true), 1 => Just(false)],
+                    prop_oneof![4 => Just(NOW), 1 => Just(NOW + 0.5), 1 => Just(NOW + 0.25)],
+                ),
             )
         })
         .prop_map(
-            |(doc, page, impressions, views, consented, stray_assignment, unit, view_start_ago)| {
+            |(doc, page, impressions, views, consented, stray_assignment, unit, view_start_ago, (events, ring, written, count_page_view, now))| {
                 Case {
                     doc,
+                    events,
+                    ring,
+                    written,
+                    count_page_view,
+                    now,
                     page,
                     impressions,
                     views,
@@ -349,6 +535,10 @@ fn page() -> impl Strategy<Value = PageInputs> {
 struct Tally {
     slots: usize,
     decided: usize,
+    /// Decided slots where an experience tried had `$event` or `$since` in its audience.
+    behavioural: usize,
+    /// Of those, decided with a profile.
+    behavioural_profile: usize,
     shown: usize,
     sticky: usize,
     holdout: usize,
@@ -367,13 +557,26 @@ fn check(c: &Case, tally: &mut Tally) -> Result<(), TestCaseError> {
             return Ok(()); // the generator can write invalid documents
         }
     };
-    // The stored profile, as the runtime would have written it.
+    let now = c.now;
+    // The stored profile, as the runtime would have written it, under rules that
+    // still declared `legacy`.
     let stored = if c.consented {
+        let mut history = c.doc.clone();
+        if let Value::Object(m) = &mut history {
+            if let Some(Value::Object(events)) = m.get_mut("events") {
+                events.insert("legacy", obj(vec![("keep", Value::Array(vec![s("category")]))]));
+            }
+        }
+        let history = parse_rules_with(&history.to_json(host), host).map_err(|_| TestCaseError::fail("history rules"))?;
         let mut p = Profile::new();
+        p.set_ring_capacity(c.ring);
         let mut times: Vec<f64> = c.views.iter().map(|h| NOW - h * HOUR).collect();
         times.sort_by(f64::total_cmp);
         for t in times {
-            p.record_page_view(&rules, &Value::Object(Map::new()), t);
+            p.record_page_view(&history, &obj(vec![("path", s("/"))]), t);
+        }
+        for (n, ago, props) in &c.events {
+            p.record_event(&history, EVENTS[*n], props, NOW - ago);
         }
         for &(e, v, ago) in &c.impressions {
             if let Some(exp) = rules.experiences.get(e) {
@@ -384,16 +587,21 @@ fn check(c: &Case, tally: &mut Tally) -> Result<(), TestCaseError> {
         if c.stray_assignment {
             p.record_impression("elsewhere", "v0", NOW - 3.0 * DAY);
         }
+        if let Some(days) = c.written {
+            p.prune(&history, NOW - days * DAY, BYTE_BUDGET);
+        }
         Some(p.serialize())
     } else {
         None
     };
-    let view_start = NOW - c.view_start_ago * HOUR;
-    // The full engine: load, count the page view, decide.
+    let view_start = now - c.view_start_ago * HOUR;
+    // The full engine: load, count the page view as the runtime records it, decide.
     let profile = stored.as_ref().map(|t| {
-        let mut p = Profile::load_with(t, &rules, NOW, BYTE_BUDGET, host)
+        let mut p = Profile::load_with(t, &rules, now, BYTE_BUDGET, host)
             .unwrap_or_else(|_| Profile::new());
-        p.record_page_view(&rules, &Value::Object(Map::new()), NOW);
+        if c.count_page_view {
+            p.record_page_view(&rules, &obj(vec![("path", s(&c.page.path))]), now);
+        }
         p
     });
     let full = decide_view(
@@ -401,7 +609,7 @@ fn check(c: &Case, tally: &mut Tally) -> Result<(), TestCaseError> {
         &attributes(&c.page),
         profile.as_ref(),
         &c.unit,
-        NOW,
+        now,
         view_start,
         host,
     );
@@ -429,9 +637,9 @@ fn check(c: &Case, tally: &mut Tally) -> Result<(), TestCaseError> {
     let inputs = Inputs {
         page,
         profile: stored.as_deref().map(tailor_first::profile::read),
-        count_page_view: true,
+        count_page_view: c.count_page_view,
         unit: &c.unit,
-        now: NOW,
+        now,
         view_start,
     };
     let first = program
@@ -442,8 +650,39 @@ fn check(c: &Case, tally: &mut Tally) -> Result<(), TestCaseError> {
         &compiled.slots,
         &full.iter().map(|d| d.slot.clone()).collect::<Vec<_>>()
     );
-    for (o, d) in first.iter().zip(&full) {
+    // Whether an audience uses $event or $since, through named audiences too.
+    fn uses_behaviour(v: &Value, doc: &Value, depth: u32) -> bool {
+        match v {
+            Value::Object(m) => m.iter().any(|(k, x)| {
+                k == "$event"
+                    || k == "$since"
+                    || (k == "$audience" && depth < 8 && x.as_str().and_then(|n| doc.get("audiences")?.get(n)).is_some_and(|a| uses_behaviour(a, doc, depth + 1)))
+                    || uses_behaviour(x, doc, depth)
+            }),
+            Value::Array(a) => a.iter().any(|x| uses_behaviour(x, doc, depth)),
+            Value::String(n) if depth == 0 => doc.get("audiences").and_then(|a| a.get(n)).is_some_and(|a| uses_behaviour(a, doc, 1)),
+            _ => false,
+        }
+    }
+    let behavioural: Vec<bool> = rules
+        .experiences
+        .iter()
+        .enumerate()
+        .map(|(i, _)| c.doc.get("experiences").and_then(Value::as_array).and_then(|e| e.get(i)).and_then(|e| e.get("audience")).is_some_and(|a| uses_behaviour(a, &c.doc, 0)))
+        .collect();
+    let slot_lists = crate::decide::slots(&rules.experiences);
+    for ((o, d), (_, list)) in first.iter().zip(&full).zip(&slot_lists) {
         tally.slots += 1;
+        let mut list = list.clone();
+        crate::rules::sort_positions(&mut list, &|a, b| rules.experiences[b].priority.total_cmp(&rules.experiences[a].priority));
+        let upto = match *o {
+            Outcome::Shown { experience, .. } | Outcome::Holdout { experience } => list.iter().position(|&e| e == experience as usize).map_or(list.len(), |p| p + 1),
+            _ => list.len(),
+        };
+        if *o != Outcome::Wait && list[..upto].iter().any(|&e| behavioural[e]) {
+            tally.behavioural += 1;
+            tally.behavioural_profile += c.consented as usize;
+        }
         let id = |e: u32| rules.experiences[e as usize].id.clone();
         match *o {
             Outcome::Wait => continue,
@@ -499,7 +738,10 @@ fn first_decisions_equal_the_full_engines() {
         panic!("{e}");
     }
     let t = TALLY.with(|t| std::mem::take(&mut *t.borrow_mut()));
-    eprintln!("differential: {} slots, {} decided by the first module: {} variants ({} sticky), {} holdouts", t.slots, t.decided, t.shown, t.sticky, t.holdout);
+    eprintln!(
+        "differential: {} slots, {} decided by the first module: {} variants ({} sticky), {} holdouts; {} behavioural ({} with a profile)",
+        t.slots, t.decided, t.shown, t.sticky, t.holdout, t.behavioural, t.behavioural_profile
+    );
     // Not vacuous: most slots are decided, and every kind of outcome occurs.
     assert!(
         t.decided * 2 > t.slots,
@@ -535,9 +777,14 @@ fn the_format_round_trips_and_rejects_damage() {
 #[test]
 fn deferred_experiences_are_listed_with_the_reason() {
     let rules = parse_rules_with(
-        r#"{"version": 1, "events": {"view_item": {}}, "audiences": {"fans": {"$event": {"name": "view_item", "count": {"$gte": 2}}}, "deep": {"$or": [{"$not": {"$not": {"$not": {"$not": {"$not": {"$not": {"$not": {"$not": {"$not": {"$not": {"$not": {"$not": {"$not": {"$not": {"$not": {"$not": {"$not": {"$not": {"$not": {"$not": {"$not": {"$not": {"channel": "email"}}}}}}}}}}}}}}}}}}}}}}}]}},
+        r#"{"version": 1, "events": {"view_item": {"keep": ["item", "category"]}}, "audiences": {"fans": {"$event": {"name": "view_item", "where": {"category": {"$in": ["shoes", true]}}, "count": {"$gte": 2}}}, "deep": {"$or": [{"$not": {"$not": {"$not": {"$not": {"$not": {"$not": {"$not": {"$not": {"$not": {"$not": {"$not": {"$not": {"$not": {"$not": {"$not": {"$not": {"$not": {"$not": {"$not": {"$not": {"$not": {"$not": {"channel": "email"}}}}}}}}}}}}}}}}}}}}}}}]}},
             "experiences": [
-              {"id": "beh", "slot": "hero", "audience": "fans", "variants": [{"id": "a"}]},
+              {"id": "fans", "slot": "hero", "audience": "fans", "variants": [{"id": "a"}]},
+              {"id": "lapsed", "slot": "hero", "audience": {"$since": {"name": "view_item", "where": {"category": "shoes"}, "$gte": "30d"}}, "variants": [{"id": "a"}]},
+              {"id": "seq", "slot": "hero", "audience": {"$scenario": {"steps": [{"name": "view_item"}]}}, "variants": [{"id": "a"}]},
+              {"id": "path", "slot": "hero", "audience": {"$event": {"name": "view_item", "where": {"item.id": "x"}}}, "variants": [{"id": "a"}]},
+              {"id": "where-re", "slot": "hero", "audience": {"$since": {"name": "view_item", "where": {"category": {"$regex": "^sh"}}, "within": "1d"}}, "variants": [{"id": "a"}]},
+              {"id": "count-re", "slot": "hero", "audience": {"$event": {"name": "view_item", "count": {"$vgt": "1.2"}}}, "variants": [{"id": "a"}]},
               {"id": "re", "slot": "hero", "audience": {"page.path": {"$regex": "^/shop"}}, "variants": [{"id": "a"}]},
               {"id": "ver", "slot": "promo", "audience": {"query.v": {"$vgt": "1.2"}}, "variants": [{"id": "a"}]},
               {"id": "deep", "slot": "promo", "audience": "deep", "variants": [{"id": "a"}]},
@@ -551,23 +798,19 @@ fn deferred_experiences_are_listed_with_the_reason() {
         .iter()
         .map(|(e, r)| (e.as_str(), r.as_str()))
         .collect();
-    assert_eq!(reasons.len(), 4, "{reasons:?}");
-    assert!(
-        reasons[0].0 == "beh" && reasons[0].1.contains("$event"),
-        "{reasons:?}"
-    );
-    assert!(
-        reasons[1].0 == "re" && reasons[1].1.contains("$regex"),
-        "{reasons:?}"
-    );
-    assert!(
-        reasons[2].0 == "ver" && reasons[2].1.contains("$vgt"),
-        "{reasons:?}"
-    );
-    assert!(
-        reasons[3].0 == "deep" && reasons[3].1.contains("nested too deeply"),
-        "{reasons:?}"
-    );
+    let expected = [
+        ("seq", "$scenario"),
+        ("path", "the property path \"item.id\""),
+        ("where-re", "$since with the where filter {\"category\":{\"$regex\":\"^sh\"}}: $regex"),
+        ("count-re", "$event with the count {\"$vgt\":\"1.2\"}: $vgt"),
+        ("re", "$regex"),
+        ("ver", "$vgt"),
+        ("deep", "nested too deeply"),
+    ];
+    assert_eq!(reasons.len(), expected.len(), "{reasons:?}");
+    for ((e, r), (want_e, want_r)) in reasons.iter().zip(expected) {
+        assert!(*e == want_e && r.contains(want_r), "{e}: {r}, expected {want_e}: …{want_r}…");
+    }
 }
 
 #[test]
