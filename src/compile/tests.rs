@@ -137,7 +137,107 @@ const KEEP: [&[&str]; 5] = [
     &["total"],
     &["category"],
 ];
-const DURATIONS: &[&str] = &["1h", "12h", "1d", "2d", "7d", "30d", "90d", "400d"];
+/// Durations around the edges that matter: a rollup's midnight (now is noon), the
+/// ages at which rollups coarsen (35 and 119 days).
+const DURATIONS: &[&str] = &["1h", "12h", "1d", "36h", "2d", "7d", "30d", "40d", "6w", "90d", "130d", "20w", "400d"];
+
+/// The document's `events`: `page_view` not declared (`pv` 0), keeping nothing (1),
+/// its path and category (2) or its path (3); the others as [`KEEP`] says, with a
+/// retention or not.
+fn declared_events(pv: usize, retention: &[Option<&str>]) -> Value {
+    let mut events = Map::new();
+    for (i, name) in EVENTS.iter().enumerate().take(4) {
+        let keep = match (i, pv) {
+            (0, 0) => continue,
+            (0, 1) => vec![],
+            (0, 2) => vec![s("path"), s("category")],
+            _ => KEEP[i].iter().map(|k| s(k)).collect(),
+        };
+        let mut e = Map::new();
+        e.insert("keep", Value::Array(keep));
+        if let Some(d) = retention[i] {
+            e.insert("retention", s(d));
+        }
+        events.insert(*name, Value::Object(e));
+    }
+    Value::Object(events)
+}
+
+fn page_view_keep() -> impl Strategy<Value = usize> {
+    prop_oneof![1 => Just(0usize), 1 => Just(1), 1 => Just(2), 3 => Just(3)]
+}
+
+fn retentions() -> impl Strategy<Value = Vec<Option<&'static str>>> {
+    proptest::collection::vec(
+        prop_oneof![2 => Just(None), 1 => proptest::sample::select(&["1d", "3d", "30d", "50d"][..]).prop_map(Some)],
+        4,
+    )
+}
+
+/// What a case records besides page views and impressions: events, the ring they
+/// were kept in, when the profile was written, whether this page view is counted,
+/// and now.
+#[allow(clippy::type_complexity)]
+fn history(max_events: usize) -> impl Strategy<Value = (Vec<(usize, f64, Value)>, usize, Option<f64>, bool, f64)> {
+    (
+        proptest::collection::vec((0..5usize, ago(), event_props()), 0..max_events),
+        prop_oneof![Just(1000usize), 1usize..8],
+        prop_oneof![2 => Just(None), 1 => proptest::sample::select(&[0.0, 3.0, 20.0, 60.0, 150.0][..]).prop_map(Some)],
+        prop_oneof![4 => Just(true), 1 => Just(false)],
+        prop_oneof![4 => Just(NOW), 1 => Just(NOW + 0.5), 1 => Just(NOW + 0.25)],
+    )
+}
+
+/// A document of behavioural audiences only, each experience alone in its slot with
+/// one variant for everyone, so that every slot tells whether its condition held;
+/// and always a profile.
+fn behaviour_case() -> impl Strategy<Value = Case> {
+    (
+        proptest::collection::vec(
+            prop_oneof![4 => behavioural(), 1 => behavioural().prop_map(|c| obj(vec![("$not", c)]))],
+            1..8,
+        ),
+        page_view_keep(),
+        retentions(),
+        page(),
+        proptest::collection::vec(0.0f64..2000.0, 0..4),
+        history(30),
+    )
+        .prop_map(|(conditions, pv, retention, page, views, (events, ring, written, count_page_view, now))| {
+            let experiences = conditions
+                .into_iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    obj(vec![
+                        ("id", s(&format!("e{i}"))),
+                        ("slot", s(&format!("s{i}"))),
+                        ("audience", c),
+                        ("variants", Value::Array(vec![obj(vec![("id", s("v0"))])])),
+                    ])
+                })
+                .collect();
+            let doc = obj(vec![
+                ("version", 1.0.into()),
+                ("events", declared_events(pv, &retention)),
+                ("experiences", Value::Array(experiences)),
+            ]);
+            Case {
+                doc,
+                events,
+                ring,
+                written,
+                count_page_view,
+                now,
+                page,
+                impressions: Vec::new(),
+                views,
+                consented: true,
+                stray_assignment: false,
+                unit: String::new(),
+                view_start_ago: 0.0,
+            }
+        })
+}
 
 /// A kept property's value: mostly what filters test, sometimes what the first module
 /// cannot follow (a fraction, a nested value, an escaped string).
@@ -264,8 +364,8 @@ fn behavioural() -> impl Strategy<Value = Value> {
 /// millisecond either side, the last hours and days, months back.
 fn ago() -> impl Strategy<Value = f64> {
     prop_oneof![
-        2 => (proptest::sample::select(&[0.0, HOUR, 12.0 * HOUR, DAY, 2.0 * DAY, 7.0 * DAY, 30.0 * DAY, 90.0 * DAY][..]), -1i32..=1)
-            .prop_map(|(t, d)| t + d as f64),
+        3 => (proptest::sample::select(DURATIONS), -1i32..=1)
+            .prop_map(|(d, ms)| parse_duration(d).unwrap_or(0.0) + ms as f64),
         3 => (0.0f64..72.0).prop_map(|h| h * HOUR),
         3 => (0.0f64..200.0).prop_map(|d| d * DAY),
         1 => (0.0f64..3.0).prop_map(|h| -h * HOUR),
@@ -390,11 +490,8 @@ fn case() -> impl Strategy<Value = Case> {
                 audiences,
                 exps,
                 prop_oneof![Just(None), (1u32..4, 1u32..48).prop_map(Some)],
-                prop_oneof![1 => Just(0usize), 1 => Just(1), 1 => Just(2), 3 => Just(3)],
-                proptest::collection::vec(
-                    prop_oneof![3 => Just(None), 1 => proptest::sample::select(&["1d", "3d", "30d"][..]).prop_map(Some)],
-                    4,
-                ),
+                page_view_keep(),
+                retentions(),
             )
         })
         .prop_flat_map(|(auds, exps, global, pv, retention)| {
@@ -406,22 +503,7 @@ fn case() -> impl Strategy<Value = Case> {
                 a.insert(format!("a{i}"), c);
             }
             doc.insert("audiences", Value::Object(a));
-            let mut events = Map::new();
-            for (i, name) in EVENTS.iter().enumerate().take(4) {
-                let keep = match (i, pv) {
-                    (0, 0) => continue, // page views are not recorded as events
-                    (0, 1) => vec![],
-                    (0, 2) => vec![s("path"), s("category")],
-                    _ => KEEP[i].iter().map(|k| s(k)).collect(),
-                };
-                let mut e = Map::new();
-                e.insert("keep", Value::Array(keep));
-                if let Some(d) = retention[i] {
-                    e.insert("retention", s(d));
-                }
-                events.insert(*name, Value::Object(e));
-            }
-            doc.insert("events", Value::Object(events));
+            doc.insert("events", declared_events(pv, &retention));
             if let Some((n, per)) = global {
                 doc.insert(
                     "caps",
@@ -446,13 +528,7 @@ fn case() -> impl Strategy<Value = Case> {
                     Just("visitör".to_string())
                 ],
                 prop_oneof![Just(0.0), 0.0f64..0.5],
-                (
-                    proptest::collection::vec((0..5usize, ago(), event_props()), 0..12),
-                    prop_oneof![Just(1000usize), 1usize..6],
-                    prop_oneof![2 => Just(None), 1 => proptest::sample::select(&[0.0, 3.0, 20.0, 60.0, 150.0][..]).prop_map(Some)],
-                    prop_oneof![4 => Just(true), 1 => Just(false)],
-                    prop_oneof![4 => Just(NOW), 1 => Just(NOW + 0.5), 1 => Just(NOW + 0.25)],
-                ),
+                history(12),
             )
         })
         .prop_map(
@@ -755,6 +831,27 @@ fn first_decisions_equal_the_full_engines() {
     );
 }
 
+#[test]
+fn behavioural_first_decisions_equal_the_full_engines() {
+    let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
+        cases: 2000,
+        ..Default::default()
+    });
+    let result = runner.run(&behaviour_case(), |c| TALLY.with(|t| check(&c, &mut t.borrow_mut())));
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    let t = TALLY.with(|t| std::mem::take(&mut *t.borrow_mut()));
+    eprintln!(
+        "behavioural differential: {} slots, {} decided by the first module ({} behavioural), {} shown",
+        t.slots, t.decided, t.behavioural, t.shown
+    );
+    assert!(
+        t.behavioural * 10 > t.slots * 7 && t.shown * 5 > t.decided && (t.decided - t.shown) * 5 > t.decided,
+        "too few behavioural conditions were decided both ways"
+    );
+}
+
 thread_local! {
     static TALLY: std::cell::RefCell<Tally> = std::cell::RefCell::new(Tally::default());
 }
@@ -823,4 +920,174 @@ fn the_engine_reads_a_compiled_file_as_its_rules() {
     assert_eq!(format!("{direct:?}"), format!("{enveloped:?}"));
     // Compiling the compiled file again gives the same file.
     assert_eq!(compile_document(&compiled, &NativeHost).unwrap().0, compiled);
+}
+
+/// Decides `doc` both ways with `profile` (`None`: no profile) at `now`, counting this
+/// page view or not; requires equal decisions wherever the first module decides, and
+/// returns per slot whether the first module showed a variant (`None`: it waited).
+fn both(doc: &str, profile: Option<&Profile>, now: f64, count_page_view: bool) -> Vec<Option<bool>> {
+    let host = &NativeHost;
+    let rules = parse_rules_with(doc, host).unwrap();
+    let stored = profile.map(Profile::serialize);
+    let full_profile = stored.as_ref().map(|t| {
+        let mut p = Profile::load_with(t, &rules, now, BYTE_BUDGET, host).unwrap();
+        if count_page_view {
+            p.record_page_view(&rules, &obj(vec![("path", s("/shop"))]), now);
+        }
+        p
+    });
+    let full = decide_view(&rules, &Value::Object(Map::new()), full_profile.as_ref(), "", now, now, host);
+    let compiled = compile(&rules, host);
+    assert!(compiled.deferred.is_empty(), "{:?}", compiled.deferred);
+    let inputs = Inputs {
+        page: Page { path: "/shop", ..Page::default() },
+        profile: stored.as_deref().map(tailor_first::profile::read),
+        count_page_view,
+        unit: "",
+        now,
+        view_start: now,
+    };
+    let first = Program::read(&compiled.code).unwrap().decide(&inputs).unwrap();
+    first
+        .iter()
+        .zip(&full)
+        .map(|(o, d)| match o {
+            Outcome::Wait => None,
+            Outcome::Shown { .. } => {
+                assert!(d.experience.is_some(), "{}: first shown, full: {}", d.slot, d.summary);
+                Some(true)
+            }
+            _ => {
+                assert!(d.experience.is_none(), "{}: first default, full: {}", d.slot, d.summary);
+                Some(false)
+            }
+        })
+        .collect()
+}
+
+/// A document whose experience `e{i}` shows in slot `s{i}` when `conditions[i]` holds.
+fn doc_of(events: &str, conditions: &[&str]) -> String {
+    let exps: Vec<String> = conditions
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!(r#"{{"id": "e{i}", "slot": "s{i}", "audience": {c}, "variants": [{{"id": "v"}}]}}"#))
+        .collect();
+    format!(r#"{{"version": 1, "events": {events}, "experiences": [{}]}}"#, exps.join(","))
+}
+
+const VIEW_ITEM: &str = r#"{"view_item": {"keep": ["category", "promo"]}, "page_view": {"keep": ["path"]}}"#;
+
+fn recorded(events: &[(&str, f64, &str)]) -> Profile {
+    let rules = parse_rules_with(&doc_of(VIEW_ITEM, &[]), &NativeHost).unwrap();
+    let mut p = Profile::new();
+    for (name, t, props) in events {
+        p.record_event(&rules, name, &json::parse(props).unwrap(), *t);
+    }
+    p
+}
+
+#[test]
+fn behavioural_windows_are_inclusive_and_ignore_the_future() {
+    let p = recorded(&[
+        ("view_item", NOW - DAY - 1.0, r#"{"category": "shoes"}"#),
+        ("view_item", NOW - DAY, r#"{"category": "shoes", "promo": true}"#),
+        ("view_item", NOW, r#"{"category": "hats"}"#),
+        ("view_item", NOW + HOUR, r#"{"category": "shoes"}"#),
+    ]);
+    let doc = doc_of(
+        VIEW_ITEM,
+        &[
+            r#"{"$event": {"name": "view_item", "within": "1d", "count": 2}}"#,
+            r#"{"$event": {"name": "view_item", "within": "1d", "where": {"category": "shoes"}, "count": 1}}"#,
+            r#"{"$event": {"name": "view_item", "where": {"promo": true}}}"#,
+            r#"{"$event": {"name": "view_item", "count": {"$gt": 3}}}"#,
+            r#"{"$since": {"name": "view_item", "where": {"category": {"$in": ["shoes"]}}, "within": "1d"}}"#,
+            r#"{"$since": {"name": "view_item", "where": {"category": {"$nin": ["hats"]}}, "$gte": "1d", "$lt": "25h"}}"#,
+            r#"{"$since": {"name": "view_item", "$lte": "1s"}}"#,
+        ],
+    );
+    let got = both(&doc, Some(&p), NOW, false);
+    let want = [true, true, true, false, true, true, true].map(Some);
+    assert_eq!(got, want);
+}
+
+#[test]
+fn behavioural_operators_on_events_never_seen_and_without_a_profile() {
+    let doc = doc_of(
+        VIEW_ITEM,
+        &[
+            r#"{"$since": {"name": "view_item", "$gt": "400d"}}"#,
+            r#"{"$since": {"name": "view_item", "within": "400d"}}"#,
+            r#"{"$event": {"name": "view_item", "count": 0}}"#,
+            r#"{"$event": {"name": "view_item", "count": {"$lt": 1}}}"#,
+            r#"{"$not": {"$event": {"name": "view_item"}}}"#,
+        ],
+    );
+    let empty = Profile::new();
+    assert_eq!(both(&doc, Some(&empty), NOW, true), [true, false, true, true, true].map(Some));
+    // Without a profile every behavioural operator is false ($not of one is true).
+    assert_eq!(both(&doc, None, NOW, true), [false, false, false, false, true].map(Some));
+}
+
+#[test]
+fn rollups_count_whole_when_any_part_is_in_the_window() {
+    // Two events on the day before yesterday (10:00 and 21:00), folded into that
+    // day's rollup; "40h" reaches back to 20:00 that day.
+    let mut p = recorded(&[
+        ("view_item", NOW - 2.0 * DAY - 2.0 * HOUR, r#"{"category": "shoes"}"#),
+        ("view_item", NOW - 2.0 * DAY + 9.0 * HOUR, r#"{"category": "hats"}"#),
+        ("page_view", NOW - HOUR, r#"{"path": "/"}"#),
+    ]);
+    p.set_ring_capacity(1);
+    assert_eq!(p.rollups().len(), 1);
+    let doc = doc_of(
+        VIEW_ITEM,
+        &[
+            r#"{"$event": {"name": "view_item", "within": "40h", "count": 2}}"#,
+            r#"{"$event": {"name": "view_item", "within": "40h", "where": {"category": "shoes"}, "count": 1}}"#,
+            r#"{"$event": {"name": "view_item", "within": "36h", "count": 0}}"#,
+            // Known only from its rollup: dated at the rollup's last millisecond.
+            r#"{"$since": {"name": "view_item", "$gt": "36h", "$lte": "60h"}}"#,
+            r#"{"$since": {"name": "view_item", "$gt": "36h", "$lte": "37h"}}"#,
+        ],
+    );
+    assert_eq!(both(&doc, Some(&p), NOW, true), [true, true, true, true, true].map(Some));
+}
+
+#[test]
+fn a_rollup_of_today_is_dated_now() {
+    let mut p = recorded(&[("view_item", NOW - HOUR, "{}"), ("page_view", NOW - HOUR, "{}")]);
+    p.set_ring_capacity(1);
+    let doc = doc_of(VIEW_ITEM, &[r#"{"$since": {"name": "view_item", "$lte": "1s"}}"#, r#"{"$event": {"name": "view_item", "within": "1s"}}"#]);
+    assert_eq!(both(&doc, Some(&p), NOW, false), [true, true].map(Some));
+}
+
+#[test]
+fn what_the_first_module_cannot_tell_waits() {
+    // Ten property combinations in one week's daily rollups: merged when that week
+    // coarsens on loading, the rollup keeps only eight of them.
+    let rules = parse_rules_with(&doc_of(VIEW_ITEM, &[]), &NativeHost).unwrap();
+    let mut p = Profile::new();
+    p.set_ring_capacity(1);
+    let week = (NOW / (7.0 * DAY)).floor() * 7.0 * DAY - 49.0 * DAY; // rollup weeks start on multiples of 7 days
+    for i in 0..10 {
+        let props = obj(vec![("category", s(&format!("c{i}")))]);
+        p.record_event(&rules, "view_item", &props, week + (i % 7) as f64 * DAY + i as f64);
+    }
+    p.record_event(&rules, "page_view", &Value::Object(Map::new()), NOW - HOUR);
+    let doc = doc_of(
+        VIEW_ITEM,
+        &[r#"{"$event": {"name": "view_item", "where": {"category": "c9"}}}"#, r#"{"$event": {"name": "view_item", "count": 10}}"#],
+    );
+    let got = both(&doc, Some(&p), NOW, true);
+    assert_eq!(got, [None, Some(true)], "a filtered count over merged combinations waits");
+
+    // A full ring: recording this page view would fold the oldest event.
+    let mut p = Profile::new();
+    for i in 0..1000 {
+        p.record_event(&rules, "view_item", &Value::Object(Map::new()), NOW - DAY + i as f64);
+    }
+    let doc = doc_of(VIEW_ITEM, &[r#"{"$event": {"name": "view_item", "within": "1d", "count": 1000}}"#]);
+    assert_eq!(both(&doc, Some(&p), NOW, true), [None]);
+    assert_eq!(both(&doc, Some(&p), NOW, false), [Some(true)]);
 }
