@@ -306,34 +306,12 @@ impl<'a> Reader<'a> {
                     }
                 }
             }
+            // A number, `true`, `false` or `null`: read where it matters (`integer`,
+            // `property`), skipped unchecked elsewhere.
             _ => {
-                for word in ["true", "false", "null"] {
-                    if self.s[self.i..].starts_with(word.as_bytes()) {
-                        self.i += word.len();
-                        return Some(());
-                    }
-                }
-                // A number, as JSON spells it.
-                self.i += (self.s[self.i] == b'-') as usize;
-                let start = self.i;
-                let n = self.digits();
-                if n == 0 || (n > 1 && self.s[start] == b'0') {
-                    return None;
-                }
-                if self.s.get(self.i) == Some(&b'.') {
+                while matches!(self.s.get(self.i), Some(c) if !matches!(c, b',' | b']' | b'}' | b' ' | b'\n' | b'\r' | b'\t'))
+                {
                     self.i += 1;
-                    if self.digits() == 0 {
-                        return None;
-                    }
-                }
-                if matches!(self.s.get(self.i), Some(b'e' | b'E')) {
-                    self.i += 1;
-                    if matches!(self.s.get(self.i), Some(b'+' | b'-')) {
-                        self.i += 1;
-                    }
-                    if self.digits() == 0 {
-                        return None;
-                    }
                 }
                 Some(())
             }
@@ -499,10 +477,10 @@ pub(crate) fn property<'a>(props: &'a str, key: &str) -> Result<Option<Val<'a>>,
         r.i = start;
         r.skip_value().ok_or(())?;
         if k == key {
-            found = match &props[start..r.i] {
-                "true" => Some(Val::Bool(true)),
-                "false" => Some(Val::Bool(false)),
-                "null" => Some(Val::Null),
+            found = match &r.s[start..r.i] {
+                b"true" => Some(Val::Bool(true)),
+                b"false" => Some(Val::Bool(false)),
+                b"null" => Some(Val::Null),
                 _ => v,
             };
         }

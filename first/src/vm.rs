@@ -453,7 +453,19 @@ impl<'p, 'i> Round<'p, 'i> {
             None => (None, false),
             Some(Stored::Unreadable) => (None, true),
             Some(Stored::Fresh) => (Some(Profile::default()), false),
-            Some(Stored::Read(p)) => (Some(p.clone()), false),
+            // Events and rollups are read from the stored profile (`Round::measure`).
+            Some(Stored::Read(p)) => (
+                Some(Profile {
+                    first_seen: p.first_seen,
+                    last_active: p.last_active,
+                    visits: p.visits,
+                    pageviews: p.pageviews,
+                    impressions: p.impressions.clone(),
+                    assignments: p.assignments.clone(),
+                    ..Profile::default()
+                }),
+                false,
+            ),
         };
         let profile = profile.map(|mut p| {
             if inputs.count_page_view {
@@ -604,7 +616,13 @@ impl<'p, 'i> Round<'p, 'i> {
                 let (keep, window) = (b.f64()?, b.f64()?);
                 let filter = b.code()?;
                 let (m, absent) = match self.prof() {
-                    Prof::Known(p) => (self.measure(p, flags, name, keep, window, filter)?, false),
+                    Prof::Known(p) => {
+                        let stored = match &self.inputs.profile {
+                            Some(Stored::Read(s)) => s,
+                            _ => p, // a fresh profile: no events
+                        };
+                        (self.measure(stored, flags, name, keep, window, filter)?, false)
+                    }
                     Prof::Unknown => (None, false),
                     Prof::Absent => (None, true),
                 };
@@ -785,14 +803,12 @@ impl<'p, 'i> Round<'p, 'i> {
             // Recording this page view folds the oldest event into a rollup.
             return Ok(None);
         }
-        let own = (page_view && flags & 4 != 0).then_some((round(now), if flags & 2 != 0 { Props::Path } else { Props::Json("") }));
-        let kept = |t: f64| now - t <= keep; // never NaN: times are finite
-        let mut n = 0.0;
-        let (mut last, mut doubt) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
-        let events = p.events.iter().filter(|e| Some(e.name) == id && kept(e.time)).map(|e| (e.time, Props::Json(e.props)));
-        for (t, props) in events.chain(own) {
+        // Matching events counted, the last one, and the last one whose properties
+        // cannot be told.
+        let (mut n, mut last, mut doubt) = (0.0, f64::NEG_INFINITY, f64::NEG_INFINITY);
+        let mut see = |t: f64, props| {
             if t > now || t < from {
-                continue;
+                return Ok(());
             }
             match self.filter(filter, props)? {
                 Some(true) => {
@@ -802,6 +818,16 @@ impl<'p, 'i> Round<'p, 'i> {
                 Some(false) => {}
                 None => doubt = doubt.max(t),
             }
+            Ok(())
+        };
+        for e in &p.events {
+            // Loading forgets what is past its retention (never NaN: times are finite).
+            if Some(e.name) == id && now - e.time <= keep {
+                see(e.time, Props::Json(e.props))?;
+            }
+        }
+        if page_view && flags & 4 != 0 {
+            see(round(now), if flags & 2 != 0 { Props::Path } else { Props::Json("") })?;
         }
         // `$since` takes the last matching raw event; rollups only without one.
         if doubt > if since { last } else { f64::NEG_INFINITY } {
@@ -810,14 +836,15 @@ impl<'p, 'i> Round<'p, 'i> {
         if since && last > f64::NEG_INFINITY {
             return Ok(Some(now - last));
         }
-        // Rollups once loaded: coarsened to the span their age gives them, merged
-        // with those that then cover the same days, in (day, recording) order.
+        // Rollups as loading leaves them: coarsened to the span their age gives them
+        // (and merged with those that then cover the same days), sorted by day, then
+        // as stored; counted whole when any part is in the window.
         let today = floor(now / DAY_MS) as i64;
         let coarse = |r: &Rollup| {
             let span = span_for(r.day, today).max(r.span);
             (r.day - r.day.rem_euclid(span), span)
         };
-        let kept = |r: &Rollup| Some(r.name) == id && kept((r.day + r.span) as f64 * DAY_MS);
+        let kept = |r: &Rollup| Some(r.name) == id && now - (r.day + r.span) as f64 * DAY_MS <= keep;
         let (mut best, mut best_end, mut doubt) = (i64::MIN, 0.0, i64::MIN);
         for (k, r) in p.rollups.iter().enumerate() {
             let (day, span) = coarse(r);
@@ -825,17 +852,16 @@ impl<'p, 'i> Round<'p, 'i> {
             if !kept(r) || day as f64 * DAY_MS > now || end <= from {
                 continue;
             }
-            let m = if filter.is_empty() {
-                Some(r.count)
-            } else {
-                // Merged rollups keep at most 8 property combinations: past that, what
-                // a filter would find in the merged one cannot be told.
+            let mut m = Some(r.count);
+            if !filter.is_empty() {
+                // Rollups merged by coarsening keep at most 8 property combinations:
+                // past that, what a filter finds in the merged one cannot be told.
                 let (mut group, mut combos) = (0, 0);
                 for q in p.rollups.iter().filter(|q| kept(q) && coarse(q).0 == day) {
                     group += 1;
                     combos += q.combos.len();
                 }
-                let mut m = (group < 2 || combos <= 8).then_some(0.0);
+                m = (group < 2 || combos <= 8).then_some(0.0);
                 for &(props, c) in &r.combos {
                     m = match self.filter(filter, Props::Json(props))? {
                         Some(true) => m.map(|m| m + c),
@@ -843,8 +869,7 @@ impl<'p, 'i> Round<'p, 'i> {
                         None => None,
                     };
                 }
-                m
-            };
+            }
             let key = day * 65536 + k as i64; // profiles within the budget hold fewer rollups
             match m {
                 None => doubt = doubt.max(key),
