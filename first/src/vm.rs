@@ -67,6 +67,11 @@ pub mod op {
     /// in the window (`$event`) or the time since the last one (`$since`). False
     /// without a profile.
     pub const BEHAVIOUR: u8 = 7;
+    /// `$scenario`: `u8 flags` (1 and 2 as [`BEHAVIOUR`]'s), `f64 within` (ms;
+    /// infinite for none), `uN n`, then n steps and the `notFollowedBy` step (name
+    /// `""` for none), each `str name`, `f64 retention`, `uN length` + `where` code.
+    /// False without a profile.
+    pub const SCENARIO: u8 = 8;
     /// `uN n`, then n value nodes: all true.
     pub const V_AND: u8 = 16;
     /// One value node, negated.
@@ -616,13 +621,7 @@ impl<'p, 'i> Round<'p, 'i> {
                 let (keep, window) = (b.f64()?, b.f64()?);
                 let filter = b.code()?;
                 let (m, absent) = match self.prof() {
-                    Prof::Known(p) => {
-                        let stored = match &self.inputs.profile {
-                            Some(Stored::Read(s)) => s,
-                            _ => p, // a fresh profile: no events
-                        };
-                        (self.measure(stored, flags, name, keep, window, filter)?, false)
-                    }
+                    Prof::Known(p) => (self.measure(self.stored(p), flags, name, keep, window, filter)?, false),
                     Prof::Unknown => (None, false),
                     Prof::Absent => (None, true),
                 };
@@ -633,8 +632,31 @@ impl<'p, 'i> Round<'p, 'i> {
                     m.and(r)
                 }
             }
+            op::SCENARIO => {
+                let flags = b.u8()?;
+                let within = b.f64()?;
+                let n = b.un()?;
+                let mut steps = Vec::new();
+                for _ in 0..=n {
+                    steps.push((self.p.string(b)?, b.f64()?, b.code()?));
+                }
+                match self.prof() {
+                    Prof::Known(p) => self.scenario(self.stored(p), flags, within, &steps)?,
+                    Prof::Unknown => None,
+                    Prof::Absent => Some(false),
+                }
+            }
             _ => return Err(BadProgram),
         })
+    }
+
+    /// Where events and rollups are read: the stored profile, or `p` (a fresh
+    /// profile, which has none).
+    fn stored<'s>(&'s self, p: &'s Profile<'i>) -> &'s Profile<'i> {
+        match &self.inputs.profile {
+            Some(Stored::Read(s)) => s,
+            _ => p,
+        }
     }
 
     /// A named audience, memoised (the compiler rejects reference cycles).
@@ -890,6 +912,58 @@ impl<'p, 'i> Round<'p, 'i> {
         } else {
             Some(f64::INFINITY)
         })
+    }
+
+    /// Whether a [`op::SCENARIO`] passes in the profile as the full engine has it once
+    /// loaded: the steps matched in recording order by raw events up to now (this
+    /// page view's own event last), the last within `within` of the first, and no
+    /// `notFollowedBy` event after the latest complete sequence. `steps` ends with the
+    /// `notFollowedBy` step. Unknown when a filter cannot tell for an event it is asked
+    /// about.
+    fn scenario(&self, p: &Profile<'i>, flags: u8, within: f64, steps: &[(&str, f64, &'p [u8])]) -> Result<Tri, BadProgram> {
+        let now = self.inputs.now;
+        let page_view = flags & 1 != 0 && self.inputs.count_page_view;
+        if page_view && p.events.len() >= RING_CAPACITY {
+            return Ok(None);
+        }
+        let ids: Vec<Option<u32>> = steps.iter().map(|s| p.names.iter().position(|n| *n == s.0).map(|i| i as u32)).collect();
+        let own = page_view && round(now) <= now;
+        let total = p.events.len() + own as usize;
+        // Event k as step s sees it: its time and properties, if it is one of the
+        // step's events, kept through loading, and not after now.
+        let at = |k: usize, s: usize| match p.events.get(k) {
+            Some(e) => (Some(e.name) == ids[s] && now - e.time <= steps[s].1 && e.time <= now).then_some((e.time, Props::Json(e.props))),
+            None => (steps[s].0 == "page_view").then_some((round(now), if flags & 2 != 0 { Props::Path } else { Props::Json("") })),
+        };
+        let n = steps.len() - 1;
+        // best[i]: the latest start of a partial sequence through step i.
+        let mut best: Vec<Option<f64>> = vec![None; n];
+        let mut complete = None;
+        for k in 0..total {
+            for i in (0..n).rev() {
+                let Some((t, props)) = at(k, i) else { continue };
+                match self.filter(steps[i].2, props)? {
+                    None => return Ok(None),
+                    Some(false) => continue,
+                    Some(true) => {}
+                }
+                let Some(start) = (if i == 0 { Some(t) } else { best[i - 1] }) else { continue };
+                if i == n - 1 && t - start <= within {
+                    complete = Some(k);
+                }
+                best[i] = Some(best[i].map_or(start, |b| b.max(start)));
+            }
+        }
+        let Some(j) = complete else { return Ok(Some(false)) };
+        for k in j + 1..total {
+            if let Some((_, props)) = at(k, n) {
+                match self.filter(steps[n].2, props)? {
+                    Some(false) => {}
+                    r => return Ok(r.map(|_| false)),
+                }
+            }
+        }
+        Ok(Some(true))
     }
 
     /// Runs candidates through audience → schedule → caps → allocation.

@@ -231,11 +231,7 @@ impl Writer<'_> {
                     depth + 1
                 }
                 "$event" | "$since" => self.behaviour(out, k, v, depth)?,
-                "$scenario" => {
-                    return Err(
-                        "$scenario (the order of events is followed by the full engine)".into(),
-                    )
-                }
+                "$scenario" => self.scenario(out, v, depth)?,
                 "$savedGroup" => {
                     return Err(
                         "$savedGroup (saved groups are evaluated by the full engine)".into(),
@@ -252,6 +248,60 @@ impl Writer<'_> {
         Ok(deepest)
     }
 
+    /// The page-view flags of [`op::BEHAVIOUR`] and [`op::SCENARIO`]: whether the rules
+    /// record page views as events, and keep their path.
+    fn page_view_flags(&self) -> u8 {
+        let page_view = self.rules.event(crate::profile::PAGE_VIEW_EVENT);
+        page_view.is_some() as u8 | (page_view.is_some_and(|e| e.keep.iter().any(|p| p == "path")) as u8) << 1
+    }
+
+    /// Loading forgets the events the rules no longer declare, and those past their
+    /// retention: how long events called `name` are kept (ms).
+    fn retention(&self, name: &str) -> f64 {
+        self.rules.event(name).map_or(f64::NEG_INFINITY, |e| e.retention.unwrap_or(f64::INFINITY))
+    }
+
+    /// A `where` filter: condition code over the event's kept properties.
+    fn filter(&mut self, spec: &Map, k: &str) -> Result<Vec<u8>, Why> {
+        let mut filter = Vec::new();
+        if let Some(w) = spec.get("where") {
+            self.props = true;
+            let r = self.condition(&mut filter, w, 0);
+            self.props = false;
+            r.map_err(|e| format!("{k} with the where filter {}: {e}", w.to_json(self.host)))?;
+        }
+        Ok(filter)
+    }
+
+    /// `$scenario` (see [`op::SCENARIO`]).
+    fn scenario(&mut self, out: &mut Vec<u8>, v: &Value, depth: u32) -> Result<u32, Why> {
+        let steps = v.get("steps").and_then(Value::as_array).filter(|s| !s.is_empty());
+        let (Some(m), Some(steps)) = (v.as_object(), steps) else {
+            out.push(op::FALSE);
+            return Ok(depth);
+        };
+        let within = m.get("within").and_then(Value::as_str).and_then(parse_duration);
+        let mut code = vec![op::SCENARIO, self.page_view_flags()];
+        f64le(&mut code, within.unwrap_or(f64::INFINITY));
+        un(&mut code, steps.len() as u32);
+        let none = Value::Null;
+        for step in steps.iter().chain([m.get("notFollowedBy").unwrap_or(&none)]) {
+            // A step without a name matches nothing: a scenario with one never passes,
+            // a `notFollowedBy` without one excludes nothing, as in the full engine.
+            let name = step.get("name").and_then(Value::as_str).unwrap_or("");
+            self.str_op(&mut code, name);
+            f64le(&mut code, self.retention(name));
+            let filter = match step.as_object() {
+                Some(s) => self.filter(s, "$scenario")?,
+                None => Vec::new(),
+            };
+            un(&mut code, filter.len() as u32);
+            code.extend_from_slice(&filter);
+        }
+        out.extend_from_slice(&code);
+        Ok(depth + 1)
+    }
+
     /// `$event` or `$since` (see [`op::BEHAVIOUR`]): the measurement, then its test.
     fn behaviour(&mut self, out: &mut Vec<u8>, k: &str, v: &Value, depth: u32) -> Result<u32, Why> {
         let Some(m) = v.as_object() else {
@@ -261,22 +311,12 @@ impl Writer<'_> {
         let since = k == "$since";
         // A spec without a name measures an event never seen.
         let name = m.get("name").and_then(Value::as_str).unwrap_or("");
-        let page_view = self.rules.event(crate::profile::PAGE_VIEW_EVENT);
-        let flags = page_view.is_some() as u8
-            | (page_view.is_some_and(|e| e.keep.iter().any(|p| p == "path")) as u8) << 1
-            | ((page_view.is_some() && name == crate::profile::PAGE_VIEW_EVENT) as u8) << 2
-            | (since as u8) << 3;
-        // Loading forgets what the rules no longer declare, and what is past retention.
-        let keep = self.rules.event(name).map_or(f64::NEG_INFINITY, |e| e.retention.unwrap_or(f64::INFINITY));
+        let pv = self.page_view_flags();
+        let flags = pv | ((pv & 1 != 0 && name == crate::profile::PAGE_VIEW_EVENT) as u8) << 2 | (since as u8) << 3;
+        let keep = self.retention(name);
         let duration = |key: &str| m.get(key).and_then(Value::as_str).and_then(parse_duration);
         let window = if since { None } else { duration("within") };
-        let mut filter = Vec::new();
-        if let Some(w) = m.get("where") {
-            self.props = true;
-            let r = self.condition(&mut filter, w, 0);
-            self.props = false;
-            r.map_err(|e| format!("{k} with the where filter {}: {e}", w.to_json(self.host)))?;
-        }
+        let filter = self.filter(m, k)?;
         out.push(op::BEHAVIOUR);
         out.push(flags);
         self.str_op(out, name);

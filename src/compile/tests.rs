@@ -304,8 +304,48 @@ fn where_filter(keep: &'static [&'static str]) -> impl Strategy<Value = Value> {
     ]
 }
 
-/// `$event` or `$since` on one of the declared events.
+/// A `$scenario` step on one of the declared events, filtered or not.
+fn step() -> impl Strategy<Value = Value> {
+    (0..4usize).prop_flat_map(|n| {
+        prop_oneof![2 => Just(None), 1 => where_filter(KEEP[n]).prop_map(Some)].prop_map(move |w| {
+            let mut m = Map::new();
+            m.insert("name", s(EVENTS[n]));
+            if let Some(w) = w {
+                m.insert("where", w);
+            }
+            Value::Object(m)
+        })
+    })
+}
+
+/// `$scenario`: one to three steps, within a duration or not, not followed by a step
+/// or not.
+fn scenario() -> impl Strategy<Value = Value> {
+    (
+        proptest::collection::vec(step(), 1..4),
+        proptest::option::of(proptest::sample::select(DURATIONS)),
+        proptest::option::of(step()),
+    )
+        .prop_map(|(steps, within, exclusion)| {
+            let mut m = Map::new();
+            m.insert("steps", Value::Array(steps));
+            if let Some(d) = within {
+                m.insert("within", s(d));
+            }
+            if let Some(x) = exclusion {
+                m.insert("notFollowedBy", x);
+            }
+            obj(vec![("$scenario", Value::Object(m))])
+        })
+}
+
+/// `$event`, `$since` or `$scenario` on the declared events.
 fn behavioural() -> impl Strategy<Value = Value> {
+    prop_oneof![3 => event_or_since(), 1 => scenario()]
+}
+
+/// `$event` or `$since` on one of the declared events.
+fn event_or_since() -> impl Strategy<Value = Value> {
     (0..4usize, any::<bool>())
         .prop_flat_map(|(n, since)| {
             let count = prop_oneof![
@@ -732,6 +772,7 @@ fn check(c: &Case, tally: &mut Tally) -> Result<(), TestCaseError> {
             Value::Object(m) => m.iter().any(|(k, x)| {
                 k == "$event"
                     || k == "$since"
+                    || k == "$scenario"
                     || (k == "$audience" && depth < 8 && x.as_str().and_then(|n| doc.get("audiences")?.get(n)).is_some_and(|a| uses_behaviour(a, doc, depth + 1)))
                     || uses_behaviour(x, doc, depth)
             }),
@@ -878,7 +919,8 @@ fn deferred_experiences_are_listed_with_the_reason() {
             "experiences": [
               {"id": "fans", "slot": "hero", "audience": "fans", "variants": [{"id": "a"}]},
               {"id": "lapsed", "slot": "hero", "audience": {"$since": {"name": "view_item", "where": {"category": "shoes"}, "$gte": "30d"}}, "variants": [{"id": "a"}]},
-              {"id": "seq", "slot": "hero", "audience": {"$scenario": {"steps": [{"name": "view_item"}]}}, "variants": [{"id": "a"}]},
+              {"id": "seq", "slot": "hero", "audience": {"$scenario": {"steps": [{"name": "view_item"}], "notFollowedBy": {"name": "view_item", "where": {"category": {"$regex": "^s"}}}}}, "variants": [{"id": "a"}]},
+              {"id": "seq-ok", "slot": "hero", "audience": {"$scenario": {"steps": [{"name": "view_item"}, {"name": "view_item", "where": {"category": "shoes"}}], "within": "1d"}}, "variants": [{"id": "a"}]},
               {"id": "path", "slot": "hero", "audience": {"$event": {"name": "view_item", "where": {"item.id": "x"}}}, "variants": [{"id": "a"}]},
               {"id": "where-re", "slot": "hero", "audience": {"$since": {"name": "view_item", "where": {"category": {"$regex": "^sh"}}, "within": "1d"}}, "variants": [{"id": "a"}]},
               {"id": "count-re", "slot": "hero", "audience": {"$event": {"name": "view_item", "count": {"$vgt": "1.2"}}}, "variants": [{"id": "a"}]},
@@ -896,7 +938,7 @@ fn deferred_experiences_are_listed_with_the_reason() {
         .map(|(e, r)| (e.as_str(), r.as_str()))
         .collect();
     let expected = [
-        ("seq", "$scenario"),
+        ("seq", "$scenario with the where filter {\"category\":{\"$regex\":\"^s\"}}: $regex"),
         ("path", "the property path \"item.id\""),
         ("where-re", "$since with the where filter {\"category\":{\"$regex\":\"^sh\"}}: $regex"),
         ("count-re", "$event with the count {\"$vgt\":\"1.2\"}: $vgt"),
@@ -1090,4 +1132,31 @@ fn what_the_first_module_cannot_tell_waits() {
     let doc = doc_of(VIEW_ITEM, &[r#"{"$event": {"name": "view_item", "within": "1d", "count": 1000}}"#]);
     assert_eq!(both(&doc, Some(&p), NOW, true), [None]);
     assert_eq!(both(&doc, Some(&p), NOW, false), [Some(true)]);
+}
+
+#[test]
+fn scenarios_follow_recording_order() {
+    let p = recorded(&[
+        ("view_item", NOW - 2.0 * DAY, r#"{"category": "shoes"}"#),
+        ("page_view", NOW - DAY - HOUR, r#"{"path": "/cart"}"#),
+        ("view_item", NOW - DAY, r#"{"category": "hats"}"#),
+        ("view_item", NOW + HOUR, r#"{"category": "shoes"}"#),
+    ]);
+    let doc = doc_of(
+        VIEW_ITEM,
+        &[
+            // From the first step to the last, inclusive.
+            r#"{"$scenario": {"steps": [{"name": "view_item", "where": {"category": "shoes"}}, {"name": "view_item"}], "within": "1d"}}"#,
+            r#"{"$scenario": {"steps": [{"name": "view_item", "where": {"category": "shoes"}}, {"name": "view_item", "where": {"category": "hats"}}], "within": "23h"}}"#,
+            // An event before the step it should follow does not match it.
+            r#"{"$scenario": {"steps": [{"name": "view_item", "where": {"category": "hats"}}, {"name": "page_view", "where": {"path": "/cart"}}]}}"#,
+            // This page view's own event comes last; after now nothing counts.
+            r#"{"$scenario": {"steps": [{"name": "view_item", "where": {"category": "hats"}}, {"name": "page_view", "where": {"path": "/shop"}}]}}"#,
+            r#"{"$scenario": {"steps": [{"name": "view_item"}], "notFollowedBy": {"name": "page_view"}}}"#,
+            r#"{"$scenario": {"steps": [{"name": "page_view"}], "notFollowedBy": {"name": "view_item"}}}"#,
+        ],
+    );
+    assert_eq!(both(&doc, Some(&p), NOW, true), [true, false, false, true, false, true].map(Some));
+    assert_eq!(both(&doc, Some(&p), NOW, false), [true, false, false, false, true, false].map(Some));
+    assert_eq!(both(&doc, None, NOW, true), [false; 6].map(Some));
 }
