@@ -926,18 +926,18 @@ impl<'p, 'i> Round<'p, 'i> {
         if page_view && p.events.len() >= RING_CAPACITY {
             return Ok(None);
         }
-        let ids: Vec<Option<u32>> = steps.iter().map(|s| p.names.iter().position(|n| *n == s.0).map(|i| i as u32)).collect();
         let own = page_view && round(now) <= now;
         let total = p.events.len() + own as usize;
         // Event k as step s sees it: its time and properties, if it is one of the
         // step's events, kept through loading, and not after now.
         let at = |k: usize, s: usize| match p.events.get(k) {
-            Some(e) => (Some(e.name) == ids[s] && now - e.time <= steps[s].1 && e.time <= now).then_some((e.time, Props::Json(e.props))),
+            Some(e) => (p.names.iter().position(|n| *n == steps[s].0) == Some(e.name as usize) && now - e.time <= steps[s].1 && e.time <= now)
+                .then_some((e.time, Props::Json(e.props))),
             None => (steps[s].0 == "page_view").then_some((round(now), if flags & 2 != 0 { Props::Path } else { Props::Json("") })),
         };
         let n = steps.len() - 1;
-        // best[i]: the latest start of a partial sequence through step i.
-        let mut best: Vec<Option<f64>> = vec![None; n];
+        // best[i]: the latest start of a partial sequence through step i (NaN: none).
+        let mut best = vec![f64::NAN; n];
         let mut complete = None;
         for k in 0..total {
             for i in (0..n).rev() {
@@ -947,11 +947,15 @@ impl<'p, 'i> Round<'p, 'i> {
                     Some(false) => continue,
                     Some(true) => {}
                 }
-                let Some(start) = (if i == 0 { Some(t) } else { best[i - 1] }) else { continue };
+                let start = if i == 0 { t } else { best[i - 1] };
+                if start.is_nan() {
+                    continue;
+                }
                 if i == n - 1 && t - start <= within {
                     complete = Some(k);
                 }
-                best[i] = Some(best[i].map_or(start, |b| b.max(start)));
+                best[i] = best[i].max(start); // NaN gives way
+
             }
         }
         let Some(j) = complete else { return Ok(Some(false)) };
