@@ -394,7 +394,7 @@ impl<'a> Reader<'a> {
                         r.array(|r| {
                             // A combination is a non-empty object (the full engine never
                             // keeps an empty one, and would drop one when merging).
-                            let props = r.object().filter(|o| o.contains('"'))?;
+                            let props = r.object().filter(|o| o.bytes().any(|c| c == b'"'))?;
                             r.eat(b',')?;
                             let n = r.count().filter(|&n| n > 0.0)?;
                             tracked += n;
