@@ -68,7 +68,7 @@ pub mod op {
     /// without a profile.
     pub const BEHAVIOUR: u8 = 7;
     /// `$scenario`: `u8 flags` (1 and 2 as [`BEHAVIOUR`]'s), `f64 within` (ms;
-    /// infinite for none), `uN n`, then n steps and the `notFollowedBy` step (name
+    /// infinite for none), `uN n` (at most 8), then n steps and the `notFollowedBy` step (name
     /// `""` for none), each `str name`, `f64 retention`, `uN length` + `where` code.
     /// False without a profile.
     pub const SCENARIO: u8 = 8;
@@ -635,13 +635,13 @@ impl<'p, 'i> Round<'p, 'i> {
             op::SCENARIO => {
                 let flags = b.u8()?;
                 let within = b.f64()?;
-                let n = b.un()?;
-                let mut steps = Vec::new();
-                for _ in 0..=n {
-                    steps.push((self.p.string(b)?, b.f64()?, b.code()?));
+                let n = b.un()? as usize;
+                let mut steps: [(&str, f64, &[u8]); 9] = [("", 0.0, &[]); 9];
+                for step in steps.get_mut(..=n).ok_or(BadProgram)? {
+                    *step = (self.p.string(b)?, b.f64()?, b.code()?);
                 }
                 match self.prof() {
-                    Prof::Known(p) => self.scenario(self.stored(p), flags, within, &steps)?,
+                    Prof::Known(p) => self.scenario(self.stored(p), flags, within, &steps[..=n])?,
                     Prof::Unknown => None,
                     Prof::Absent => Some(false),
                 }
@@ -937,7 +937,7 @@ impl<'p, 'i> Round<'p, 'i> {
         };
         let n = steps.len() - 1;
         // best[i]: the latest start of a partial sequence through step i (NaN: none).
-        let mut best = vec![f64::NAN; n];
+        let mut best = [f64::NAN; 8];
         let mut complete = None;
         for k in 0..total {
             for i in (0..n).rev() {

@@ -280,6 +280,9 @@ impl Writer<'_> {
             out.push(op::FALSE);
             return Ok(depth);
         };
+        if steps.len() > 8 {
+            return Err("$scenario with more than 8 steps".into());
+        }
         let within = m.get("within").and_then(Value::as_str).and_then(parse_duration);
         let mut code = vec![op::SCENARIO, self.page_view_flags()];
         f64le(&mut code, within.unwrap_or(f64::INFINITY));
