@@ -11,8 +11,8 @@
 //! where the format has integers, fields the format does not have, text longer than
 //! the byte budget (the full engine would fold it on loading), and rollups out of the
 //! order the full engine keeps them in (by day then name, each day a multiple of its
-//! span). Property values are kept as text and read when a `where` filter asks
-//! ([`property`]).
+//! span). Kept property objects stay JSON text, read only when a `where` filter asks
+//! for one of their values.
 
 use alloc::vec::Vec;
 

@@ -22,15 +22,22 @@
 //!
 //! Condition code is a tree in prefix form; see [`op`]. Attribute ids are in [`attr`].
 //!
-//! Behavioural conditions ([`op::BEHAVIOUR`]: `$event` and `$since`) measure the
-//! stored profile as the full engine does after loading it: events and rollups past
-//! their event's retention are left out, rollups are coarsened to the span their age
-//! gives them, and when this page view is counted and the rules declare `page_view`,
-//! the page view's own event (at `now`, its kept properties the runtime's
-//! `{path: location.pathname}`) is counted too. The measurement (a count, or the time
-//! since the last matching event, infinite if none) is then tested by a value node,
-//! exactly as an attribute is. A `where` filter is condition code whose attributes
-//! are the event's kept properties ([`attr::PROP`]).
+//! Behavioural conditions ([`op::BEHAVIOUR`] for `$event` and `$since`,
+//! [`op::SCENARIO`]) read the stored profile as the full engine has it after loading:
+//! events and rollups past their event's retention (or of events the rules no longer
+//! declare) are left out, rollups are coarsened to the span their age gives them, and
+//! when this page view is counted and the rules declare `page_view`, the page view's
+//! own event (at `now` rounded, its kept properties from the runtime's
+//! `{path: location.pathname}`) is recorded last. `$event`'s count and `$since`'s
+//! elapsed time (infinite for an event never seen) are then tested by a value node,
+//! exactly as an attribute is: `count` and the `$since` bounds are compiled as value
+//! conditions on a number. A `where` filter is condition code whose attributes are the
+//! event's kept properties ([`attr::PROP`]), read from their JSON text when asked.
+//! What the module cannot tell waits: a kept property it cannot read exactly (an
+//! escaped string, a fraction; an object or array makes the whole filter unknown, as
+//! GrowthBook can throw on one), a filter over rollups whose merge on loading would
+//! drop property combinations, a full ring (recording this page view would fold the
+//! oldest event into a rollup).
 
 use alloc::string::String;
 use alloc::vec;

@@ -5,10 +5,11 @@
 //! become subroutines, paths become attribute ids, candidate order, bucket ranges,
 //! dates and durations are resolved once. `$event` and `$since` become measurements
 //! of the stored profile (name, retention, window and `where` filter resolved here)
-//! tested by a value node. An experience whose audience the first module cannot
-//! evaluate exactly (`$scenario`, regular expressions, version comparisons, saved
-//! groups, whole-object comparisons, `where` filters on property paths…) is compiled
-//! as "deferred" with the reason: a slot that reaches it waits for the full engine.
+//! tested by a value node; `$scenario` its steps, window and `notFollowedBy`. An
+//! experience whose audience the first module cannot evaluate exactly (regular
+//! expressions, version comparisons, saved groups, whole-object comparisons, `where`
+//! filters on property paths, scenarios of more than 8 steps…) is compiled as
+//! "deferred" with the reason: a slot that reaches it waits for the full engine.
 //!
 //! The differential test (`tests.rs`) runs the compiled form and [`crate::decide`] on
 //! random documents, profiles and contexts and requires the same decision wherever
