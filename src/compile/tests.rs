@@ -968,11 +968,15 @@ fn the_engine_reads_a_compiled_file_as_its_rules() {
 /// page view or not; requires equal decisions wherever the first module decides, and
 /// returns per slot whether the first module showed a variant (`None`: it waited).
 fn both(doc: &str, profile: Option<&Profile>, now: f64, count_page_view: bool) -> Vec<Option<bool>> {
+    both_stored(doc, profile.map(Profile::serialize), now, count_page_view)
+}
+
+/// [`both`] with the stored text (a text the full engine discards starts afresh).
+fn both_stored(doc: &str, stored: Option<String>, now: f64, count_page_view: bool) -> Vec<Option<bool>> {
     let host = &NativeHost;
     let rules = parse_rules_with(doc, host).unwrap();
-    let stored = profile.map(Profile::serialize);
     let full_profile = stored.as_ref().map(|t| {
-        let mut p = Profile::load_with(t, &rules, now, BYTE_BUDGET, host).unwrap();
+        let mut p = Profile::load_with(t, &rules, now, BYTE_BUDGET, host).unwrap_or_default();
         if count_page_view {
             p.record_page_view(&rules, &obj(vec![("path", s("/shop"))]), now);
         }
@@ -1132,6 +1136,22 @@ fn what_the_first_module_cannot_tell_waits() {
     let doc = doc_of(VIEW_ITEM, &[r#"{"$event": {"name": "view_item", "within": "1d", "count": 1000}}"#]);
     assert_eq!(both(&doc, Some(&p), NOW, true), [None]);
     assert_eq!(both(&doc, Some(&p), NOW, false), [Some(true)]);
+}
+
+#[test]
+fn a_fresh_profile_holds_this_page_view_alone() {
+    let doc = doc_of(
+        VIEW_ITEM,
+        &[
+            r#"{"$event": {"name": "page_view", "where": {"path": "/shop"}, "count": 1}}"#,
+            r#"{"$since": {"name": "page_view", "within": "1s"}}"#,
+            r#"{"$event": {"name": "view_item", "count": 0}}"#,
+        ],
+    );
+    for stored in ["", "tp1:00000000:{}", "not a profile"] {
+        assert_eq!(both_stored(&doc, Some(stored.into()), NOW, true), [true, true, true].map(Some), "{stored}");
+        assert_eq!(both_stored(&doc, Some(stored.into()), NOW, false), [false, false, true].map(Some), "{stored}");
+    }
 }
 
 #[test]
