@@ -591,7 +591,13 @@ impl<'p, 'i> Round<'p, 'i> {
         if depth > 64 {
             return Err(BadProgram);
         }
-        Ok(match b.u8()? {
+        let opc = b.u8()?;
+        // A `where` filter tests properties only: the compiler writes nothing else
+        // there, and a filter that measured again would recurse without end.
+        if props.is_some() && matches!(opc, op::AUDIENCE | op::BEHAVIOUR | op::SCENARIO) {
+            return Err(BadProgram);
+        }
+        Ok(match opc {
             op::TRUE => Some(true),
             op::FALSE => Some(false),
             op::AND => {

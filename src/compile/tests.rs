@@ -920,6 +920,7 @@ fn deferred_experiences_are_listed_with_the_reason() {
               {"id": "fans", "slot": "hero", "audience": "fans", "variants": [{"id": "a"}]},
               {"id": "lapsed", "slot": "hero", "audience": {"$since": {"name": "view_item", "where": {"category": "shoes"}, "$gte": "30d"}}, "variants": [{"id": "a"}]},
               {"id": "seq", "slot": "hero", "audience": {"$scenario": {"steps": [{"name": "view_item"}], "notFollowedBy": {"name": "view_item", "where": {"category": {"$regex": "^s"}}}}}, "variants": [{"id": "a"}]},
+              {"id": "long", "slot": "hero", "audience": {"$scenario": {"steps": [{"name": "view_item"}, {"name": "view_item"}, {"name": "view_item"}, {"name": "view_item"}, {"name": "view_item"}, {"name": "view_item"}, {"name": "view_item"}, {"name": "view_item"}, {"name": "view_item"}]}}, "variants": [{"id": "a"}]},
               {"id": "seq-ok", "slot": "hero", "audience": {"$scenario": {"steps": [{"name": "view_item"}, {"name": "view_item", "where": {"category": "shoes"}}], "within": "1d"}}, "variants": [{"id": "a"}]},
               {"id": "path", "slot": "hero", "audience": {"$event": {"name": "view_item", "where": {"item.id": "x"}}}, "variants": [{"id": "a"}]},
               {"id": "where-re", "slot": "hero", "audience": {"$since": {"name": "view_item", "where": {"category": {"$regex": "^sh"}}, "within": "1d"}}, "variants": [{"id": "a"}]},
@@ -939,6 +940,7 @@ fn deferred_experiences_are_listed_with_the_reason() {
         .collect();
     let expected = [
         ("seq", "$scenario with the where filter {\"category\":{\"$regex\":\"^s\"}}: $regex"),
+        ("long", "$scenario with more than 8 steps"),
         ("path", "the property path \"item.id\""),
         ("where-re", "$since with the where filter {\"category\":{\"$regex\":\"^sh\"}}: $regex"),
         ("count-re", "$event with the count {\"$vgt\":\"1.2\"}: $vgt"),
