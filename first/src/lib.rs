@@ -9,9 +9,16 @@
 //! stages on random documents and requires equal decisions wherever this module
 //! decides.
 //!
+//! It evaluates the context's and the profile's attributes and the behavioural
+//! operators `$event`, `$since` and `$scenario` over the stored profile's events and
+//! rollups (with their `where` filters on kept properties), measured as the full
+//! engine measures the profile once loaded: retention applied, rollups coarsened,
+//! this page view's own event counted.
+//!
 //! Evaluation is three-valued: where an input is outside what this module handles
 //! exactly (a string that JavaScript would convert to a number in ways it does not
-//! implement, a profile it cannot read), the answer is "unknown" and the slot waits
+//! implement, a profile it cannot read, a kept property it cannot read, property
+//! combinations a rollup merge would drop), the answer is "unknown" and the slot waits
 //! for the full engine instead of guessing. See [`vm`] for the format.
 
 #![no_std]

@@ -1,15 +1,23 @@
 //! Reads what a first decision needs from a stored profile (`tp1:<checksum>:<json>`,
-//! as the full engine writes it): visits, page views, first and last activity,
-//! impressions and sticky assignments. Events and rollups are skipped unread.
+//! as the full engine writes it): visits, page views, first and last activity, event
+//! names, raw events (delta-decoded times and the text of their property objects),
+//! rollups (days, spans, counts and property combinations), impressions and sticky
+//! assignments.
 //!
 //! The checksum is verified as the full engine verifies it; a profile that fails it
 //! is discarded by both (the visitor starts afresh). A profile this reader cannot
-//! follow exactly (escaped strings, numbers that are not integers) is
-//! [`Stored::Unreadable`]: the slots that depend on it wait for the full engine.
+//! follow exactly is [`Stored::Unreadable`]: the slots that depend on it wait for the
+//! full engine. That covers escaped names and ids, numbers that are not integers
+//! where the format has integers, fields the format does not have, text longer than
+//! the byte budget (the full engine would fold it on loading), and rollups out of the
+//! order the full engine keeps them in (by day then name, each day a multiple of its
+//! span). Kept property objects stay JSON text, read only when a `where` filter asks
+//! for one of their values.
 
 use alloc::vec::Vec;
 
 use crate::hash::fnv1a32;
+use crate::vm::Val;
 
 /// One experience's impressions.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,6 +28,32 @@ pub struct Seen<'a> {
     pub first: f64,
     /// Recent impression times (ms), oldest first.
     pub recent: Vec<f64>,
+}
+
+/// One raw event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event<'a> {
+    /// Index into [`Profile::names`].
+    pub name: u32,
+    /// When it happened (ms).
+    pub time: f64,
+    /// Its kept properties, as JSON object text (`""`: none).
+    pub props: &'a str,
+}
+
+/// Counts of one event name over a run of days, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rollup<'a> {
+    /// First day covered (days since 1970-01-01, UTC), a multiple of `span`.
+    pub day: i64,
+    /// Days covered: 1, 7 or 28.
+    pub span: i64,
+    /// Index into [`Profile::names`].
+    pub name: u32,
+    /// Occurrences.
+    pub count: f64,
+    /// Occurrences per property combination (JSON object text, count).
+    pub combos: Vec<(&'a str, f64)>,
 }
 
 /// The parts of a profile a first decision reads.
@@ -37,10 +71,24 @@ pub struct Profile<'a> {
     pub impressions: Vec<Seen<'a>>,
     /// Sticky assignments: (experience, variant).
     pub assignments: Vec<(&'a str, &'a str)>,
+    /// Interned event names.
+    pub names: Vec<&'a str>,
+    /// Raw events, oldest first.
+    pub events: Vec<Event<'a>>,
+    /// Rollups of older events, by day then name.
+    pub rollups: Vec<Rollup<'a>>,
 }
 
 /// Inactivity that ends a visit (the full engine's `VISIT_GAP_MS`).
 pub const VISIT_GAP_MS: f64 = 30.0 * 60_000.0;
+
+/// Raw events the full engine keeps before folding the oldest into rollups (its
+/// `RING_CAPACITY`).
+pub const RING_CAPACITY: usize = 1000;
+
+/// The stored profile's byte budget (the full engine's `BYTE_BUDGET`): a longer text
+/// is folded when the full engine loads it.
+pub const BYTE_BUDGET: usize = 60 * 1024;
 
 impl Profile<'_> {
     /// Counts a page view at `now` as the full engine's `record_page_view` does.
@@ -67,8 +115,22 @@ impl Profile<'_> {
     }
 }
 
+/// The span of a rollup whose first day is `day` at `today` (both days since
+/// 1970-01-01): 1 until its week is 5 weeks old, 7 until its 4-week block is 17 weeks
+/// old, then 28. Spans nest (28 is a multiple of 7, days are multiples of the span),
+/// so rollups never overlap.
+pub fn span_for(day: i64, today: i64) -> i64 {
+    if today - (day - day.rem_euclid(28) + 27) > 119 {
+        28
+    } else if today - (day - day.rem_euclid(7) + 6) > 35 {
+        7
+    } else {
+        1
+    }
+}
+
 /// `Math.round` for the times the profile keeps.
-fn round(x: f64) -> f64 {
+pub(crate) fn round(x: f64) -> f64 {
     let t = x as i64 as f64; // times are far inside i64
     if x - t >= 0.5 {
         t + 1.0
@@ -102,11 +164,10 @@ pub fn read(text: &str) -> Stored<'_> {
     if rest.as_bytes()[8] != b':' || parse_hex(sum) != Some(fnv1a32(body)) {
         return Stored::Fresh;
     }
-    let mut r = Reader {
-        s: body.as_bytes(),
-        i: 0,
-        text: body,
-    };
+    if text.len() > BYTE_BUDGET {
+        return Stored::Unreadable;
+    }
+    let mut r = Reader::new(body);
     match r.profile() {
         Some(p) if r.at_end() => Stored::Read(p),
         _ => Stored::Unreadable,
@@ -133,6 +194,14 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    fn new(text: &'a str) -> Self {
+        Reader {
+            s: text.as_bytes(),
+            i: 0,
+            text,
+        }
+    }
+
     fn ws(&mut self) {
         while matches!(self.s.get(self.i), Some(b' ' | b'\n' | b'\r' | b'\t')) {
             self.i += 1;
@@ -183,29 +252,36 @@ impl<'a> Reader<'a> {
         Some(())
     }
 
+    /// Digits, skipped; how many.
+    fn digits(&mut self) -> usize {
+        let start = self.i;
+        while matches!(self.s.get(self.i), Some(b'0'..=b'9')) {
+            self.i += 1;
+        }
+        self.i - start
+    }
+
     /// A number that is an integer of at most 15 digits (the profile's times and
     /// counts); anything else is `None`.
     fn integer(&mut self) -> Option<f64> {
         self.ws();
         let neg = self.s.get(self.i) == Some(&b'-');
-        if neg {
-            self.i += 1;
-        }
+        self.i += neg as usize;
         let start = self.i;
-        let mut v: i64 = 0;
-        while let Some(d @ b'0'..=b'9') = self.s.get(self.i).copied() {
-            v = v * 10 + (d - b'0') as i64;
-            self.i += 1;
-            if self.i - start > 15 {
-                return None;
-            }
-        }
-        if self.i == start || matches!(self.s.get(self.i), Some(b'.' | b'e' | b'E')) {
+        let n = self.digits();
+        if n == 0 || n > 15 || (n > 1 && self.s[start] == b'0') || matches!(self.s.get(self.i), Some(b'.' | b'e' | b'E')) {
             return None;
         }
-        Some(if neg { -(v as f64) } else { v as f64 })
+        let v = self.s[start..self.i].iter().fold(0i64, |v, d| v * 10 + (d - b'0') as i64) as f64;
+        Some(if neg { -v } else { v })
     }
 
+    /// A count: an integer from 0 to `u32::MAX`.
+    fn count(&mut self) -> Option<f64> {
+        self.integer().filter(|&n| (0.0..=u32::MAX as f64).contains(&n))
+    }
+
+    /// Any JSON value, skipped.
     fn skip_value(&mut self) -> Option<()> {
         match self.peek()? {
             b'"' => self.skip_string(),
@@ -230,6 +306,8 @@ impl<'a> Reader<'a> {
                     }
                 }
             }
+            // A number, `true`, `false` or `null`: read where it matters (`integer`,
+            // `property`), skipped unchecked elsewhere.
             _ => {
                 while matches!(self.s.get(self.i), Some(c) if !matches!(c, b',' | b']' | b'}' | b' ' | b'\n' | b'\r' | b'\t'))
                 {
@@ -238,6 +316,14 @@ impl<'a> Reader<'a> {
                 Some(())
             }
         }
+    }
+
+    /// An object, skipped: its text.
+    fn object(&mut self) -> Option<&'a str> {
+        (self.peek()? == b'{').then_some(())?;
+        let start = self.i;
+        self.skip_value()?;
+        self.text.get(start..self.i)
     }
 
     /// `[a, b, …]`, calling `item` for each element.
@@ -256,6 +342,10 @@ impl<'a> Reader<'a> {
 
     fn profile(&mut self) -> Option<Profile<'a>> {
         let mut p = Profile::default();
+        // Every time Tailor writes is within ECMAScript's range (the full engine
+        // rejects others); `integer` stops at 15 digits, inside it.
+        let mut time = 0.0;
+        let mut day: i64 = 0;
         self.eat(b'{')?;
         if self.eat(b'}').is_some() {
             return Some(p);
@@ -263,11 +353,63 @@ impl<'a> Reader<'a> {
         loop {
             let key = self.string()?;
             self.eat(b':')?;
+            let names = p.names.len() as f64;
             match key {
+                "v" => (self.integer()? == 1.0).then_some(())?,
                 "f" => p.first_seen = Some(self.integer()?),
                 "l" => p.last_active = Some(self.integer()?),
-                "vi" => p.visits = self.integer()?,
-                "pv" => p.pageviews = self.integer()?,
+                "vi" => p.visits = self.count()?,
+                "pv" => p.pageviews = self.count()?,
+                "n" => self.array(|r| {
+                    p.names.push(r.string().filter(|n| !n.is_empty())?);
+                    Some(())
+                })?,
+                "e" => self.array(|r| {
+                    r.eat(b'[')?;
+                    let name = r.count().filter(|&n| n < names)? as u32;
+                    r.eat(b',')?;
+                    time += r.integer().filter(|&d| d >= 0.0)?;
+                    (time <= 8.64e15).then_some(())?;
+                    let props = match r.eat(b',') {
+                        Some(()) => r.object()?,
+                        None => "",
+                    };
+                    r.eat(b']')?;
+                    p.events.push(Event { name, time, props });
+                    Some(())
+                })?,
+                "r" => self.array(|r| {
+                    r.eat(b'[')?;
+                    let delta = r.integer().filter(|&d| (d >= 0.0 || day == 0) && d.abs() <= 1e9)?;
+                    day += delta as i64;
+                    r.eat(b',')?;
+                    let span = r.integer().filter(|&s| s == 1.0 || s == 7.0 || s == 28.0)? as i64;
+                    r.eat(b',')?;
+                    let name = r.count().filter(|&n| n < names)? as u32;
+                    r.eat(b',')?;
+                    let count = r.count().filter(|&n| n > 0.0)?;
+                    let mut combos = Vec::new();
+                    let mut tracked = 0.0;
+                    if r.eat(b',').is_some() {
+                        r.array(|r| {
+                            // A combination is a non-empty object (the full engine never
+                            // keeps an empty one, and would drop one when merging).
+                            let props = r.object().filter(|o| o.bytes().any(|c| c == b'"'))?;
+                            r.eat(b',')?;
+                            let n = r.count().filter(|&n| n > 0.0)?;
+                            tracked += n;
+                            combos.push((props, n));
+                            Some(())
+                        })?;
+                    }
+                    r.eat(b']')?;
+                    // Kept by day then name, each day a multiple of its span (the order
+                    // rollups are measured in; the full engine writes no other).
+                    let after = p.rollups.last().map_or(true, |q| (q.day, q.name) < (day, name));
+                    (day.abs() <= 100_000_000 && day % span == 0 && after && combos.len() <= 8 && tracked <= count).then_some(())?;
+                    p.rollups.push(Rollup { day, span, name, count, combos });
+                    Some(())
+                })?,
                 "i" => self.array(|r| {
                     r.eat(b'[')?;
                     let experience = r.string()?;
@@ -298,12 +440,52 @@ impl<'a> Reader<'a> {
                     p.assignments.push((e, v));
                     Some(())
                 })?,
-                _ => self.skip_value()?,
+                // A field the format does not have: the full engine discards the profile.
+                _ => return None,
             }
             if self.eat(b',').is_none() {
                 self.eat(b'}')?;
                 return Some(p);
             }
+        }
+    }
+}
+
+/// A property of a kept property object (JSON object text, `""` for none), as
+/// conditions see it: `Ok(Some(value))`; `Ok(None)` when this module does not follow
+/// it exactly (an escaped string or key, a number that is not a plain integer);
+/// `Err(())` for an object or an array, which conditions can throw on.
+pub(crate) fn property<'a>(props: &'a str, key: &str) -> Result<Option<Val<'a>>, ()> {
+    let mut r = Reader::new(props);
+    let mut found = Some(Val::Null);
+    if props.is_empty() || r.eat(b'{').is_none() || r.eat(b'}').is_some() {
+        return Ok(found);
+    }
+    // The last of equal keys wins, as in `JSON.parse`.
+    loop {
+        let Some(k) = r.string() else {
+            return Ok(None);
+        };
+        r.eat(b':').ok_or(())?;
+        r.ws();
+        let start = r.i;
+        let v = match r.peek().ok_or(())? {
+            b'{' | b'[' if k == key => return Err(()),
+            b'"' => r.string().map(Val::Str),
+            _ => r.integer().map(Val::Num),
+        };
+        r.i = start;
+        r.skip_value().ok_or(())?;
+        if k == key {
+            found = match &r.s[start..r.i] {
+                b"true" => Some(Val::Bool(true)),
+                b"false" => Some(Val::Bool(false)),
+                b"null" => Some(Val::Null),
+                _ => v,
+            };
+        }
+        if r.eat(b',').is_none() {
+            return Ok(found);
         }
     }
 }

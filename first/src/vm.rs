@@ -21,6 +21,23 @@
 //! ```
 //!
 //! Condition code is a tree in prefix form; see [`op`]. Attribute ids are in [`attr`].
+//!
+//! Behavioural conditions ([`op::BEHAVIOUR`] for `$event` and `$since`,
+//! [`op::SCENARIO`]) read the stored profile as the full engine has it after loading:
+//! events and rollups past their event's retention (or of events the rules no longer
+//! declare) are left out, rollups are coarsened to the span their age gives them, and
+//! when this page view is counted and the rules declare `page_view`, the page view's
+//! own event (at `now` rounded, its kept properties from the runtime's
+//! `{path: location.pathname}`) is recorded last. `$event`'s count and `$since`'s
+//! elapsed time (infinite for an event never seen) are then tested by a value node,
+//! exactly as an attribute is: `count` and the `$since` bounds are compiled as value
+//! conditions on a number. A `where` filter is condition code whose attributes are the
+//! event's kept properties ([`attr::PROP`]), read from their JSON text when asked.
+//! What the module cannot tell waits: a kept property it cannot read exactly (an
+//! escaped string, a fraction; an object or array makes the whole filter unknown, as
+//! GrowthBook can throw on one), a filter over rollups whose merge on loading would
+//! drop property combinations, a full ring (recording this page view would fold the
+//! oldest event into a rollup).
 
 use alloc::string::String;
 use alloc::vec;
@@ -29,7 +46,7 @@ use core::cell::{Cell, RefCell};
 
 use crate::context;
 use crate::hash::hash_parts;
-use crate::profile::{Profile, Stored};
+use crate::profile::{property, round, span_for, Profile, Rollup, Stored, RING_CAPACITY};
 use crate::time::{floor, iso_week, DAY_MS};
 
 /// Condition opcodes. Condition nodes come first; value nodes test the value an
@@ -49,6 +66,19 @@ pub mod op {
     pub const AUDIENCE: u8 = 5;
     /// An attribute (see [`super::attr`]), then one value node.
     pub const TEST: u8 = 6;
+    /// `$event` or `$since`: `u8 flags` (1 the rules record page views as `page_view`
+    /// events, 2 keeping their `path`, 4 the event measured is `page_view`, 8 `$since`
+    /// rather than `$event`), `str name`, `f64 retention` (ms; infinite for none),
+    /// `f64 window` (ms; NaN for none), `uN length` + `where` condition code (empty:
+    /// every event), then one value node, tested against the number of matching events
+    /// in the window (`$event`) or the time since the last one (`$since`). False
+    /// without a profile.
+    pub const BEHAVIOUR: u8 = 7;
+    /// `$scenario`: `u8 flags` (1 and 2 as [`BEHAVIOUR`]'s), `f64 within` (ms;
+    /// infinite for none), `uN n` (at most 8), then n steps and the `notFollowedBy` step (name
+    /// `""` for none), each `str name`, `f64 retention`, `uN length` + `where` code.
+    /// False without a profile.
+    pub const SCENARIO: u8 = 8;
     /// `uN n`, then n value nodes: all true.
     pub const V_AND: u8 = 16;
     /// One value node, negated.
@@ -72,9 +102,9 @@ pub mod op {
     /// `v != null`.
     pub const EXISTS: u8 = 25;
     /// `u8 case-insensitive`, `uN n`, then n items (`u8 0` null, `u8 1` + `str`,
-    /// `u8 2` + `f64`): `expected.includes(v)`, strictly typed.
+    /// `u8 2` + `f64`, `u8 3` + `u8` boolean): `expected.includes(v)`, strictly typed.
     pub const IN: u8 = 26;
-    /// `u8 t`: 1 the value is a string, 2 a number.
+    /// `u8 t`: 1 the value is a string, 2 a number, 3 a boolean.
     pub const TYPE: u8 = 27;
     /// Always true (value).
     pub const V_TRUE: u8 = 28;
@@ -109,6 +139,8 @@ pub mod attr {
     pub const QUERY: u32 = 17;
     /// `str name`: `utm.<name>`, from the `utm_<name>` query parameter.
     pub const UTM: u32 = 18;
+    /// `str name`: in a `where` filter, the event's kept property `name`.
+    pub const PROP: u32 = 19;
 }
 
 /// What one slot shows, as far as this module can tell.
@@ -373,12 +405,23 @@ impl<'p> Program<'p> {
     }
 }
 
-/// A value conditions compare: what the context and profile attributes can be.
-#[derive(Clone, Copy, Debug)]
-enum Val<'a> {
+/// A value conditions compare: what the context's and profile's attributes and the
+/// events' kept properties can be.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Val<'a> {
     Null,
     Str(&'a str),
     Num(f64),
+    Bool(bool),
+}
+
+/// What a `where` filter reads: an event's kept properties.
+#[derive(Clone, Copy)]
+enum Props<'a> {
+    /// A stored property object (JSON text, `""` for none).
+    Json(&'a str),
+    /// This page view's own event: `{path: <the page's path>}`.
+    Path,
 }
 
 /// The profile as a round sees it.
@@ -409,6 +452,9 @@ struct Round<'p, 'i> {
     /// Variants decided for earlier slots: at least, and at most (a slot left to the
     /// full engine may or may not show one).
     shown: Cell<(u32, u32)>,
+    /// A `where` filter read an object or array property (which GrowthBook may throw
+    /// on): its verdict is unknown.
+    nested: Cell<bool>,
 }
 
 impl<'p, 'i> Round<'p, 'i> {
@@ -419,7 +465,19 @@ impl<'p, 'i> Round<'p, 'i> {
             None => (None, false),
             Some(Stored::Unreadable) => (None, true),
             Some(Stored::Fresh) => (Some(Profile::default()), false),
-            Some(Stored::Read(p)) => (Some(p.clone()), false),
+            // Events and rollups are read from the stored profile (`Round::measure`).
+            Some(Stored::Read(p)) => (
+                Some(Profile {
+                    first_seen: p.first_seen,
+                    last_active: p.last_active,
+                    visits: p.visits,
+                    pageviews: p.pageviews,
+                    impressions: p.impressions.clone(),
+                    assignments: p.assignments.clone(),
+                    ..Profile::default()
+                }),
+                false,
+            ),
         };
         let profile = profile.map(|mut p| {
             if inputs.count_page_view {
@@ -448,6 +506,7 @@ impl<'p, 'i> Round<'p, 'i> {
             cohort,
             memo: RefCell::new(vec![0; p.audiences.len()]),
             shown: Cell::new((0, 0)),
+            nested: Cell::new(false),
         }
     }
 
@@ -459,8 +518,9 @@ impl<'p, 'i> Round<'p, 'i> {
         }
     }
 
-    /// Reads an attribute; `None` when it cannot be known here.
-    fn attribute(&self, b: &mut Bytes<'p>) -> Result<Option<Val<'_>>, BadProgram> {
+    /// Reads an attribute (from `props` in a `where` filter); `None` when it cannot be
+    /// known here.
+    fn attribute(&self, b: &mut Bytes<'p>, props: Option<Props<'i>>) -> Result<Option<Val<'_>>, BadProgram> {
         let id = b.un()?;
         let page = &self.inputs.page;
         let param = |k: &str| {
@@ -511,23 +571,40 @@ impl<'p, 'i> Round<'p, 'i> {
                         .map_or(Val::Null, |(_, v)| Val::Str(v)),
                 )
             }
+            attr::PROP => {
+                let name = self.p.string(b)?;
+                match props.ok_or(BadProgram)? {
+                    Props::Path => Some(if name == "path" { Val::Str(page.path) } else { Val::Null }),
+                    Props::Json(text) => property(text, name).unwrap_or_else(|()| {
+                        self.nested.set(true);
+                        None
+                    }),
+                }
+            }
             _ => return Err(BadProgram),
         })
     }
 
-    /// Evaluates one condition node.
-    fn cond(&self, b: &mut Bytes<'p>, depth: u32) -> Result<Tri, BadProgram> {
+    /// Evaluates one condition node (over an event's kept properties in a `where`
+    /// filter).
+    fn cond(&self, b: &mut Bytes<'p>, depth: u32, props: Option<Props<'i>>) -> Result<Tri, BadProgram> {
         if depth > 64 {
             return Err(BadProgram);
         }
-        Ok(match b.u8()? {
+        let opc = b.u8()?;
+        // A `where` filter tests properties only: the compiler writes nothing else
+        // there, and a filter that measured again would recurse without end.
+        if props.is_some() && matches!(opc, op::AUDIENCE | op::BEHAVIOUR | op::SCENARIO) {
+            return Err(BadProgram);
+        }
+        Ok(match opc {
             op::TRUE => Some(true),
             op::FALSE => Some(false),
             op::AND => {
                 let n = b.un()?;
                 let mut acc = Some(true);
                 for _ in 0..n {
-                    acc = and(acc, self.cond(b, depth + 1)?);
+                    acc = and(acc, self.cond(b, depth + 1, props)?);
                 }
                 acc
             }
@@ -536,14 +613,14 @@ impl<'p, 'i> Round<'p, 'i> {
                 let n = b.un()?;
                 let mut acc = Some(n == 0);
                 for _ in 0..n {
-                    acc = or(acc, self.cond(b, depth + 1)?);
+                    acc = or(acc, self.cond(b, depth + 1, props)?);
                 }
                 acc
             }
-            op::NOT => not(self.cond(b, depth + 1)?),
+            op::NOT => not(self.cond(b, depth + 1, props)?),
             op::AUDIENCE => self.audience(b.un()? as usize, depth)?,
             op::TEST => {
-                let v = self.attribute(b)?;
+                let v = self.attribute(b, props)?;
                 let r = self.value(b, v, depth + 1)?;
                 if v.is_none() {
                     None
@@ -551,8 +628,48 @@ impl<'p, 'i> Round<'p, 'i> {
                     r
                 }
             }
+            op::BEHAVIOUR => {
+                let flags = b.u8()?;
+                let name = self.p.string(b)?;
+                let (keep, window) = (b.f64()?, b.f64()?);
+                let filter = b.code()?;
+                let (m, absent) = match self.prof() {
+                    Prof::Known(p) => (self.measure(self.stored(p), flags, name, keep, window, filter)?, false),
+                    Prof::Unknown => (None, false),
+                    Prof::Absent => (None, true),
+                };
+                let r = self.value(b, m.map(Val::Num), depth + 1)?;
+                if absent {
+                    Some(false)
+                } else {
+                    m.and(r)
+                }
+            }
+            op::SCENARIO => {
+                let flags = b.u8()?;
+                let within = b.f64()?;
+                let n = b.un()? as usize;
+                let mut steps: [(&str, f64, &[u8]); 9] = [("", 0.0, &[]); 9];
+                for step in steps.get_mut(..=n).ok_or(BadProgram)? {
+                    *step = (self.p.string(b)?, b.f64()?, b.code()?);
+                }
+                match self.prof() {
+                    Prof::Known(p) => self.scenario(self.stored(p), flags, within, &steps[..=n])?,
+                    Prof::Unknown => None,
+                    Prof::Absent => Some(false),
+                }
+            }
             _ => return Err(BadProgram),
         })
+    }
+
+    /// Where events and rollups are read: the stored profile, or `p` (a fresh
+    /// profile, which has none).
+    fn stored<'s>(&'s self, p: &'s Profile<'i>) -> &'s Profile<'i> {
+        match &self.inputs.profile {
+            Some(Stored::Read(s)) => s,
+            _ => p,
+        }
     }
 
     /// A named audience, memoised (the compiler rejects reference cycles).
@@ -567,7 +684,7 @@ impl<'p, 'i> Round<'p, 'i> {
         }
         self.memo.borrow_mut()[i] = 4;
         let code = self.p.audiences[i];
-        let r = self.cond(&mut Bytes { b: code, i: 0 }, depth + 1)?;
+        let r = self.cond(&mut Bytes { b: code, i: 0 }, depth + 1, None)?;
         self.memo.borrow_mut()[i] = match r {
             Some(false) => 1,
             Some(true) => 2,
@@ -603,6 +720,7 @@ impl<'p, 'i> Round<'p, 'i> {
                     Val::Num(n) => {
                         integer_text(n).map(|(buf, len)| &buf[buf.len() - len..] == s.as_bytes())
                     }
+                    Val::Bool(x) => Some(s == if x { "true" } else { "false" }),
                 })
             }
             op::EQ_NUM => {
@@ -615,6 +733,7 @@ impl<'p, 'i> Round<'p, 'i> {
                     Val::Null => false,
                     Val::Str(s) => s.is_empty() != want,
                     Val::Num(n) => (n != 0.0 && !n.is_nan()) == want,
+                    Val::Bool(x) => x == want,
                 })
             }
             op::IS_NULL => v.map(|v| matches!(v, Val::Null)),
@@ -676,6 +795,10 @@ impl<'p, 'i> Round<'p, 'i> {
                             let n = b.f64()?;
                             v.map(|v| matches!(v, Val::Num(x) if x == n))
                         }
+                        3 => {
+                            let x = b.u8()? == 1;
+                            v.map(|v| v == Val::Bool(x))
+                        }
                         _ => return Err(BadProgram),
                     };
                     found = or(found, hit);
@@ -684,11 +807,180 @@ impl<'p, 'i> Round<'p, 'i> {
             }
             op::TYPE => {
                 let t = b.u8()?;
-                v.map(|v| matches!((v, t), (Val::Str(_), 1) | (Val::Num(_), 2)))
+                v.map(|v| matches!((v, t), (Val::Str(_), 1) | (Val::Num(_), 2) | (Val::Bool(_), 3)))
             }
             _ => return Err(BadProgram),
         };
         Ok(r)
+    }
+
+    /// Whether an event's kept properties pass a `where` filter (empty: every event).
+    fn filter(&self, code: &'p [u8], props: Props<'i>) -> Result<Tri, BadProgram> {
+        if code.is_empty() {
+            return Ok(Some(true));
+        }
+        self.nested.set(false);
+        let r = self.cond(&mut Bytes { b: code, i: 0 }, 0, Some(props))?;
+        Ok(if self.nested.get() { None } else { r })
+    }
+
+    /// What a [`op::BEHAVIOUR`] node measures in the profile as the full engine has
+    /// it once loaded (see the module docs): the number of matching events in the
+    /// window, or (`$since`) the time since the last one, infinite if there is none;
+    /// `None` when this module cannot tell.
+    fn measure(&self, p: &Profile<'i>, flags: u8, name: &str, keep: f64, window: f64, filter: &'p [u8]) -> Result<Option<f64>, BadProgram> {
+        let now = self.inputs.now;
+        let from = now - window; // NaN without a window: no time is before it
+        let since = flags & 8 != 0;
+        let id = p.names.iter().position(|n| *n == name).map(|i| i as u32);
+        let page_view = flags & 1 != 0 && self.inputs.count_page_view;
+        if page_view && p.events.len() >= RING_CAPACITY {
+            // Recording this page view folds the oldest event into a rollup.
+            return Ok(None);
+        }
+        // Matching events counted, the last one, and the last one whose properties
+        // cannot be told.
+        let (mut n, mut last, mut doubt) = (0.0, f64::NEG_INFINITY, f64::NEG_INFINITY);
+        let mut see = |t: f64, props| {
+            if t > now || t < from {
+                return Ok(());
+            }
+            match self.filter(filter, props)? {
+                Some(true) => {
+                    n += 1.0;
+                    last = last.max(t);
+                }
+                Some(false) => {}
+                None => doubt = doubt.max(t),
+            }
+            Ok(())
+        };
+        for e in &p.events {
+            // Loading forgets what is past its retention (never NaN: times are finite).
+            if Some(e.name) == id && now - e.time <= keep {
+                see(e.time, Props::Json(e.props))?;
+            }
+        }
+        if page_view && flags & 4 != 0 {
+            see(round(now), if flags & 2 != 0 { Props::Path } else { Props::Json("") })?;
+        }
+        // `$since` takes the last matching raw event; rollups only without one.
+        if doubt > if since { last } else { f64::NEG_INFINITY } {
+            return Ok(None);
+        }
+        if since && last > f64::NEG_INFINITY {
+            return Ok(Some(now - last));
+        }
+        // Rollups as loading leaves them: coarsened to the span their age gives them
+        // (and merged with those that then cover the same days), sorted by day, then
+        // as stored; counted whole when any part is in the window.
+        let today = floor(now / DAY_MS) as i64;
+        let coarse = |r: &Rollup| {
+            let span = span_for(r.day, today).max(r.span);
+            (r.day - r.day.rem_euclid(span), span)
+        };
+        let kept = |r: &Rollup| Some(r.name) == id && now - (r.day + r.span) as f64 * DAY_MS <= keep;
+        let (mut best, mut best_end, mut doubt) = (i64::MIN, 0.0, i64::MIN);
+        for (k, r) in p.rollups.iter().enumerate() {
+            let (day, span) = coarse(r);
+            let end = (day + span) as f64 * DAY_MS;
+            if !kept(r) || day as f64 * DAY_MS > now || end <= from {
+                continue;
+            }
+            let mut m = Some(r.count);
+            if !filter.is_empty() {
+                // Rollups merged by coarsening keep at most 8 property combinations:
+                // past that, what a filter finds in the merged one cannot be told.
+                let (mut group, mut combos) = (0, 0);
+                for q in p.rollups.iter().filter(|q| kept(q) && coarse(q).0 == day) {
+                    group += 1;
+                    combos += q.combos.len();
+                }
+                m = (group < 2 || combos <= 8).then_some(0.0);
+                for &(props, c) in &r.combos {
+                    m = match self.filter(filter, Props::Json(props))? {
+                        Some(true) => m.map(|m| m + c),
+                        Some(false) => m,
+                        None => None,
+                    };
+                }
+            }
+            let key = day * 65536 + k as i64; // profiles within the budget hold fewer rollups
+            match m {
+                None => doubt = doubt.max(key),
+                Some(c) => {
+                    n += c;
+                    if c > 0.0 && key > best {
+                        (best, best_end) = (key, end);
+                    }
+                }
+            }
+        }
+        Ok(if !since {
+            (doubt == i64::MIN).then_some(n)
+        } else if doubt > best {
+            None
+        } else if best > i64::MIN {
+            Some(now - (best_end - 1.0).min(now))
+        } else {
+            Some(f64::INFINITY)
+        })
+    }
+
+    /// Whether a [`op::SCENARIO`] passes in the profile as the full engine has it once
+    /// loaded: the steps matched in recording order by raw events up to now (this
+    /// page view's own event last), the last within `within` of the first, and no
+    /// `notFollowedBy` event after the latest complete sequence. `steps` ends with the
+    /// `notFollowedBy` step. Unknown when a filter cannot tell for an event it is asked
+    /// about.
+    fn scenario(&self, p: &Profile<'i>, flags: u8, within: f64, steps: &[(&str, f64, &'p [u8])]) -> Result<Tri, BadProgram> {
+        let now = self.inputs.now;
+        let page_view = flags & 1 != 0 && self.inputs.count_page_view;
+        if page_view && p.events.len() >= RING_CAPACITY {
+            return Ok(None);
+        }
+        let own = page_view && round(now) <= now;
+        let total = p.events.len() + own as usize;
+        // Event k as step s sees it: its time and properties, if it is one of the
+        // step's events, kept through loading, and not after now.
+        let at = |k: usize, s: usize| match p.events.get(k) {
+            Some(e) => (p.names.iter().position(|n| *n == steps[s].0) == Some(e.name as usize) && now - e.time <= steps[s].1 && e.time <= now)
+                .then_some((e.time, Props::Json(e.props))),
+            None => (steps[s].0 == "page_view").then_some((round(now), if flags & 2 != 0 { Props::Path } else { Props::Json("") })),
+        };
+        let n = steps.len() - 1;
+        // best[i]: the latest start of a partial sequence through step i (NaN: none).
+        let mut best = [f64::NAN; 8];
+        let mut complete = None;
+        for k in 0..total {
+            for i in (0..n).rev() {
+                let Some((t, props)) = at(k, i) else { continue };
+                match self.filter(steps[i].2, props)? {
+                    None => return Ok(None),
+                    Some(false) => continue,
+                    Some(true) => {}
+                }
+                let start = if i == 0 { t } else { best[i - 1] };
+                if start.is_nan() {
+                    continue;
+                }
+                if i == n - 1 && t - start <= within {
+                    complete = Some(k);
+                }
+                best[i] = best[i].max(start); // NaN gives way
+
+            }
+        }
+        let Some(j) = complete else { return Ok(Some(false)) };
+        for k in j + 1..total {
+            if let Some((_, props)) = at(k, n) {
+                match self.filter(steps[n].2, props)? {
+                    Some(false) => {}
+                    r => return Ok(r.map(|_| false)),
+                }
+            }
+        }
+        Ok(Some(true))
     }
 
     /// Runs candidates through audience → schedule → caps → allocation.
@@ -700,7 +992,7 @@ impl<'p, 'i> Round<'p, 'i> {
             }
             let ok = match e.audience {
                 None => Some(true),
-                Some(code) => self.cond(&mut Bytes { b: code, i: 0 }, 0)?,
+                Some(code) => self.cond(&mut Bytes { b: code, i: 0 }, 0, None)?,
             };
             match ok {
                 None => return self.wait(),
@@ -805,12 +1097,13 @@ impl<'p> Program<'p> {
 }
 
 /// JavaScript's `ToNumber` where this module follows it exactly: null is 0, a number
-/// is itself, a string of at most 15 ASCII digits or an empty string is its value.
+/// is itself, a boolean 0 or 1, a string of at most 15 ASCII digits or an empty string is its value.
 /// Any other string is unknown (`None`).
 fn to_number(v: Val) -> Option<f64> {
     match v {
         Val::Null => Some(0.0),
         Val::Num(n) => Some(n),
+        Val::Bool(b) => Some(b as u8 as f64),
         Val::Str("") => Some(0.0),
         Val::Str(s) if s.len() <= 15 && s.bytes().all(|c| c.is_ascii_digit()) => {
             Some(s.bytes().fold(0u64, |a, d| a * 10 + (d - b'0') as u64) as f64)

@@ -3,9 +3,12 @@
 //! [`compile`] lowers a validated document to the bytecode that
 //! [`tailor_first::vm`] evaluates (its module docs give the format): named audiences
 //! become subroutines, paths become attribute ids, candidate order, bucket ranges,
-//! dates and durations are resolved once. An experience whose audience the first
-//! module cannot evaluate exactly (behavioural operators, regular expressions,
-//! version comparisons, saved groups, whole-object comparisons…) is compiled as
+//! dates and durations are resolved once. `$event` and `$since` become measurements
+//! of the stored profile (name, retention, window and `where` filter resolved here)
+//! tested by a value node; `$scenario` its steps, window and `notFollowedBy`. An
+//! experience whose audience the first module cannot evaluate exactly (regular
+//! expressions, version comparisons, saved groups, whole-object comparisons, `where`
+//! filters on property paths, scenarios of more than 8 steps…) is compiled as
 //! "deferred" with the reason: a slot that reaches it waits for the full engine.
 //!
 //! The differential test (`tests.rs`) runs the compiled form and [`crate::decide`] on
@@ -21,6 +24,7 @@ use crate::json::{Map, Value};
 use crate::rules::condition::string_to_number;
 use crate::rules::document::{without_compiled_envelope, AudienceRef, Rules};
 use crate::rules::hash::get_bucket_ranges;
+use crate::rules::time::parse_duration;
 
 /// Rules compiled for the first-decision module.
 #[derive(Debug, Clone, PartialEq)]
@@ -139,6 +143,9 @@ struct Writer<'h> {
     index: HashMap<String, u32>,
     host: &'h dyn Host,
     audience_index: HashMap<&'h str, usize>,
+    rules: &'h Rules,
+    /// Writing a `where` filter: paths are the event's kept properties.
+    props: bool,
 }
 
 fn un(out: &mut Vec<u8>, mut v: u32) {
@@ -208,6 +215,9 @@ impl Writer<'_> {
                     out.push(op::NOT);
                     self.condition(out, v, depth + 1)?
                 }
+                "$audience" | "$event" | "$since" | "$scenario" if self.props => {
+                    return Err(format!("{k} inside a where filter"))
+                }
                 "$audience" => {
                     let Some(name) = v.as_str() else {
                         return Err("$audience without a name".into());
@@ -221,11 +231,8 @@ impl Writer<'_> {
                     }
                     depth + 1
                 }
-                "$event" | "$since" | "$scenario" => {
-                    return Err(format!(
-                        "{k} reads the profile's events, which only the full engine keeps"
-                    ))
-                }
+                "$event" | "$since" => self.behaviour(out, k, v, depth)?,
+                "$scenario" => self.scenario(out, v, depth)?,
                 "$savedGroup" => {
                     return Err(
                         "$savedGroup (saved groups are evaluated by the full engine)".into(),
@@ -242,6 +249,119 @@ impl Writer<'_> {
         Ok(deepest)
     }
 
+    /// The page-view flags of [`op::BEHAVIOUR`] and [`op::SCENARIO`]: whether the rules
+    /// record page views as events, and keep their path.
+    fn page_view_flags(&self) -> u8 {
+        let page_view = self.rules.event(crate::profile::PAGE_VIEW_EVENT);
+        page_view.is_some() as u8 | (page_view.is_some_and(|e| e.keep.iter().any(|p| p == "path")) as u8) << 1
+    }
+
+    /// Loading forgets the events the rules no longer declare, and those past their
+    /// retention: how long events called `name` are kept (ms).
+    fn retention(&self, name: &str) -> f64 {
+        self.rules.event(name).map_or(f64::NEG_INFINITY, |e| e.retention.unwrap_or(f64::INFINITY))
+    }
+
+    /// A `where` filter: condition code over the event's kept properties.
+    fn filter(&mut self, spec: &Map, k: &str) -> Result<Vec<u8>, Why> {
+        let mut filter = Vec::new();
+        if let Some(w) = spec.get("where") {
+            self.props = true;
+            let r = self.condition(&mut filter, w, 0);
+            self.props = false;
+            r.map_err(|e| format!("{k} with the where filter {}: {e}", w.to_json(self.host)))?;
+        }
+        Ok(filter)
+    }
+
+    /// `$scenario` (see [`op::SCENARIO`]).
+    fn scenario(&mut self, out: &mut Vec<u8>, v: &Value, depth: u32) -> Result<u32, Why> {
+        let steps = v.get("steps").and_then(Value::as_array).filter(|s| !s.is_empty());
+        let (Some(m), Some(steps)) = (v.as_object(), steps) else {
+            out.push(op::FALSE);
+            return Ok(depth);
+        };
+        if steps.len() > 8 {
+            return Err("$scenario with more than 8 steps".into());
+        }
+        let within = m.get("within").and_then(Value::as_str).and_then(parse_duration);
+        let mut code = vec![op::SCENARIO, self.page_view_flags()];
+        f64le(&mut code, within.unwrap_or(f64::INFINITY));
+        un(&mut code, steps.len() as u32);
+        let none = Value::Null;
+        for step in steps.iter().chain([m.get("notFollowedBy").unwrap_or(&none)]) {
+            // A step without a name matches nothing: a scenario with one never passes,
+            // a `notFollowedBy` without one excludes nothing, as in the full engine.
+            let name = step.get("name").and_then(Value::as_str).unwrap_or("");
+            self.str_op(&mut code, name);
+            f64le(&mut code, self.retention(name));
+            let filter = match step.as_object() {
+                Some(s) => self.filter(s, "$scenario")?,
+                None => Vec::new(),
+            };
+            un(&mut code, filter.len() as u32);
+            code.extend_from_slice(&filter);
+        }
+        out.extend_from_slice(&code);
+        Ok(depth + 1)
+    }
+
+    /// `$event` or `$since` (see [`op::BEHAVIOUR`]): the measurement, then its test.
+    fn behaviour(&mut self, out: &mut Vec<u8>, k: &str, v: &Value, depth: u32) -> Result<u32, Why> {
+        let Some(m) = v.as_object() else {
+            out.push(op::FALSE);
+            return Ok(depth);
+        };
+        let since = k == "$since";
+        // A spec without a name measures an event never seen.
+        let name = m.get("name").and_then(Value::as_str).unwrap_or("");
+        let pv = self.page_view_flags();
+        let flags = pv | ((pv & 1 != 0 && name == crate::profile::PAGE_VIEW_EVENT) as u8) << 2 | (since as u8) << 3;
+        let keep = self.retention(name);
+        let duration = |key: &str| m.get(key).and_then(Value::as_str).and_then(parse_duration);
+        let window = if since { None } else { duration("within") };
+        let filter = self.filter(m, k)?;
+        out.push(op::BEHAVIOUR);
+        out.push(flags);
+        self.str_op(out, name);
+        f64le(out, keep);
+        f64le(out, window.unwrap_or(f64::NAN));
+        un(out, filter.len() as u32);
+        out.extend_from_slice(&filter);
+        if since {
+            // Every bound that is a duration, as the full engine reads them.
+            let bounds: Vec<(u8, f64)> = m
+                .iter()
+                .filter_map(|(key, _)| {
+                    let kind = match key.as_str() {
+                        "$gt" => 0,
+                        "$gte" => 1,
+                        "$lt" => 2,
+                        "within" | "$lte" => 3,
+                        _ => return None,
+                    };
+                    Some((kind, duration(key)?))
+                })
+                .collect();
+            out.push(op::V_AND);
+            un(out, bounds.len() as u32);
+            for (kind, d) in bounds {
+                out.extend_from_slice(&[op::CMP, kind, 0]);
+                f64le(out, d);
+            }
+            return Ok(depth + 1);
+        }
+        match m.get("count") {
+            // At least one.
+            None => {
+                out.extend_from_slice(&[op::CMP, 1, 0]);
+                f64le(out, 1.0);
+                Ok(depth + 1)
+            }
+            Some(c) => self.value(out, c, depth + 1).map_err(|e| format!("$event with the count {}: {e}", c.to_json(self.host))),
+        }
+    }
+
     /// An attribute path, as an attribute id.
     fn path(&mut self, out: &mut Vec<u8>, path: &str) -> Result<(), Why> {
         let parts: Vec<&str> = path.split('.').collect();
@@ -249,6 +369,14 @@ impl Writer<'_> {
             return Err(format!(
                 "the path \"{path}\" goes through the built-in property \"{b}\""
             ));
+        }
+        if self.props {
+            if parts.len() > 1 || path.starts_with('$') {
+                return Err(format!("the property path \"{path}\" (nested properties are read by the full engine)"));
+            }
+            out.push(attr::PROP as u8);
+            self.str_op(out, path);
+            return Ok(());
         }
         let fixed = |name: &str| attr::NAMES.iter().position(|n| *n == name).map(|i| i as u8);
         match parts.as_slice() {
@@ -324,6 +452,8 @@ impl Writer<'_> {
                         f64le(out, *n);
                     }
                     Value::Null => out.push(op::IS_NULL),
+                    // `===` with a boolean: membership in [b].
+                    Value::Bool(b) => out.extend_from_slice(&[op::IN, 0, 1, 3, *b as u8]),
                     _ => out.push(op::V_FALSE),
                 }
             }
@@ -391,7 +521,7 @@ impl Writer<'_> {
                 out.push(ci as u8);
                 let items: Vec<&Value> = list
                     .iter()
-                    .filter(|x| matches!(x, Value::Null | Value::String(_) | Value::Number(_)))
+                    .filter(|x| !matches!(x, Value::Array(_) | Value::Object(_)))
                     .collect();
                 un(out, items.len() as u32);
                 for x in items {
@@ -405,6 +535,7 @@ impl Writer<'_> {
                             out.push(2);
                             f64le(out, *n);
                         }
+                        Value::Bool(b) => out.extend_from_slice(&[3, *b as u8]),
                         _ => {}
                     }
                 }
@@ -424,6 +555,10 @@ impl Writer<'_> {
                 Some("number") => {
                     out.push(op::TYPE);
                     out.push(2);
+                }
+                Some("boolean") => {
+                    out.push(op::TYPE);
+                    out.push(3);
                 }
                 _ => out.push(op::V_FALSE),
             },
@@ -452,6 +587,8 @@ pub fn compile(rules: &Rules, host: &dyn Host) -> Compiled {
         index: HashMap::new(),
         host,
         audience_index: HashMap::new(),
+        rules,
+        props: false,
     };
     for (i, a) in rules.audiences.iter().enumerate() {
         w.audience_index.entry(a.name.as_str()).or_insert(i);

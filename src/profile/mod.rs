@@ -19,11 +19,16 @@ use crate::json::{self, Map, Value};
 use crate::rules::document::{Rules, MAX_CAP_IMPRESSIONS};
 use crate::rules::hash::fnv1a32;
 use crate::rules::time::{day_number, iso_week, DAY_MS};
+// The rollup spans by age: the first-decision module's, which coarsens stored rollups
+// as loading does.
+use tailor_first::profile::span_for;
 
-/// Raw events kept before the oldest are folded into rollups.
-pub const RING_CAPACITY: usize = 1000;
-/// Default byte budget of the serialized profile (under 64 KiB with room to spare).
-pub const BYTE_BUDGET: usize = 60 * 1024;
+/// Raw events kept before the oldest are folded into rollups (the first-decision
+/// module's, which knows when a page view would fold one).
+pub use tailor_first::profile::RING_CAPACITY;
+/// Default byte budget of the serialized profile (under 64 KiB with room to spare;
+/// the first-decision module's, which leaves a longer profile to the full engine).
+pub use tailor_first::profile::BYTE_BUDGET;
 /// Inactivity that ends a visit (the first-decision module's, so both stages count visits alike).
 pub use tailor_first::profile::VISIT_GAP_MS;
 /// Distinct property combinations a rollup counts separately.
@@ -153,19 +158,6 @@ fn add_combo(combos: &mut Vec<(Value, u32)>, props: &Value, n: u32) {
         c.1 += n;
     } else if combos.len() < MAX_COMBOS {
         combos.push((props.clone(), n));
-    }
-}
-
-/// The rollup span a day falls into at `today`: 1 until its week is 5 weeks old, 7
-/// until its 4-week block is 17 weeks old, then 28. Spans nest (28 is a multiple of 7,
-/// starts are aligned on multiples of the span), so buckets never overlap.
-fn span_for(day: i64, today: i64) -> i64 {
-    if today - (day - day.rem_euclid(28) + 27) > 119 {
-        28
-    } else if today - (day - day.rem_euclid(7) + 6) > 35 {
-        7
-    } else {
-        1
     }
 }
 
