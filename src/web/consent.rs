@@ -1,11 +1,9 @@
 //! The consent engine for JavaScript: decode → call [`ConsentEngine`] → encode the
-//! effects as an array of objects for `js/consent.js` to carry out (persist, delete,
-//! notify).
+//! effects as JSON for `js/consent.js` to carry out (persist, delete, notify).
 
 use wasm_bindgen::prelude::*;
 
-use super::values::to_js;
-use super::{problems_js, BrowserHost};
+use super::{problems_json, BrowserHost};
 use crate::consent::{self, Adapter, ConsentConfig, ConsentEngine, Effect, GppData, Method, Purpose, Signal, TcfData};
 use crate::json::{self, Map, Value};
 
@@ -13,7 +11,7 @@ use crate::json::{self, Map, Value};
 #[wasm_bindgen]
 pub struct Consent {
     engine: ConsentEngine,
-    startup: Option<JsValue>,
+    startup: String,
 }
 
 fn random32(random: &[u8]) -> [u8; 32] {
@@ -44,7 +42,7 @@ fn names(purposes: &[Purpose]) -> Value {
     Value::Array(purposes.iter().map(|p| p.name().into()).collect())
 }
 
-fn effects_js(effects: Vec<Effect>) -> JsValue {
+fn effects_json(effects: Vec<Effect>) -> String {
     let list = effects
         .into_iter()
         .map(|e| {
@@ -77,7 +75,7 @@ fn effects_js(effects: Vec<Effect>) -> JsValue {
             Value::Object(m)
         })
         .collect();
-    to_js(&Value::Array(list))
+    Value::Array(list).to_json(&BrowserHost)
 }
 
 fn method(name: &str) -> Result<Method, String> {
@@ -92,29 +90,28 @@ fn method(name: &str) -> Result<Method, String> {
 
 #[wasm_bindgen]
 impl Consent {
-    /// Starts from the configuration (JSON text) and the stored record (UTF-8); throws
-    /// the array of configuration problems. The start-up effects are in
-    /// [`Consent::startup_effects`].
+    /// Starts from the configuration and the stored record (UTF-8); throws the JSON array of
+    /// configuration problems. The start-up effects are in [`Consent::startup_effects`].
     #[wasm_bindgen(constructor)]
-    pub fn new(config_json: &str, stored: Option<Box<[u8]>>, now_ms: f64, random: &[u8]) -> Result<Consent, JsValue> {
+    pub fn new(config_json: &str, stored: Option<Box<[u8]>>, now_ms: f64, random: &[u8]) -> Result<Consent, String> {
         let config = json::parse_with_host(config_json, &BrowserHost)
-            .map_err(|e| problems_js(&[crate::rules::Problem { path: "$".into(), expected: "a JSON document".into(), found: e.to_string() }]))
-            .and_then(|v| ConsentConfig::from_json(&v).map_err(|p| problems_js(&p)))?;
+            .map_err(|e| problems_json(&[crate::rules::Problem { path: "$".into(), expected: "a JSON document".into(), found: e.to_string() }]))
+            .and_then(|v| ConsentConfig::from_json(&v).map_err(|p| problems_json(&p)))?;
         // `stored` is TextEncoder output (see `utf8`); bytes that are not UTF-8 are read as
         // an empty record, which cannot be parsed and is discarded like any corrupted one.
         let stored = stored.as_deref().map(|b| super::utf8(b).unwrap_or_default());
         let (engine, effects) = ConsentEngine::new(config, stored, now_ms as u64, random32(random));
-        Ok(Consent { engine, startup: Some(effects_js(effects)) })
+        Ok(Consent { engine, startup: effects_json(effects) })
     }
 
-    /// The effects of starting (an array), to carry out once; an empty array after.
+    /// The effects of starting (JSON array), to carry out once.
     #[wasm_bindgen(js_name = startupEffects)]
-    pub fn startup_effects(&mut self) -> JsValue {
-        self.startup.take().unwrap_or_else(|| effects_js(Vec::new()))
+    pub fn startup_effects(&mut self) -> String {
+        core::mem::take(&mut self.startup)
     }
 
     /// Explicit choices: `choices_json` is `{"personalization": true, …}`.
-    pub fn decide(&mut self, choices_json: &str, method_name: &str, now_ms: f64, random: &[u8]) -> Result<JsValue, String> {
+    pub fn decide(&mut self, choices_json: &str, method_name: &str, now_ms: f64, random: &[u8]) -> Result<String, String> {
         let v = json::parse_with_host(choices_json, &BrowserHost).map_err(|e| e.to_string())?;
         let obj = v.as_object().ok_or("choices must be an object such as {\"personalization\": true}")?;
         let mut choices = Vec::new();
@@ -122,24 +119,24 @@ impl Consent {
             let p = Purpose::from_name(k).ok_or("unknown purpose: expected personalization or measurement")?;
             choices.push((p, v.as_bool().ok_or("each choice must be true or false")?));
         }
-        Ok(effects_js(self.engine.decide(&choices, method(method_name)?, now_ms as u64, random32(random))))
+        Ok(effects_json(self.engine.decide(&choices, method(method_name)?, now_ms as u64, random32(random))))
     }
 
     /// Grants purposes (a JSON array of names).
-    pub fn grant(&mut self, purposes_json: &str, method_name: &str, now_ms: f64, random: &[u8]) -> Result<JsValue, String> {
+    pub fn grant(&mut self, purposes_json: &str, method_name: &str, now_ms: f64, random: &[u8]) -> Result<String, String> {
         let list = purposes(purposes_json)?;
-        Ok(effects_js(self.engine.grant(&list, method(method_name)?, now_ms as u64, random32(random))))
+        Ok(effects_json(self.engine.grant(&list, method(method_name)?, now_ms as u64, random32(random))))
     }
 
     /// Revokes purposes (a JSON array of names).
-    pub fn revoke(&mut self, purposes_json: &str, now_ms: f64, random: &[u8]) -> Result<JsValue, String> {
+    pub fn revoke(&mut self, purposes_json: &str, now_ms: f64, random: &[u8]) -> Result<String, String> {
         let list = purposes(purposes_json)?;
-        Ok(effects_js(self.engine.revoke(&list, now_ms as u64, random32(random))))
+        Ok(effects_json(self.engine.revoke(&list, now_ms as u64, random32(random))))
     }
 
     /// A signal read from the page: `kind` is gpc, tcf, gpp, consent_mode,
     /// cookieconsent or klaro; `data_json` its data (see `js/consent.js`).
-    pub fn signal(&mut self, kind: &str, data_json: &str, now_ms: f64, random: &[u8]) -> Result<JsValue, String> {
+    pub fn signal(&mut self, kind: &str, data_json: &str, now_ms: f64, random: &[u8]) -> Result<String, String> {
         let v = json::parse_with_host(data_json, &BrowserHost).map_err(|e| e.to_string())?;
         let flag = |k: &str| v.get(k).and_then(Value::as_bool);
         let signal = match kind {
@@ -154,12 +151,12 @@ impl Consent {
             },
             _ => return Err("unknown signal".into()),
         };
-        Ok(effects_js(self.engine.apply_signal(signal, now_ms as u64, random32(random))))
+        Ok(effects_json(self.engine.apply_signal(signal, now_ms as u64, random32(random))))
     }
 
     /// Expiry check; call periodically and at start-up.
-    pub fn tick(&mut self, now_ms: f64, random: &[u8]) -> JsValue {
-        effects_js(self.engine.tick(now_ms as u64, random32(random)))
+    pub fn tick(&mut self, now_ms: f64, random: &[u8]) -> String {
+        effects_json(self.engine.tick(now_ms as u64, random32(random)))
     }
 
     /// Whether `purpose` is granted now.
@@ -168,9 +165,9 @@ impl Consent {
         Purpose::from_name(purpose).is_some_and(|p| self.engine.is_granted(p, now_ms as u64))
     }
 
-    /// Each purpose's state, source and expiry, and the GPC flag (an object).
-    pub fn state(&self, now_ms: f64) -> JsValue {
-        to_js(&self.engine.state(now_ms as u64))
+    /// Each purpose's state, source and expiry, and the GPC flag (JSON).
+    pub fn state(&self, now_ms: f64) -> String {
+        self.engine.state(now_ms as u64).to_json(&BrowserHost)
     }
 
     /// The ledger export (JSON, valid against consent-ledger.schema.json).
@@ -180,10 +177,10 @@ impl Consent {
     }
 }
 
-/// Verifies an exported ledger (JSON text): `{ok: true, records: N}` or
-/// `{ok: false, index: i|null, kind, message}`.
-#[wasm_bindgen(js_name = verifyLedger)]
-pub fn verify_ledger(text: &str) -> JsValue {
+/// Verifies an exported ledger: `{"ok":true,"records":N}` or
+/// `{"ok":false,"index":i|null,"kind":…,"message":…}`.
+#[wasm_bindgen(js_name = verifyLedgerJson)]
+pub fn verify_ledger_json(text: &str) -> String {
     let mut m = Map::new();
     match consent::verify_ledger(text) {
         Ok(n) => {
@@ -197,5 +194,5 @@ pub fn verify_ledger(text: &str) -> JsValue {
             m.insert("message", e.message.as_str().into());
         }
     }
-    to_js(&Value::Object(m))
+    Value::Object(m).to_json(&BrowserHost)
 }

@@ -1,12 +1,12 @@
 //! The browser glue: the only module that touches wasm-bindgen and js-sys.
 //!
 //! Every export decodes its arguments, calls one core function and encodes the result.
-//! Structured results (decisions, explanations, problems, reports, consent effects)
-//! cross the boundary as JavaScript values through one codec (`values`: serde and
-//! serde-wasm-bindgen); rules refused cross as the array of problems, which `js/api.js`
-//! turns into a `TailorError`. Texts the core stores or parses itself (rules, stored
-//! records) come in as UTF-8 bytes, and host-supplied event properties as JSON text
-//! (see `Engine::track_batch`).
+//! Structured values cross the boundary as JSON text: the browser's own `JSON.parse`
+//! and `JSON.stringify` do the JavaScript side, so no serializer ships in the .wasm
+//! twice. Errors cross as JSON text too; `js/api.js` turns them into `TailorError`s.
+//! serde-wasm-bindgen in their place was measured larger and slower, and its objects
+//! run setters a page puts on `Object.prototype` (README, "Design: what is
+//! hand-written, and the measured reason").
 
 use std::rc::Rc;
 
@@ -14,8 +14,7 @@ use wasm_bindgen::prelude::*;
 
 mod consent;
 mod growthbook;
-mod values;
-pub use consent::{verify_ledger, Consent};
+pub use consent::{verify_ledger_json, Consent};
 
 use crate::context::{self, PageInputs};
 use crate::decide;
@@ -23,7 +22,6 @@ use crate::measure::Goals;
 use crate::profile::{self, Profile};
 use crate::host::Host;
 use crate::json::{self, Map, Value};
-use values::{from_js, to_js};
 use crate::rules::{self, Problem, Rules};
 
 #[wasm_bindgen(module = "/src/web/js/host.js")]
@@ -75,7 +73,7 @@ pub(crate) fn utf8(bytes: &[u8]) -> Result<&str, String> {
     core::str::from_utf8(bytes).map_err(|e| format!("not UTF-8 text (invalid byte at offset {})", e.valid_up_to()))
 }
 
-fn problems_js(problems: &[Problem]) -> JsValue {
+fn problems_json(problems: &[Problem]) -> String {
     let list = problems
         .iter()
         .map(|p| {
@@ -86,17 +84,16 @@ fn problems_js(problems: &[Problem]) -> JsValue {
             Value::Object(m)
         })
         .collect();
-    to_js(&Value::Array(list))
+    Value::Array(list).to_json(&BrowserHost)
 }
 
-/// Validates a rules document (JSON text); returns the array of problems, each
-/// `{path, expected, found}` (empty when valid).
-#[wasm_bindgen(js_name = validateRules)]
-pub fn validate_rules(text: &str) -> JsValue {
+/// Validates a rules document; returns a JSON array of problems (empty when valid).
+#[wasm_bindgen(js_name = validateRulesJson)]
+pub fn validate_rules_json(text: &str) -> String {
     // The browser's host, so numbers in messages read as JavaScript writes them.
     match rules::parse_rules_with(text, &BrowserHost) {
-        Ok(_) => problems_js(&[]),
-        Err(problems) => problems_js(&problems),
+        Ok(_) => "[]".into(),
+        Err(problems) => problems_json(&problems),
     }
 }
 
@@ -120,9 +117,9 @@ pub struct Round {
 
 #[wasm_bindgen]
 impl Round {
-    /// The decisions (an array of objects), without `summary` and `explanation`.
-    pub fn decisions(&self) -> JsValue {
-        to_js(&Value::Array(self.round.decisions().iter().map(|d| d.to_value_compact()).collect()))
+    /// The decisions as a JSON array, without `summary` and `explanation`.
+    pub fn decisions(&self) -> String {
+        Value::Array(self.round.decisions().iter().map(|d| d.to_value_compact()).collect()).to_json(&BrowserHost)
     }
 
     /// The summary of decision `index`.
@@ -130,9 +127,9 @@ impl Round {
         self.round.summary(&self.rules, index)
     }
 
-    /// The explanation of decision `index` (an object).
-    pub fn explanation(&self, index: usize) -> JsValue {
-        to_js(&self.round.explanation(&self.rules, index))
+    /// The explanation of decision `index`, as JSON.
+    pub fn explanation(&self, index: usize) -> String {
+        self.round.explanation(&self.rules, index).to_json(&BrowserHost)
     }
 }
 
@@ -142,24 +139,21 @@ fn props(json_text: &str) -> Value {
 
 #[wasm_bindgen]
 impl Engine {
-    /// Parses and validates the rules document (UTF-8 JSON); throws the array of
+    /// Parses and validates the rules document (UTF-8 JSON); throws the JSON array of
     /// problems.
     #[wasm_bindgen(constructor)]
-    pub fn new(rules_utf8: &[u8]) -> Result<Engine, JsValue> {
-        let rules_json = utf8(rules_utf8).map_err(|found| problems_js(&[Problem { path: "$".into(), expected: "a JSON document".into(), found }]))?;
-        rules::parse_rules_with(rules_json, &BrowserHost).map(|rules| Engine { rules: Rc::new(rules), profile: None, goals: None }).map_err(|p| problems_js(&p))
+    pub fn new(rules_utf8: &[u8]) -> Result<Engine, String> {
+        let rules_json = utf8(rules_utf8).map_err(|found| problems_json(&[Problem { path: "$".into(), expected: "a JSON document".into(), found }]))?;
+        rules::parse_rules_with(rules_json, &BrowserHost).map(|rules| Engine { rules: Rc::new(rules), profile: None, goals: None }).map_err(|p| problems_json(&p))
     }
 
-    /// Decides every slot for a page (`page`: the object of [`PageInputs::from_json`],
-    /// or the same as JSON text); `unit` is the allocation identity; `view_start_ms`
+    /// Decides every slot for a page (`page_json`: the inputs of
+    /// [`PageInputs::from_json`]); `unit` is the allocation identity; `view_start_ms`
     /// when the page view started (default `now_ms`, see [`decide::decide_view`]).
     /// Each summary and explanation is built when read from the returned [`Round`].
     #[wasm_bindgen(js_name = decideRound)]
-    pub fn decide_round(&self, page: JsValue, unit: &str, now_ms: f64, view_start_ms: Option<f64>) -> Round {
-        // JSON text is what this took before it took the object (bench/decide.js still
-        // passes it).
-        let page = page.as_string().map_or_else(|| from_js(page), |text| props(&text));
-        let attributes = context::attributes(&PageInputs::from_json(&page));
+    pub fn decide_round(&self, page_json: &str, unit: &str, now_ms: f64, view_start_ms: Option<f64>) -> Round {
+        let attributes = context::attributes(&PageInputs::from_json(&props(page_json)));
         let start = view_start_ms.unwrap_or(now_ms);
         let round = decide::decide_round_view(&self.rules, &attributes, self.profile.as_ref(), unit, now_ms, start, &BrowserHost);
         Round { rules: Rc::clone(&self.rules), round }
@@ -194,10 +188,6 @@ impl Engine {
     /// Records a batch of events, `[[name, props, now_ms], …]`, in one crossing (the
     /// runtime queues `track()` calls and hands them over once per task). Returns how
     /// many were stored.
-    ///
-    /// JSON text, not a JavaScript value: `JSON.stringify` gives the host's properties
-    /// their documented meaning (a `Date` becomes its ISO string, `toJSON` is called,
-    /// `undefined` and functions are left out).
     #[wasm_bindgen(js_name = trackBatch)]
     pub fn track_batch(&mut self, batch_json: &str) -> u32 {
         let rules = &self.rules;
@@ -218,11 +208,11 @@ impl Engine {
         stored
     }
 
-    /// The event names the rules declare (an array of strings): `track()` answers from
-    /// it without crossing into the .wasm.
+    /// The event names the rules declare, as a JSON array: `track()` answers from it
+    /// without crossing into the .wasm.
     #[wasm_bindgen(js_name = eventNames)]
-    pub fn event_names(&self) -> Vec<String> {
-        self.rules.events.iter().map(|e| e.name.clone()).collect()
+    pub fn event_names(&self) -> String {
+        Value::Array(self.rules.events.iter().map(|e| e.name.as_str().into()).collect()).to_json(&BrowserHost)
     }
 
     /// Records a page view.
@@ -287,18 +277,16 @@ impl Engine {
         self.goals.as_ref().map(Goals::serialize)
     }
 
-    /// The conversion counters, `[{goal, experience, variant, count}]`, or `null`
-    /// without measurement.
+    /// The conversion counters as JSON: `[{goal, experience, variant, count}]`.
     #[wasm_bindgen(js_name = goalsReport)]
-    pub fn goals_report(&self) -> JsValue {
-        to_js(&self.goals.as_ref().map_or(Value::Null, Goals::report))
+    pub fn goals_report(&self) -> String {
+        self.goals.as_ref().map_or(Value::Null, Goals::report).to_json(&BrowserHost)
     }
 
-    /// What the profile holds, for `inventory()`: counts and attributes (an object), or
-    /// `null` without a profile.
+    /// What the profile holds, for `inventory()`: counts and attributes (JSON).
     #[wasm_bindgen(js_name = profileSummary)]
-    pub fn profile_summary(&self, now_ms: f64) -> JsValue {
-        let Some(p) = &self.profile else { return JsValue::NULL };
+    pub fn profile_summary(&self, now_ms: f64) -> String {
+        let Some(p) = &self.profile else { return "null".into() };
         let mut m = Map::new();
         m.insert("events", (p.events().len() as f64).into());
         m.insert("rollups", (p.rollups().len() as f64).into());
@@ -309,6 +297,6 @@ impl Engine {
         }
         m.insert("attributes", Value::Object(attrs));
         m.insert("bytes", (p.serialize_with(&BrowserHost).len() as f64).into());
-        to_js(&Value::Object(m))
+        Value::Object(m).to_json(&BrowserHost)
     }
 }

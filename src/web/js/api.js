@@ -1,6 +1,6 @@
 // The public JavaScript API shared by every entry point (npm for Node and browsers,
-// and the script tag). It only converts: the core's results arrive as objects, and
-// refused rules (an array of problems) become a TailorError. Decisions are made in Rust.
+// and the script tag). It only converts: JSON text from the core becomes objects,
+// error text becomes a TailorError. Decisions are made in Rust.
 import * as core from "../../../pkg/wasm/tailor.js";
 import { TailorError } from "./errors.js";
 import { pageInputs } from "./page.js";
@@ -47,7 +47,7 @@ function rulesText(rules) {
  * a TailorError (RULES_INVALID) when given neither an object nor text.
  */
 export function validateRules(rules) {
-  return core.validateRules(rulesText(rules));
+  return JSON.parse(core.validateRulesJson(rulesText(rules)));
 }
 
 /**
@@ -56,7 +56,7 @@ export function validateRules(rules) {
  * (edited, reordered, removed) and why.
  */
 export function verifyLedger(ledger) {
-  return core.verifyLedger(typeof ledger === "string" ? ledger : JSON.stringify(ledger));
+  return JSON.parse(core.verifyLedgerJson(typeof ledger === "string" ? ledger : JSON.stringify(ledger)));
 }
 
 // --- GrowthBook-compatible functions, with GrowthBook's signatures ---------------
@@ -103,8 +103,8 @@ export class Engine {
     try {
       this._engine = new core.Engine(utf8(rulesText(rules)));
     } catch (e) {
-      if (!Array.isArray(e)) throw e;
-      const problems = e;
+      if (typeof e !== "string") throw e;
+      const problems = JSON.parse(e);
       throw new TailorError("RULES_INVALID", `Tailor: invalid rules: ${formatProblems(problems)}`, problems);
     }
   }
@@ -118,14 +118,14 @@ export class Engine {
    */
   decide(page = {}, unit = "", now = Date.now(), viewStart = now) {
     if (this._failed) throw this._failed;
-    const inputs = pageInputs(page);
+    const inputs = JSON.stringify(pageInputs(page));
     let round;
     try {
       round = this._engine.decideRound(inputs, String(unit), now, viewStart);
     } catch (e) {
       throw this.fail(e);
     }
-    return round.decisions().map((d, i) => new Decision(d, round, i));
+    return JSON.parse(round.decisions()).map((d, i) => new Decision(d, round, i));
   }
 
   /**
@@ -176,7 +176,7 @@ export class Decision {
   /** Everything considered, stage by stage (see docs/rules.md, "Explanations"). */
   get explanation() {
     const l = this[LAZY];
-    return (l.explanation ??= lazily(() => l.round.explanation(l.index), (why) => ({ error: why })));
+    return (l.explanation ??= lazily(() => JSON.parse(l.round.explanation(l.index)), (why) => ({ error: why })));
   }
 
   toJSON() {

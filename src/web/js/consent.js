@@ -22,13 +22,18 @@ function coreCall(fn) {
   try {
     return fn();
   } catch (e) {
-    // A configuration the core refused comes as the array of problems.
-    if (Array.isArray(e)) {
-      const problems = e;
+    if (typeof e !== "string") throw e;
+    // A configuration the core refused comes as a JSON array of problems.
+    let problems = null;
+    try {
+      problems = JSON.parse(e);
+    } catch {
+      problems = null;
+    }
+    if (Array.isArray(problems)) {
       const list = problems.map((p) => `${p.path}: expected ${p.expected}, found ${p.found}`).join("; ");
       throw new TailorError("CONSENT_INVALID", `Tailor: invalid consent configuration: ${list}`, problems);
     }
-    if (typeof e !== "string") throw e;
     throw new TailorError("CONSENT_INVALID", `Tailor: ${e}`);
   }
 }
@@ -103,7 +108,7 @@ export function startConsent(storage, config = DEFAULT_CONFIG, hooks = {}) {
   const DENIED = { state: "denied", source: "failure", at: null, expires_at: null };
   function state() {
     if (failed) return { personalization: { ...DENIED }, measurement: { ...DENIED }, gpc_honored: false, error: String(failed?.message ?? failed) };
-    return guarded(() => engine.state(Date.now()), null) ?? state();
+    return guarded(() => JSON.parse(engine.state(Date.now())), null) ?? state();
   }
 
   // granted() sits on the per-event path: answers are cached until the engine changes
@@ -131,8 +136,9 @@ export function startConsent(storage, config = DEFAULT_CONFIG, hooks = {}) {
   }
 
   // Carries out the core's effects, in order. Returns whether anything changed.
-  function run(effects, { broadcast = true } = {}) {
+  function run(effectsJson, { broadcast = true } = {}) {
     grantCache = {};
+    const effects = JSON.parse(effectsJson);
     let changed = false;
     for (const e of effects) {
       if (e.type === "delete") {

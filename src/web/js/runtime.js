@@ -524,7 +524,7 @@ export function start(options = {}, handoff = null) {
       markDirty();
       return true;
     }
-    declaredEvents ??= new Set(core("reading the events", (c) => c.eventNames(), []));
+    declaredEvents ??= new Set(JSON.parse(core("reading the events", (c) => c.eventNames(), "[]")));
     if (!declaredEvents.has(name)) {
       if (fromHost) dropped(name, "undeclared", `the rules declare no event ${JSON.stringify(name)} (add it under "events")`);
       return false;
@@ -668,13 +668,13 @@ export function start(options = {}, handoff = null) {
      * Nothing is sent: the host may forward these counts to its own analytics.
      */
     goals() {
-      return engine && goalsLoaded && measurement() ? core("reading the goals", (c) => c.goalsReport(), null) : null;
+      return engine && goalsLoaded && measurement() ? JSON.parse(core("reading the goals", (c) => c.goalsReport(), "null")) : null;
     },
     /** Every storage key Tailor holds, its purpose and size, and what the profile contains. */
     inventory() {
       return {
         ...storedKeys(storage),
-        profile: engine ? (drainTrack(), core("reading the profile", (c) => c.profileSummary(Date.now()), null)) : null,
+        profile: engine ? (drainTrack(), JSON.parse(core("reading the profile", (c) => c.profileSummary(Date.now()), "null"))) : null,
         goals: api.goals(),
         consent: consent ? consent.state() : null,
       };
