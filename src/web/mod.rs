@@ -4,6 +4,9 @@
 //! Structured values cross the boundary as JSON text: the browser's own `JSON.parse`
 //! and `JSON.stringify` do the JavaScript side, so no serializer ships in the .wasm
 //! twice. Errors cross as JSON text too; `js/api.js` turns them into `TailorError`s.
+//! serde-wasm-bindgen in their place was measured larger and slower, and its objects
+//! run setters a page puts on `Object.prototype` (README, "Design: what is
+//! hand-written, and the measured reason").
 
 use std::rc::Rc;
 
