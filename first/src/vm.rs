@@ -634,7 +634,13 @@ impl<'p, 'i> Round<'p, 'i> {
                 let (keep, window) = (b.f64()?, b.f64()?);
                 let filter = b.code()?;
                 let (m, absent) = match self.prof() {
-                    Prof::Known(p) => (self.measure(self.stored(p), flags, name, keep, window, filter)?, false),
+                    Prof::Known(p) => {
+                        let p = self.stored(p);
+                        let m = self.measure(p, flags, name, keep, window, filter, false)?;
+                        // Either way the full engine may have it (see `folds`): told only
+                        // when both agree.
+                        (if self.folds(p, flags) && self.measure(p, flags, name, keep, window, filter, true)? != m { None } else { m }, false)
+                    }
                     Prof::Unknown => (None, false),
                     Prof::Absent => (None, true),
                 };
@@ -654,7 +660,15 @@ impl<'p, 'i> Round<'p, 'i> {
                     *step = (self.p.string(b)?, b.f64()?, b.code()?);
                 }
                 match self.prof() {
-                    Prof::Known(p) => self.scenario(self.stored(p), flags, within, &steps[..=n])?,
+                    Prof::Known(p) => {
+                        let p = self.stored(p);
+                        let r = self.scenario(p, flags, within, &steps[..=n], 0)?;
+                        if self.folds(p, flags) && self.scenario(p, flags, within, &steps[..=n], 1)? != r {
+                            None
+                        } else {
+                            r
+                        }
+                    }
                     Prof::Unknown => None,
                     Prof::Absent => Some(false),
                 }
@@ -824,20 +838,30 @@ impl<'p, 'i> Round<'p, 'i> {
         Ok(if self.nested.get() { None } else { r })
     }
 
+    /// Whether recording this page view may fold the oldest raw event into a rollup: a
+    /// full ring, unless loading drops an event first (past its retention, or no longer
+    /// declared), which this module cannot always tell. Measurements are then made both
+    /// ways ([`Self::measure`]'s and [`Self::scenario`]'s `fold`), and told only when
+    /// both agree: the oldest event rarely changes a measurement.
+    fn folds(&self, p: &Profile<'i>, flags: u8) -> bool {
+        flags & 1 != 0 && self.inputs.count_page_view && p.events.len() >= RING_CAPACITY
+    }
+
     /// What a [`op::BEHAVIOUR`] node measures in the profile as the full engine has
     /// it once loaded (see the module docs): the number of matching events in the
     /// window, or (`$since`) the time since the last one, infinite if there is none;
     /// `None` when this module cannot tell.
-    fn measure(&self, p: &Profile<'i>, flags: u8, name: &str, keep: f64, window: f64, filter: &'p [u8]) -> Result<Option<f64>, BadProgram> {
+    ///
+    /// `fold`: as if recording this page view folded the oldest raw event into its
+    /// day's rollup (the one that covers that day once loading has coarsened them, else
+    /// a new rollup of one day), as the full engine's `fold_oldest` does.
+    #[allow(clippy::too_many_arguments)]
+    fn measure(&self, p: &Profile<'i>, flags: u8, name: &str, keep: f64, window: f64, filter: &'p [u8], fold: bool) -> Result<Option<f64>, BadProgram> {
         let now = self.inputs.now;
         let from = now - window; // NaN without a window: no time is before it
         let since = flags & 8 != 0;
         let id = p.names.iter().position(|n| *n == name).map(|i| i as u32);
         let page_view = flags & 1 != 0 && self.inputs.count_page_view;
-        if page_view && p.events.len() >= RING_CAPACITY {
-            // Recording this page view folds the oldest event into a rollup.
-            return Ok(None);
-        }
         // Matching events counted, the last one, and the last one whose properties
         // cannot be told.
         let (mut n, mut last, mut doubt) = (0.0, f64::NEG_INFINITY, f64::NEG_INFINITY);
@@ -855,7 +879,7 @@ impl<'p, 'i> Round<'p, 'i> {
             }
             Ok(())
         };
-        for e in &p.events {
+        for e in &p.events[fold as usize..] {
             // Loading forgets what is past its retention (never NaN: times are finite).
             if Some(e.name) == id && now - e.time <= keep {
                 see(e.time, Props::Json(e.props))?;
@@ -881,23 +905,40 @@ impl<'p, 'i> Round<'p, 'i> {
         };
         let kept = |r: &Rollup| Some(r.name) == id && now - (r.day + r.span) as f64 * DAY_MS <= keep;
         let (mut best, mut best_end, mut doubt) = (i64::MIN, 0.0, i64::MIN);
-        for (k, r) in p.rollups.iter().enumerate() {
-            let (day, span) = coarse(r);
+        // Property combinations in the rollups coarsening merges into `day`'s.
+        let combos_on = |day: i64| p.rollups.iter().filter(|q| kept(q) && coarse(q).0 == day).fold((0, 0), |(g, c), q| (g + 1, c + q.combos.len()));
+        // The folded event: kept through loading, its day's rollup and whether that one
+        // exists. Its properties count as one more combination, kept only while the
+        // rollup has fewer than 8.
+        let folded = p.events.first().filter(|e| fold && Some(e.name) == id && now - e.time <= keep).map(|e| {
+            let d = floor(e.time / DAY_MS) as i64;
+            let into = p.rollups.iter().position(|r| kept(r) && { let (day, span) = coarse(r); day <= d && d < day + span });
+            (e, into.map_or((d, 1), |k| coarse(&p.rollups[k])), into.unwrap_or(p.rollups.len()))
+        });
+        for k in 0..p.rollups.len() + folded.is_some() as usize {
+            let (r, (day, span)) = match (p.rollups.get(k), folded) {
+                (Some(r), _) => (Some(r), coarse(r)),
+                (None, Some((_, group, _))) => (None, group),
+                _ => break,
+            };
             let end = (day + span) as f64 * DAY_MS;
-            if !kept(r) || day as f64 * DAY_MS > now || end <= from {
+            if r.is_some_and(|r| !kept(r)) || day as f64 * DAY_MS > now || end <= from {
                 continue;
             }
-            let mut m = Some(r.count);
+            let (group, combos) = combos_on(day);
+            let mut m = Some(r.map_or(1.0, |r| r.count));
             if !filter.is_empty() {
-                // Rollups merged by coarsening keep at most 8 property combinations:
-                // past that, what a filter finds in the merged one cannot be told.
-                let (mut group, mut combos) = (0, 0);
-                for q in p.rollups.iter().filter(|q| kept(q) && coarse(q).0 == day) {
-                    group += 1;
-                    combos += q.combos.len();
+                m = match r {
+                    // Rollups merged by coarsening keep at most 8 property combinations:
+                    // past that, what a filter finds in the merged one cannot be told.
+                    Some(_) => (group < 2 || combos <= 8).then_some(0.0),
+                    None => Some(0.0),
+                };
+                let folded_props = folded.filter(|_| r.is_none()).map(|(e, _, _)| (e.props, 1.0));
+                if folded_props.is_some_and(|(props, _)| !props.is_empty() && combos >= 8) {
+                    m = None;
                 }
-                m = (group < 2 || combos <= 8).then_some(0.0);
-                for &(props, c) in &r.combos {
+                for (props, c) in r.map_or(&[][..], |r| &r.combos[..]).iter().copied().chain(folded_props.filter(|(props, _)| !props.is_empty())) {
                     m = match self.filter(filter, Props::Json(props))? {
                         Some(true) => m.map(|m| m + c),
                         Some(false) => m,
@@ -905,7 +946,7 @@ impl<'p, 'i> Round<'p, 'i> {
                     };
                 }
             }
-            let key = day * 65536 + k as i64; // profiles within the budget hold fewer rollups
+            let key = day * 65536 + r.map_or_else(|| folded.map_or(0, |f| f.2), |_| k) as i64; // profiles within the budget hold fewer rollups
             match m {
                 None => doubt = doubt.max(key),
                 Some(c) => {
@@ -933,12 +974,12 @@ impl<'p, 'i> Round<'p, 'i> {
     /// `notFollowedBy` event after the latest complete sequence. `steps` ends with the
     /// `notFollowedBy` step. Unknown when a filter cannot tell for an event it is asked
     /// about.
-    fn scenario(&self, p: &Profile<'i>, flags: u8, within: f64, steps: &[(&str, f64, &'p [u8])]) -> Result<Tri, BadProgram> {
+    ///
+    /// `first`: the first raw event kept (1: the oldest was folded into a rollup, which
+    /// scenarios do not see; see [`Self::measure`]).
+    fn scenario(&self, p: &Profile<'i>, flags: u8, within: f64, steps: &[(&str, f64, &'p [u8])], first: usize) -> Result<Tri, BadProgram> {
         let now = self.inputs.now;
         let page_view = flags & 1 != 0 && self.inputs.count_page_view;
-        if page_view && p.events.len() >= RING_CAPACITY {
-            return Ok(None);
-        }
         let own = page_view && round(now) <= now;
         let total = p.events.len() + own as usize;
         // Event k as step s sees it: its time and properties, if it is one of the
@@ -952,7 +993,7 @@ impl<'p, 'i> Round<'p, 'i> {
         // best[i]: the latest start of a partial sequence through step i (NaN: none).
         let mut best = [f64::NAN; 8];
         let mut complete = None;
-        for k in 0..total {
+        for k in first..total {
             for i in (0..n).rev() {
                 let Some((t, props)) = at(k, i) else { continue };
                 match self.filter(steps[i].2, props)? {

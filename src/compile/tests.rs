@@ -12,7 +12,7 @@ use crate::context::{attributes, PageInputs};
 use crate::decide::decide_view;
 use crate::host::NativeHost;
 use crate::json::{self, Map, Value};
-use crate::profile::{Profile, BYTE_BUDGET};
+use crate::profile::{Profile, BYTE_BUDGET, RING_CAPACITY};
 use crate::rules::parse_rules_with;
 
 const NOW: f64 = 1_780_315_200_000.0; // 2026-06-01T12:00:00Z
@@ -202,8 +202,9 @@ fn behaviour_case() -> impl Strategy<Value = Case> {
         page(),
         proptest::collection::vec(0.0f64..2000.0, 0..4),
         history(30),
+        prop_oneof![2 => Just(None), 1 => (0..5usize, 0.05f64..40.0, event_props()).prop_map(Some)],
     )
-        .prop_map(|(conditions, pv, retention, page, views, (events, ring, written, count_page_view, now))| {
+        .prop_map(|(conditions, pv, retention, page, views, (events, ring, written, count_page_view, now), fill)| {
             let experiences = conditions
                 .into_iter()
                 .enumerate()
@@ -235,6 +236,7 @@ fn behaviour_case() -> impl Strategy<Value = Case> {
                 stray_assignment: false,
                 unit: String::new(),
                 view_start_ago: 0.0,
+                fill,
             }
         })
 }
@@ -465,6 +467,9 @@ struct Case {
     stray_assignment: bool,
     unit: String,
     view_start_ago: f64,
+    /// Older events of one name (index in [`EVENTS`]) up to days before now, recorded
+    /// until the ring holds its 1,000: recording this page view then folds the oldest.
+    fill: Option<(usize, f64, Value)>,
 }
 
 fn experience(i: usize, audiences: usize) -> impl Strategy<Value = Value> {
@@ -587,6 +592,7 @@ fn case() -> impl Strategy<Value = Case> {
                     stray_assignment,
                     unit,
                     view_start_ago,
+                    fill: None,
                 }
             },
         )
@@ -658,6 +664,9 @@ struct Tally {
     shown: usize,
     sticky: usize,
     holdout: usize,
+    /// Slots of cases whose ring was full, and of those, decided.
+    full_ring: usize,
+    full_ring_decided: usize,
 }
 
 /// Runs one case through both stages; returns (slots, decided here, shown here).
@@ -693,6 +702,12 @@ fn check(c: &Case, tally: &mut Tally) -> Result<(), TestCaseError> {
         }
         for (n, ago, props) in &c.events {
             p.record_event(&history, EVENTS[*n], props, NOW - ago);
+        }
+        if let Some((n, days, props)) = &c.fill {
+            p.set_ring_capacity(RING_CAPACITY);
+            for i in 0..RING_CAPACITY.saturating_sub(p.events().len()) {
+                p.record_event(&history, EVENTS[*n], props, NOW - days * DAY - i as f64 * 60_000.0);
+            }
         }
         for &(e, v, ago) in &c.impressions {
             if let Some(exp) = rules.experiences.get(e) {
@@ -790,6 +805,10 @@ fn check(c: &Case, tally: &mut Tally) -> Result<(), TestCaseError> {
     let slot_lists = crate::decide::slots(&rules.experiences);
     for ((o, d), (_, list)) in first.iter().zip(&full).zip(&slot_lists) {
         tally.slots += 1;
+        if c.fill.is_some() && c.count_page_view {
+            tally.full_ring += 1;
+            tally.full_ring_decided += (*o != Outcome::Wait) as usize;
+        }
         let mut list = list.clone();
         crate::rules::sort_positions(&mut list, &|a, b| rules.experiences[b].priority.total_cmp(&rules.experiences[a].priority));
         let upto = match *o {
@@ -884,13 +903,14 @@ fn behavioural_first_decisions_equal_the_full_engines() {
     }
     let t = TALLY.with(|t| std::mem::take(&mut *t.borrow_mut()));
     eprintln!(
-        "behavioural differential: {} slots, {} decided by the first module ({} behavioural), {} shown",
-        t.slots, t.decided, t.behavioural, t.shown
+        "behavioural differential: {} slots, {} decided by the first module ({} behavioural), {} shown; full rings folding an event: {} slots, {} decided",
+        t.slots, t.decided, t.behavioural, t.shown, t.full_ring, t.full_ring_decided
     );
     assert!(
         t.behavioural * 10 > t.slots * 7 && t.shown * 5 > t.decided && (t.decided - t.shown) * 5 > t.decided,
         "too few behavioural conditions were decided both ways"
     );
+    assert!(t.full_ring_decided * 2 > t.full_ring, "too few slots decided over a full ring");
 }
 
 thread_local! {
@@ -1130,14 +1150,28 @@ fn what_the_first_module_cannot_tell_waits() {
     let got = both(&doc, Some(&p), NOW, true);
     assert_eq!(got, [None, Some(true)], "a filtered count over merged combinations waits");
 
-    // A full ring: recording this page view would fold the oldest event.
+    // A full ring: recording this page view folds the oldest event into its day's
+    // rollup, unless loading drops an event first. Told where both agree: the count
+    // is the same either way (the rollup counts whole in the window), and so is the
+    // last time of the newest event.
     let mut p = Profile::new();
-    for i in 0..1000 {
-        p.record_event(&rules, "view_item", &Value::Object(Map::new()), NOW - DAY + i as f64);
+    p.record_event(&rules, "view_item", &obj(vec![("category", s("rare"))]), NOW - 3.0 * DAY - 5.0 * HOUR);
+    for i in 0..999 {
+        p.record_event(&rules, "view_item", &obj(vec![("category", s("shoes"))]), NOW - DAY + i as f64);
     }
-    let doc = doc_of(VIEW_ITEM, &[r#"{"$event": {"name": "view_item", "within": "1d", "count": 1000}}"#]);
-    assert_eq!(both(&doc, Some(&p), NOW, true), [None]);
-    assert_eq!(both(&doc, Some(&p), NOW, false), [Some(true)]);
+    let doc = doc_of(
+        VIEW_ITEM,
+        &[
+            r#"{"$event": {"name": "view_item", "within": "4d", "count": 1000}}"#,
+            r#"{"$since": {"name": "view_item", "where": {"category": "shoes"}, "within": "1d"}}"#,
+            r#"{"$event": {"name": "view_item", "within": "1d", "count": 999}}"#,
+            // The oldest event's own time, or its rollup's last millisecond: not told.
+            r#"{"$since": {"name": "view_item", "where": {"category": "rare"}, "$gte": "3d"}}"#,
+            r#"{"$scenario": {"steps": [{"name": "view_item", "where": {"category": "rare"}}, {"name": "view_item", "where": {"category": "shoes"}}]}}"#,
+        ],
+    );
+    assert_eq!(both(&doc, Some(&p), NOW, true), [Some(true), Some(true), Some(true), None, None]);
+    assert_eq!(both(&doc, Some(&p), NOW, false), [true, true, true, true, true].map(Some));
 }
 
 #[test]
