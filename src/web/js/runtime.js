@@ -18,6 +18,10 @@ const WRITE_DELAY_MS = 250;
 /** A .wasm that has not arrived by then has failed (withdrawal never waits for it). */
 const WASM_TIMEOUT_MS = 15_000;
 
+// A new task: start-up work is split into tasks of a few milliseconds each, so that the
+// page stays responsive while the full module takes over (no long task).
+const nextTask = () => (typeof globalThis.scheduler?.yield === "function" ? globalThis.scheduler.yield() : new Promise((resolve) => setTimeout(resolve, 0)));
+
 // `promise`, or the error `late()` if it has not settled within `ms`.
 function withTimeout(promise, ms, late) {
   let timer;
@@ -869,6 +873,7 @@ export function start(options = {}, handoff = null) {
       try {
         const rules = await rulesPromise;
         await domReady();
+        await nextTask();
         mark("rules");
         if (stopped) return;
         veil.hide(); // where constructed style sheets are missing
@@ -884,8 +889,12 @@ export function start(options = {}, handoff = null) {
         fail(asTailorError(e, "START_FAILED"));
       }
       if (engine) {
+        await nextTask();
+        if (stopped) return;
         if (personalization()) useProfile();
         if (measurement()) useGoals();
+        await nextTask();
+        if (stopped) return;
       }
       replayTracks();
       redecide();

@@ -280,6 +280,8 @@ export function startFirstStage({ rules, consent: config, antiFlickerMs, allowAu
       decide();
     })
     .catch(() => {}) // the full module reports what went wrong with the rules
-    .finally(afterPaint);
+    // With nothing decided here, the full module is the page's first decision: loaded
+    // at once; else after the first decision is painted.
+    .finally(() => (decisions.size ? afterPaint() : loadFullModule()));
   return api;
 }
