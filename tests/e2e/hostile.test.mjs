@@ -227,10 +227,13 @@ test("a polluted Object.prototype switches off neither GPC nor the content rules
       Object.prototype.gpc = false;
       Object.prototype.html = "<b id=pwned>owned</b>";
       Object.prototype.template = "x";
+      // A setter that swallows what is assigned through it.
+      Object.defineProperty(Object.prototype, "variant", { set() {}, get() { return "swallowed"; }, configurable: true });
     },
   });
   assert.deepEqual(tailorErrors(consoleMessages), []);
   assert.equal(await slotText(page, "hero"), "Plain text");
+  assert.equal(await page.evaluate(() => Object.prototype.hasOwnProperty.call(window.tailor.decide("hero"), "variant") && window.tailor.decide("hero").variant), "v");
   assert.equal(await slotText(page, "other"), "Other default");
   assert.equal(await page.locator("#pwned").count(), 0);
   const state = await page.evaluate(() => window.tailor.consent.state());

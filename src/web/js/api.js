@@ -161,7 +161,9 @@ export class Engine {
  */
 export class Decision {
   constructor(fields, round, index) {
-    Object.assign(this, fields);
+    // Defined, not assigned: a setter a page put on Object.prototype (for `variant`,
+    // say) never sees or swallows a decision's fields.
+    Object.defineProperties(this, Object.getOwnPropertyDescriptors(fields));
     // Symbol-keyed: out of JSON and Object.keys (no private fields: the script tag
     // targets ES2020, where they would become WeakMap lookups).
     this[LAZY] = { round, index, summary: undefined, explanation: undefined };
