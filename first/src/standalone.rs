@@ -86,17 +86,19 @@ impl<'a> In<'a> {
     fn f64(&mut self) -> Option<f64> {
         Some(f64::from_le_bytes(self.take(8)?.try_into().ok()?))
     }
-    fn str(&mut self) -> Option<&'a str> {
+    /// A text: UTF-8 as TextEncoder writes it, kept as bytes (nothing here needs it
+    /// validated).
+    fn str(&mut self) -> Option<&'a [u8]> {
         let n = self.u32()? as usize;
-        core::str::from_utf8(self.take(n)?).ok()
+        self.take(n)
     }
 }
 
 /// Standard base64 (padding optional); `None` on any other character.
-fn base64(text: &str) -> Option<Vec<u8>> {
+fn base64(text: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(text.len() / 4 * 3);
     let (mut acc, mut bits) = (0u32, 0);
-    for c in text.bytes() {
+    for &c in text {
         let v = match c {
             b'A'..=b'Z' => c - b'A',
             b'a'..=b'z' => c - b'a' + 26,
@@ -149,7 +151,7 @@ fn run(input: &[u8]) -> Option<Vec<u32>> {
         weekday: weekday.min(6) as u8,
         viewport_width,
     };
-    let profile = (flags & 1 != 0).then(|| profile::read(stored));
+    let profile = (flags & 1 != 0).then(|| profile::read_bytes(stored));
     let inputs = Inputs {
         page,
         profile,
