@@ -161,7 +161,7 @@ fn run(input: &[u8]) -> Option<Vec<u32>> {
         view_start,
     };
     let program = Program::read(&code).ok()?;
-    let outcomes = program.decide(&inputs).ok()?;
+    let outcomes = program.decide(&inputs);
     let mut out = Vec::with_capacity(1 + outcomes.len() * 4);
     out.push(outcomes.len() as u32);
     for o in outcomes {

@@ -256,37 +256,62 @@ impl<'p> Bytes<'p> {
     fn new(b: &'p [u8]) -> Self {
         Bytes { b, i: 0 }
     }
-    fn u8(&mut self) -> Result<u8, BadProgram> {
-        let v = *self.b.get(self.i).ok_or(BadProgram)?;
+    fn try_u8(&mut self) -> Option<u8> {
+        let v = *self.b.get(self.i)?;
         self.i += 1;
-        Ok(v)
+        Some(v)
     }
-    fn un(&mut self) -> Result<u32, BadProgram> {
-        let mut v: u32 = 0;
-        for shift in (0..35).step_by(7) {
-            let b = self.u8()?;
-            v |= ((b & 0x7f) as u32).checked_shl(shift).ok_or(BadProgram)?;
+    fn try_un(&mut self) -> Option<u32> {
+        let (mut v, mut shift) = (0u32, 0);
+        while shift < 35 {
+            let b = self.try_u8()?;
+            v |= ((b & 0x7f) as u32).checked_shl(shift)?;
             if b & 0x80 == 0 {
-                return Ok(v);
+                return Some(v);
             }
+            shift += 7;
         }
-        Err(BadProgram)
+        None
     }
-    fn f64(&mut self) -> Result<f64, BadProgram> {
-        let mut a = [0u8; 8];
-        a.copy_from_slice(self.take(8)?);
-        Ok(f64::from_le_bytes(a))
-    }
-    fn take(&mut self, n: usize) -> Result<&'p [u8], BadProgram> {
-        let s = self.b.get(self.i..self.i.checked_add(n).ok_or(BadProgram)?).ok_or(BadProgram)?;
+    fn try_take(&mut self, n: usize) -> Option<&'p [u8]> {
+        let s = self.b.get(self.i..self.i.checked_add(n)?)?;
         self.i += n;
-        Ok(s)
+        Some(s)
+    }
+    fn try_f64(&mut self) -> Option<f64> {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(self.try_take(8)?);
+        Some(f64::from_le_bytes(a))
     }
     /// A `uN` length, then that many bytes: a `str`, condition code, a slot.
-    fn code(&mut self) -> Result<&'p [u8], BadProgram> {
-        let n = self.un()? as usize;
-        self.take(n)
+    fn try_code(&mut self) -> Option<&'p [u8]> {
+        let n = self.try_un()? as usize;
+        self.try_take(n)
     }
+    // While deciding, damage is a trap (see [`bad`]).
+    fn u8(&mut self) -> u8 {
+        self.try_u8().unwrap_or_else(|| bad())
+    }
+    fn un(&mut self) -> u32 {
+        self.try_un().unwrap_or_else(|| bad())
+    }
+    fn f64(&mut self) -> f64 {
+        self.try_f64().unwrap_or_else(|| bad())
+    }
+    fn code(&mut self) -> &'p [u8] {
+        self.try_code().unwrap_or_else(|| bad())
+    }
+}
+
+/// Damaged compiled rules met while deciding. They come from `tailor compile`, so this
+/// is a bug or tampering, not an input to answer: a panic (in the `.wasm`, an
+/// `unreachable` trap, which the runtime takes as "no first decision").
+#[cold]
+fn bad() -> ! {
+    #[cfg(target_arch = "wasm32")]
+    core::arch::wasm32::unreachable();
+    #[cfg(not(target_arch = "wasm32"))]
+    panic!("damaged compiled rules");
 }
 
 /// Compiled rules, read: the parts each slot's walk needs at hand.
@@ -302,28 +327,26 @@ impl<'p> Program<'p> {
     /// end is refused here; damage inside a slot when the slot is decided).
     pub fn read(bytes: &'p [u8]) -> Result<Program<'p>, BadProgram> {
         let mut b = Bytes::new(bytes);
-        if b.take(4)? != b"TLC1" {
-            return Err(BadProgram);
-        }
-        let mut audiences = Vec::new();
-        for _ in 0..b.un()? {
-            audiences.push(b.code()?);
-        }
-        let global_cap = (b.un()?, b.f64()?);
-        let channel_lists = b.code()?;
-        let mut slots = Vec::new();
-        for _ in 0..b.un()? {
-            slots.push(b.code()?);
-        }
-        if b.i != bytes.len() {
-            return Err(BadProgram);
-        }
-        Ok(Program {
-            audiences,
-            global_cap,
-            channel_lists,
-            slots,
-        })
+        let mut read = || {
+            (b.try_take(4)? == b"TLC1").then_some(())?;
+            let mut audiences = Vec::new();
+            for _ in 0..b.try_un()? {
+                audiences.push(b.try_code()?);
+            }
+            let global_cap = (b.try_un()?, b.try_f64()?);
+            let channel_lists = b.try_code()?;
+            let mut slots = Vec::new();
+            for _ in 0..b.try_un()? {
+                slots.push(b.try_code()?);
+            }
+            (b.i == bytes.len()).then_some(Program {
+                audiences,
+                global_cap,
+                channel_lists,
+                slots,
+            })
+        };
+        read().ok_or(BadProgram)
     }
 
     /// The number of slots (decisions come in this order).
@@ -331,14 +354,15 @@ impl<'p> Program<'p> {
         self.slots.len()
     }
 
-    /// Decides every slot it can.
-    pub fn decide(&self, inputs: &Inputs) -> Result<Vec<Outcome>, BadProgram> {
+    /// Decides every slot it can, one outcome per slot. Panics on damage inside a
+    /// slot (see [`Program::read`]; in the `.wasm`, a trap).
+    pub fn decide(&self, inputs: &Inputs) -> Vec<Outcome> {
         let r = Round::new(self, inputs);
         let mut out = Vec::with_capacity(self.slots.len());
         for slot in &self.slots {
-            out.push(r.slot(&mut Bytes::new(slot))?);
+            out.push(r.slot(&mut Bytes::new(slot)));
         }
-        Ok(out)
+        out
     }
 }
 
@@ -472,8 +496,8 @@ impl<'p, 'i> Round<'p, 'i> {
 
     /// Reads an attribute (from `props` in a `where` filter); `None` when it cannot be
     /// known here.
-    fn attribute(&self, b: &mut Bytes<'p>, props: Option<Props<'i>>) -> Result<Option<Val<'_>>, BadProgram> {
-        let id = b.un()?;
+    fn attribute(&self, b: &mut Bytes<'p>, props: Option<Props<'i>>) -> Option<Val<'_>> {
+        let id = b.un();
         let page = &self.inputs.page;
         let prof = self.prof();
         let profile_num = |f: fn(&Profile) -> Option<f64>| match prof {
@@ -481,7 +505,7 @@ impl<'p, 'i> Round<'p, 'i> {
             Prof::Unknown => None,
             Prof::Known(p) => Some(f(p).map_or(Val::Null, Val::Num)),
         };
-        Ok(match id {
+        match id {
             0 => Some(Val::Str(page.url)),
             1 => Some(Val::Str(page.host)),
             2 => Some(Val::Str(page.path)),
@@ -508,12 +532,12 @@ impl<'p, 'i> Round<'p, 'i> {
             },
             attr::MISSING => Some(Val::Null),
             attr::QUERY => {
-                let name = b.code()?;
+                let name = b.code();
                 Some(page.query.iter().find(|(n, _)| *n == name).map_or(Val::Null, |(_, v)| Val::Str(v)))
             }
             attr::PROP => {
-                let name = b.code()?;
-                match props.ok_or(BadProgram)? {
+                let name = b.code();
+                match props.unwrap_or_else(|| bad()) {
                     Props::Path => Some(if name == b"path" { Val::Str(page.path) } else { Val::Null }),
                     Props::Json(text) => property(text, name).unwrap_or_else(|()| {
                         self.nested.set(true);
@@ -521,47 +545,47 @@ impl<'p, 'i> Round<'p, 'i> {
                     }),
                 }
             }
-            _ => return Err(BadProgram),
-        })
+            _ => bad(),
+        }
     }
 
     /// Evaluates one condition node (over an event's kept properties in a `where`
     /// filter).
-    fn cond(&self, b: &mut Bytes<'p>, depth: u32, props: Option<Props<'i>>) -> Result<Tri, BadProgram> {
+    fn cond(&self, b: &mut Bytes<'p>, depth: u32, props: Option<Props<'i>>) -> Tri {
         if depth > 64 {
-            return Err(BadProgram);
+            bad();
         }
-        let opc = b.u8()?;
+        let opc = b.u8();
         // A `where` filter tests properties only: the compiler writes nothing else
         // there, and a filter that measured again would recurse without end.
         if props.is_some() && matches!(opc, op::AUDIENCE | op::BEHAVIOUR | op::SCENARIO) {
-            return Err(BadProgram);
+            bad();
         }
-        Ok(match opc {
+        match opc {
             op::TRUE => Some(true),
             op::FALSE => Some(false),
             op::AND => {
-                let n = b.un()?;
+                let n = b.un();
                 let mut acc = Some(true);
                 for _ in 0..n {
-                    acc = and(acc, self.cond(b, depth + 1, props)?);
+                    acc = and(acc, self.cond(b, depth + 1, props));
                 }
                 acc
             }
             op::OR => {
                 // GrowthBook: an empty $or passes.
-                let n = b.un()?;
+                let n = b.un();
                 let mut acc = Some(n == 0);
                 for _ in 0..n {
-                    acc = or(acc, self.cond(b, depth + 1, props)?);
+                    acc = or(acc, self.cond(b, depth + 1, props));
                 }
                 acc
             }
-            op::NOT => not(self.cond(b, depth + 1, props)?),
-            op::AUDIENCE => self.audience(b.un()? as usize, depth)?,
+            op::NOT => not(self.cond(b, depth + 1, props)),
+            op::AUDIENCE => self.audience(b.un() as usize, depth),
             op::TEST => {
-                let v = self.attribute(b, props)?;
-                let r = self.value(b, v, depth + 1)?;
+                let v = self.attribute(b, props);
+                let r = self.value(b, v, depth + 1);
                 if v.is_none() {
                     None
                 } else {
@@ -569,16 +593,16 @@ impl<'p, 'i> Round<'p, 'i> {
                 }
             }
             op::BEHAVIOUR => {
-                let flags = b.u8()?;
-                let name = b.code()?;
-                let (keep, window) = (b.f64()?, b.f64()?);
-                let filter = b.code()?;
+                let flags = b.u8();
+                let name = b.code();
+                let (keep, window) = (b.f64(), b.f64());
+                let filter = b.code();
                 let (m, absent) = match self.prof() {
-                    Prof::Known(_) => (self.measure(flags, name, keep, window, filter)?, false),
+                    Prof::Known(_) => (self.measure(flags, name, keep, window, filter), false),
                     Prof::Unknown => (None, false),
                     Prof::Absent => (None, true),
                 };
-                let r = self.value(b, m.map(Val::Num), depth + 1)?;
+                let r = self.value(b, m.map(Val::Num), depth + 1);
                 if absent {
                     Some(false)
                 } else {
@@ -586,65 +610,65 @@ impl<'p, 'i> Round<'p, 'i> {
                 }
             }
             op::SCENARIO => {
-                let flags = b.u8()?;
-                let within = b.f64()?;
-                let n = b.un()? as usize;
+                let flags = b.u8();
+                let within = b.f64();
+                let n = b.un() as usize;
                 let mut steps: [(&[u8], f64, &[u8]); 9] = [(&[], 0.0, &[]); 9];
-                for step in steps.get_mut(..=n).ok_or(BadProgram)? {
-                    *step = (b.code()?, b.f64()?, b.code()?);
+                for step in steps.get_mut(..=n).unwrap_or_else(|| bad()) {
+                    *step = (b.code(), b.f64(), b.code());
                 }
                 match self.prof() {
-                    Prof::Known(_) => self.scenario(flags, within, &steps[..=n])?,
+                    Prof::Known(_) => self.scenario(flags, within, &steps[..=n]),
                     Prof::Unknown => None,
                     Prof::Absent => Some(false),
                 }
             }
-            _ => return Err(BadProgram),
-        })
+            _ => bad(),
+        }
     }
 
     /// A named audience, memoised (the compiler rejects reference cycles).
-    fn audience(&self, i: usize, depth: u32) -> Result<Tri, BadProgram> {
-        let state = *self.memo.borrow().get(i).ok_or(BadProgram)?;
+    fn audience(&self, i: usize, depth: u32) -> Tri {
+        let state = *self.memo.borrow().get(i).unwrap_or_else(|| bad());
         match state {
-            1 => return Ok(Some(false)),
-            2 => return Ok(Some(true)),
-            3 => return Ok(None),
-            4 => return Err(BadProgram),
+            1 => return Some(false),
+            2 => return Some(true),
+            3 => return None,
+            4 => bad(),
             _ => {}
         }
         self.memo.borrow_mut()[i] = 4;
         let code = self.p.audiences[i];
-        let r = self.cond(&mut Bytes::new(code), depth + 1, None)?;
+        let r = self.cond(&mut Bytes::new(code), depth + 1, None);
         self.memo.borrow_mut()[i] = match r {
             Some(false) => 1,
             Some(true) => 2,
             None => 3,
         };
-        Ok(r)
+        r
     }
 
     /// Evaluates one value node against `v` (`None`: unknown value; the node is read
     /// through all the same so the cursor moves past it).
-    fn value(&self, b: &mut Bytes<'p>, v: Option<Val>, depth: u32) -> Result<Tri, BadProgram> {
+    fn value(&self, b: &mut Bytes<'p>, v: Option<Val>, depth: u32) -> Tri {
         if depth > 64 {
-            return Err(BadProgram);
+            bad();
         }
-        let opc = b.u8()?;
+        let opc = b.u8();
         let r = match opc {
             op::V_AND => {
-                let n = b.un()?;
+                let n = b.un();
                 let mut acc = Some(true);
                 for _ in 0..n {
-                    acc = and(acc, self.value(b, v, depth + 1)?);
+                    acc = and(acc, self.value(b, v, depth + 1));
                 }
-                return Ok(acc);
+                return acc;
             }
-            op::V_NOT => return Ok(not(self.value(b, v, depth + 1)?)),
-            op::V_TRUE => return Ok(Some(true)),
-            op::V_FALSE => return Ok(Some(false)),
+            op::V_NOT => return not(self.value(b, v, depth + 1)),
+            op::V_TRUE => return Some(true),
+            op::V_FALSE => return Some(false),
             op::EQ_STR => {
-                let (s, forms, n) = (b.code()?, b.u8()?, b.f64()?);
+                let (s, forms, n) = (b.code(), b.u8(), b.f64());
                 v.and_then(|v| match v {
                     Val::Null => Some(forms & 1 != 0),
                     Val::Str(x) => Some(x == s),
@@ -654,11 +678,11 @@ impl<'p, 'i> Round<'p, 'i> {
                 })
             }
             op::EQ_NUM => {
-                let n = b.f64()?;
+                let n = b.f64();
                 v.and_then(to_number).map(|x| x == n)
             }
             op::TRUTHY => {
-                let want = b.u8()? == 1;
+                let want = b.u8() == 1;
                 v.map(|v| match v {
                     Val::Null => false,
                     Val::Str(s) => s.is_empty() != want,
@@ -668,17 +692,17 @@ impl<'p, 'i> Round<'p, 'i> {
             }
             op::IS_NULL => v.map(|v| matches!(v, Val::Null)),
             op::SAME_STR => {
-                let s = b.code()?;
+                let s = b.code();
                 v.map(|v| matches!(v, Val::Str(x) if x == s))
             }
             op::SAME_NUM => {
-                let n = b.f64()?;
+                let n = b.f64();
                 v.map(|v| matches!(v, Val::Num(x) if x == n))
             }
             op::CMP => {
-                let kind = b.u8()?;
-                let s = if b.u8()? == 1 { Some(b.code()?) } else { None };
-                let n = b.f64()?;
+                let kind = b.u8();
+                let s = if b.u8() == 1 { Some(b.code()) } else { None };
+                let n = b.f64();
                 v.and_then(|v| {
                     let ord = match (v, s) {
                         (Val::Str(x), Some(s)) => {
@@ -702,14 +726,14 @@ impl<'p, 'i> Round<'p, 'i> {
             }
             op::EXISTS => v.map(|v| !matches!(v, Val::Null)),
             op::IN => {
-                let ci = b.u8()? == 1;
-                let n = b.un()?;
+                let ci = b.u8() == 1;
+                let n = b.un();
                 let mut found = Some(false);
                 for _ in 0..n {
-                    let hit = match b.u8()? {
+                    let hit = match b.u8() {
                         0 => v.map(|v| matches!(v, Val::Null)),
                         1 => {
-                            let s = b.code()?;
+                            let s = b.code();
                             v.and_then(|v| match v {
                                 Val::Str(x) if ci && !x.is_ascii() => None,
                                 Val::Str(x) if ci => Some(x.eq_ignore_ascii_case(s)),
@@ -718,43 +742,43 @@ impl<'p, 'i> Round<'p, 'i> {
                             })
                         }
                         2 => {
-                            let n = b.f64()?;
+                            let n = b.f64();
                             v.map(|v| matches!(v, Val::Num(x) if x == n))
                         }
                         3 => {
-                            let x = b.u8()? == 1;
+                            let x = b.u8() == 1;
                             v.map(|v| matches!(v, Val::Bool(y) if y == x))
                         }
-                        _ => return Err(BadProgram),
+                        _ => bad(),
                     };
                     found = or(found, hit);
                 }
                 found
             }
             op::TYPE => {
-                let t = b.u8()?;
+                let t = b.u8();
                 v.map(|v| matches!((v, t), (Val::Str(_), 1) | (Val::Num(_), 2) | (Val::Bool(_), 3)))
             }
-            _ => return Err(BadProgram),
+            _ => bad(),
         };
-        Ok(r)
+        r
     }
 
     /// Whether an event's kept properties pass a `where` filter (empty: every event).
-    fn filter(&self, code: &'p [u8], props: Props<'i>) -> Result<Tri, BadProgram> {
+    fn filter(&self, code: &'p [u8], props: Props<'i>) -> Tri {
         if code.is_empty() {
-            return Ok(Some(true));
+            return Some(true);
         }
         self.nested.set(false);
-        let r = self.cond(&mut Bytes::new(code), 0, Some(props))?;
-        Ok(if self.nested.get() { None } else { r })
+        let r = self.cond(&mut Bytes::new(code), 0, Some(props));
+        if self.nested.get() { None } else { r }
     }
 
     /// What a [`op::BEHAVIOUR`] node measures in the profile as the full engine has
     /// it once loaded (see the module docs): the number of matching events in the
     /// window, or (`$since`) the time since the last one, infinite if there is none;
     /// `None` when this module cannot tell.
-    fn measure(&self, flags: u8, name: &[u8], keep: f64, window: f64, filter: &'p [u8]) -> Result<Option<f64>, BadProgram> {
+    fn measure(&self, flags: u8, name: &[u8], keep: f64, window: f64, filter: &'p [u8]) -> Option<f64> {
         let p = self.stored();
         let now = self.inputs.now;
         let from = now - window; // NaN without a window: no time is before it
@@ -763,16 +787,16 @@ impl<'p, 'i> Round<'p, 'i> {
         let page_view = flags & 1 != 0 && self.inputs.count_page_view;
         if page_view && p.events.len() >= RING_CAPACITY {
             // Recording this page view folds the oldest event into a rollup.
-            return Ok(None);
+            return None;
         }
         // Matching events counted, the last one, and the last one whose properties
         // cannot be told.
         let (mut n, mut last, mut doubt) = (0.0, f64::NEG_INFINITY, f64::NEG_INFINITY);
         let mut see = |t: f64, props| {
             if t > now || t < from {
-                return Ok(());
+                return;
             }
-            match self.filter(filter, props)? {
+            match self.filter(filter, props) {
                 Some(true) => {
                     n += 1.0;
                     last = last.max(t);
@@ -780,23 +804,22 @@ impl<'p, 'i> Round<'p, 'i> {
                 Some(false) => {}
                 None => doubt = doubt.max(t),
             }
-            Ok(())
         };
         for e in &p.events {
             // Loading forgets what is past its retention (never NaN: times are finite).
             if Some(e.name) == id && now - e.time <= keep {
-                see(e.time, Props::Json(e.props))?;
+                see(e.time, Props::Json(e.props));
             }
         }
         if page_view && flags & 4 != 0 {
-            see(round(now), if flags & 2 != 0 { Props::Path } else { Props::Json(&[]) })?;
+            see(round(now), if flags & 2 != 0 { Props::Path } else { Props::Json(&[]) });
         }
         // `$since` takes the last matching raw event; rollups only without one.
         if doubt > if since { last } else { f64::NEG_INFINITY } {
-            return Ok(None);
+            return None;
         }
         if since && last > f64::NEG_INFINITY {
-            return Ok(Some(now - last));
+            return Some(now - last);
         }
         // Rollups as loading leaves them: coarsened to the span their age gives them
         // (and merged with those that then cover the same days), sorted by day, then
@@ -825,7 +848,7 @@ impl<'p, 'i> Round<'p, 'i> {
                 }
                 m = (group < 2 || combos <= 8).then_some(0.0);
                 for &(props, c) in &r.combos {
-                    m = match self.filter(filter, Props::Json(props))? {
+                    m = match self.filter(filter, Props::Json(props)) {
                         Some(true) => m.map(|m| m + c),
                         Some(false) => m,
                         None => None,
@@ -843,7 +866,7 @@ impl<'p, 'i> Round<'p, 'i> {
                 }
             }
         }
-        Ok(if !since {
+        if !since {
             (doubt == i64::MIN).then_some(n)
         } else if doubt > best {
             None
@@ -851,7 +874,7 @@ impl<'p, 'i> Round<'p, 'i> {
             Some(now - (best_end - 1.0).min(now))
         } else {
             Some(f64::INFINITY)
-        })
+        }
     }
 
     /// Whether a [`op::SCENARIO`] passes in the profile as the full engine has it once
@@ -860,12 +883,12 @@ impl<'p, 'i> Round<'p, 'i> {
     /// `notFollowedBy` event after the latest complete sequence. `steps` ends with the
     /// `notFollowedBy` step. Unknown when a filter cannot tell for an event it is asked
     /// about.
-    fn scenario(&self, flags: u8, within: f64, steps: &[(&[u8], f64, &'p [u8])]) -> Result<Tri, BadProgram> {
+    fn scenario(&self, flags: u8, within: f64, steps: &[(&[u8], f64, &'p [u8])]) -> Tri {
         let p = self.stored();
         let now = self.inputs.now;
         let page_view = flags & 1 != 0 && self.inputs.count_page_view;
         if page_view && p.events.len() >= RING_CAPACITY {
-            return Ok(None);
+            return None;
         }
         let own = page_view && round(now) <= now;
         let total = p.events.len() + own as usize;
@@ -883,8 +906,8 @@ impl<'p, 'i> Round<'p, 'i> {
         for k in 0..total {
             for i in (0..n).rev() {
                 let Some((t, props)) = at(k, i) else { continue };
-                match self.filter(steps[i].2, props)? {
-                    None => return Ok(None),
+                match self.filter(steps[i].2, props) {
+                    None => return None,
                     Some(false) => continue,
                     Some(true) => {}
                 }
@@ -899,36 +922,36 @@ impl<'p, 'i> Round<'p, 'i> {
 
             }
         }
-        let Some(j) = complete else { return Ok(Some(false)) };
+        let Some(j) = complete else { return Some(false) };
         for k in j + 1..total {
             if let Some((_, props)) = at(k, n) {
-                match self.filter(steps[n].2, props)? {
+                match self.filter(steps[n].2, props) {
                     Some(false) => {}
-                    r => return Ok(r.map(|_| false)),
+                    r => return r.map(|_| false),
                 }
             }
         }
-        Ok(Some(true))
+        Some(true)
     }
 
     /// Runs a slot's candidates through audience → schedule → caps → allocation.
-    fn slot(&self, b: &mut Bytes<'p>) -> Result<Outcome, BadProgram> {
-        for _ in 0..b.un()? {
-            let i = b.un()?;
-            let flags = b.u8()?;
+    fn slot(&self, b: &mut Bytes<'p>) -> Outcome {
+        for _ in 0..b.un() {
+            let i = b.un();
+            let flags = b.u8();
             if flags & 1 == 0 {
                 return self.wait();
             }
-            let id = b.code()?;
-            let audience = b.code()?;
-            let (start, end, lifetime) = (b.f64()?, b.f64()?, b.f64()?);
-            let cap = (b.un()?, b.f64()?);
-            let (version, prefix, suffix) = (b.un()?, b.un()?, b.code()?);
-            let (holdout, holdout_prefix) = (b.f64()?, b.un()?);
-            let variants = b.code()?;
+            let id = b.code();
+            let audience = b.code();
+            let (start, end, lifetime) = (b.f64(), b.f64(), b.f64());
+            let cap = (b.un(), b.f64());
+            let (version, prefix, suffix) = (b.un(), b.un(), b.code());
+            let (holdout, holdout_prefix) = (b.f64(), b.un());
+            let variants = b.code();
             // The variants' ids and ranges, in order.
-            let variant = |k: &mut Bytes<'p>| -> Result<(&'p [u8], f64, f64), BadProgram> { Ok((k.code()?, k.f64()?, k.f64()?)) };
-            let ok = if audience.is_empty() { Some(true) } else { self.cond(&mut Bytes::new(audience), 0, None)? };
+            let variant = |k: &mut Bytes<'p>| -> (&'p [u8], f64, f64) { (k.code(), k.f64(), k.f64()) };
+            let ok = if audience.is_empty() { Some(true) } else { self.cond(&mut Bytes::new(audience), 0, None) };
             match ok {
                 None => return self.wait(),
                 Some(false) => continue,
@@ -966,7 +989,7 @@ impl<'p, 'i> Round<'p, 'i> {
                         let mut k = Bytes::new(variants);
                         let mut at = 0;
                         while k.i < variants.len() {
-                            if variant(&mut k)?.0 == *v {
+                            if variant(&mut k).0 == *v {
                                 sticky = Some(at);
                                 break;
                             }
@@ -978,11 +1001,11 @@ impl<'p, 'i> Round<'p, 'i> {
             let shown = |variant: u32, sticky| {
                 let (lo, hi) = self.shown.get();
                 self.shown.set((lo + 1, hi + 1));
-                Ok(Outcome::Shown {
+                Outcome::Shown {
                     experience: i,
                     variant,
                     sticky,
-                })
+                }
             };
             if let Some(v) = sticky {
                 return shown(v, true);
@@ -998,26 +1021,26 @@ impl<'p, 'i> Round<'p, 'i> {
                 continue;
             };
             if holdout > 0.0 && hash_from(holdout_prefix, unit, &[], 2).unwrap_or(1.0) < holdout {
-                return Ok(Outcome::Holdout { experience: i });
+                return Outcome::Holdout { experience: i };
             }
             let mut k = Bytes::new(variants);
             let mut at = 0;
             while k.i < variants.len() {
-                let (_, a, b) = variant(&mut k)?;
+                let (_, a, b) = variant(&mut k);
                 if n >= a && n < b {
                     return shown(at, false);
                 }
                 at += 1;
             }
         }
-        Ok(Outcome::Default)
+        Outcome::Default
     }
 
     /// The slot is left to the full engine, which may show a variant there.
-    fn wait(&self) -> Result<Outcome, BadProgram> {
+    fn wait(&self) -> Outcome {
         let (lo, hi) = self.shown.get();
         self.shown.set((lo, hi + 1));
-        Ok(Outcome::Wait)
+        Outcome::Wait
     }
 }
 
