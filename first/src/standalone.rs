@@ -28,23 +28,23 @@ static mut END: usize = 0;
 
 unsafe impl GlobalAlloc for Bump {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if END == 0 {
+            // The heap is the memory grown past what the module starts with (its
+            // stack and data); nothing else grows it.
+            NEXT = core::arch::wasm32::memory_size(0) << 16;
+            END = NEXT;
+        }
         let align = layout.align();
         let start = (NEXT + align - 1) & !(align - 1);
-        let end = start + layout.size();
+        let Some(end) = start.checked_add(layout.size()) else {
+            return core::ptr::null_mut();
+        };
         if end > END {
-            let pages = (end - END).div_ceil(0x10000) + 1;
-            let old = core::arch::wasm32::memory_grow(0, pages);
-            if old == usize::MAX {
+            let pages = (end - END).div_ceil(0x10000);
+            if core::arch::wasm32::memory_grow(0, pages) == usize::MAX {
                 return core::ptr::null_mut();
             }
-            if END == 0 || old * 0x10000 != END {
-                // First growth, or memory grown by someone else: start at the new pages.
-                let base = old * 0x10000;
-                NEXT = base;
-                END = base + pages * 0x10000;
-                return self.alloc(layout);
-            }
-            END += pages * 0x10000;
+            END += pages << 16;
         }
         NEXT = end;
         start as *mut u8
@@ -123,40 +123,34 @@ fn run(input: &[u8]) -> Option<Vec<u32>> {
     let flags = r.u32()?;
     let (now, view_start) = (r.f64()?, r.f64()?);
     let (hour, weekday, viewport_width) = (r.u32()?, r.u32()?, r.u32()?);
-    let code = base64(r.str()?)?;
-    let (url, host, path, referrer, user_agent, language, stored, unit) = (
-        r.str()?,
-        r.str()?,
-        r.str()?,
-        r.str()?,
-        r.str()?,
-        r.str()?,
-        r.str()?,
-        r.str()?,
-    );
+    // Compiled rules, url, host, path, referrer, user agent, language, stored profile, unit.
+    let mut t: [&[u8]; 9] = [&[]; 9];
+    for s in &mut t {
+        *s = r.str()?;
+    }
     let n = r.u32()?;
     let mut query = Vec::new();
     for _ in 0..n {
         query.push((r.str()?, r.str()?));
     }
+    let code = base64(t[0])?;
     let page = Page {
-        url,
-        host,
-        path,
+        url: t[1],
+        host: t[2],
+        path: t[3],
         query,
-        referrer,
-        user_agent,
-        language,
+        referrer: t[4],
+        user_agent: t[5],
+        language: t[6],
         hour: hour.min(23) as u8,
         weekday: weekday.min(6) as u8,
         viewport_width,
     };
-    let profile = (flags & 1 != 0).then(|| profile::read_bytes(stored));
     let inputs = Inputs {
         page,
-        profile,
+        profile: (flags & 1 != 0).then(|| profile::read_bytes(t[7])),
         count_page_view: flags & 2 != 0,
-        unit,
+        unit: t[8],
         now,
         view_start,
     };

@@ -54,7 +54,7 @@
 
 use alloc::vec;
 use alloc::vec::Vec;
-use core::cell::{Cell, RefCell};
+use core::cell::Cell;
 
 use crate::context;
 use crate::hash::hash_from;
@@ -413,7 +413,7 @@ struct Round<'p, 'i> {
     language_primary: Vec<u8>,
     cohort: ([u8; 24], usize),
     /// Per named audience: 0 not yet, 1 false, 2 true, 3 unknown, 4 being evaluated.
-    memo: RefCell<Vec<u8>>,
+    memo: Vec<Cell<u8>>,
     /// Variants decided for earlier slots: at least, and at most (a slot left to the
     /// full engine may or may not show one).
     shown: Cell<(u32, u32)>,
@@ -471,7 +471,7 @@ impl<'p, 'i> Round<'p, 'i> {
             }]),
             language_primary: lower(&language[..language.iter().position(|&c| c == b'-').unwrap_or(language.len())]),
             cohort,
-            memo: RefCell::new(vec![0; p.audiences.len()]),
+            memo: vec![Cell::new(0); p.audiences.len()],
             shown: Cell::new((0, 0)),
             nested: Cell::new(false),
         }
@@ -629,7 +629,8 @@ impl<'p, 'i> Round<'p, 'i> {
 
     /// A named audience, memoised (the compiler rejects reference cycles).
     fn audience(&self, i: usize, depth: u32) -> Tri {
-        let state = *self.memo.borrow().get(i).unwrap_or_else(|| bad());
+        let memo = self.memo.get(i).unwrap_or_else(|| bad());
+        let state = memo.get();
         match state {
             1 => return Some(false),
             2 => return Some(true),
@@ -637,14 +638,14 @@ impl<'p, 'i> Round<'p, 'i> {
             4 => bad(),
             _ => {}
         }
-        self.memo.borrow_mut()[i] = 4;
+        memo.set(4);
         let code = self.p.audiences[i];
         let r = self.cond(&mut Bytes::new(code), depth + 1, None);
-        self.memo.borrow_mut()[i] = match r {
+        memo.set(match r {
             Some(false) => 1,
             Some(true) => 2,
             None => 3,
-        };
+        });
         r
     }
 
@@ -706,7 +707,7 @@ impl<'p, 'i> Round<'p, 'i> {
                 v.and_then(|v| {
                     let ord = match (v, s) {
                         (Val::Str(x), Some(s)) => {
-                            if !x.is_ascii() || !s.is_ascii() {
+                            if !ascii(x) || !ascii(s) {
                                 return None; // UTF-16 order is not followed here
                             }
                             Some(x.cmp(s))
@@ -735,7 +736,7 @@ impl<'p, 'i> Round<'p, 'i> {
                         1 => {
                             let s = b.code();
                             v.and_then(|v| match v {
-                                Val::Str(x) if ci && !x.is_ascii() => None,
+                                Val::Str(x) if ci && !ascii(x) => None,
                                 Val::Str(x) if ci => Some(x.eq_ignore_ascii_case(s)),
                                 Val::Str(x) => Some(x == s),
                                 _ => Some(false),
@@ -1042,6 +1043,11 @@ impl<'p, 'i> Round<'p, 'i> {
         self.shown.set((lo, hi + 1));
         Outcome::Wait
     }
+}
+
+/// Whether `s` is ASCII (a plain loop: `is_ascii`'s word-at-a-time version is larger).
+fn ascii(s: &[u8]) -> bool {
+    s.iter().all(|&c| c < 0x80)
 }
 
 /// JavaScript's `ToNumber` where this module follows it exactly: null is 0, a number
