@@ -15,14 +15,25 @@ pub fn find(text: &[u8], word: &[u8]) -> Option<usize> {
 /// Where the host name of a URL lies in it, without a leading `www.` (empty when there
 /// is none).
 pub fn url_host_span(url: &[u8]) -> (usize, usize) {
-    let b = url;
-    let Some(start) = find(b, b"://").map(|i| i + 3) else {
+    let Some(start) = find(url, b"://") else {
         return (0, 0);
     };
-    let end = start + b[start..].iter().position(|&c| matches!(c, b'/' | b'?' | b'#')).unwrap_or(b.len() - start);
-    let from = b[start..end].iter().rposition(|&c| c == b'@').map_or(start, |i| start + i + 1);
-    let to = from + b[from..end].iter().position(|&c| c == b':').unwrap_or(end - from);
-    let from = if to - from >= 4 && b[from..from + 4].eq_ignore_ascii_case(b"www.") { from + 4 } else { from };
+    // One pass to the end of the authority: the host starts after its last `@` and
+    // ends at the first `:` after that.
+    let (mut from, mut to, mut i) = (start + 3, None, start + 3);
+    while let Some(&c) = url.get(i) {
+        match c {
+            b'/' | b'?' | b'#' => break,
+            b'@' => (from, to) = (i + 1, None),
+            b':' if to.is_none() => to = Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    let to = to.unwrap_or(i);
+    if url.get(from..from + 4).is_some_and(|w| w.eq_ignore_ascii_case(b"www.")) && to - from >= 4 {
+        from += 4;
+    }
     (from, to)
 }
 

@@ -56,9 +56,9 @@ pub struct Rollup<'a> {
     pub combos: Vec<(&'a [u8], f64)>,
 }
 
-/// The parts of a profile a first decision reads.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Profile<'a> {
+/// A profile's counters.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Counts {
     /// First activity (ms).
     pub first_seen: Option<f64>,
     /// Last activity (ms).
@@ -67,6 +67,13 @@ pub struct Profile<'a> {
     pub visits: f64,
     /// Page views so far.
     pub pageviews: f64,
+}
+
+/// The parts of a profile a first decision reads.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Profile<'a> {
+    /// Visits, page views, first and last activity.
+    pub counts: Counts,
     /// Impressions per experience.
     pub impressions: Vec<Seen<'a>>,
     /// Sticky assignments: (experience, variant).
@@ -90,7 +97,22 @@ pub const RING_CAPACITY: usize = 1000;
 /// is folded when the full engine loads it.
 pub const BYTE_BUDGET: usize = 60 * 1024;
 
-impl Profile<'_> {
+/// A profile with nothing in it (a fresh visitor's).
+pub static EMPTY: Profile<'static> = Profile {
+    counts: Counts {
+        first_seen: None,
+        last_active: None,
+        visits: 0.0,
+        pageviews: 0.0,
+    },
+    impressions: Vec::new(),
+    assignments: Vec::new(),
+    names: Vec::new(),
+    events: Vec::new(),
+    rollups: Vec::new(),
+};
+
+impl Counts {
     /// Counts a page view at `now` as the full engine's `record_page_view` does.
     pub fn count_page_view(&mut self, now: f64) {
         let now = round(now);
@@ -104,7 +126,9 @@ impl Profile<'_> {
         }
         self.last_active = Some(self.last_active.map_or(now, |l| l.max(now)));
     }
+}
 
+impl Profile<'_> {
     /// Impressions strictly between `from` and `until`, of one experience or of all.
     pub fn impressions_between(&self, experience: Option<&[u8]>, from: f64, until: f64) -> u32 {
         self.impressions
@@ -356,10 +380,10 @@ impl<'a> Reader<'a> {
             let names = p.names.len() as f64;
             match key {
                 b"v" => (self.integer()? == 1.0).then_some(())?,
-                b"f" => p.first_seen = Some(self.integer()?),
-                b"l" => p.last_active = Some(self.integer()?),
-                b"vi" => p.visits = self.count()?,
-                b"pv" => p.pageviews = self.count()?,
+                b"f" => p.counts.first_seen = Some(self.integer()?),
+                b"l" => p.counts.last_active = Some(self.integer()?),
+                b"vi" => p.counts.visits = self.count()?,
+                b"pv" => p.counts.pageviews = self.count()?,
                 b"n" => self.array(|r| {
                     p.names.push(r.string().filter(|n| !n.is_empty())?);
                     Some(())

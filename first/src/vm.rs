@@ -58,7 +58,7 @@ use core::cell::Cell;
 
 use crate::context;
 use crate::hash::hash_from;
-use crate::profile::{property, round, span_for, Profile, Rollup, Stored, RING_CAPACITY};
+use crate::profile::{property, round, span_for, Counts, Profile, Rollup, Stored, EMPTY, RING_CAPACITY};
 use crate::time::{floor, iso_week_text, DAY_MS};
 
 /// Condition opcodes. Condition nodes come first; value nodes test the value an
@@ -387,14 +387,14 @@ enum Props<'a> {
 
 /// The profile as a round sees it.
 #[derive(Clone, Copy)]
-enum Prof<'r, 'i> {
+enum Prof<'r> {
     /// No profile (no personalization consent): no profile attributes, caps skipped.
     Absent,
     /// A profile this module cannot read exactly.
     Unknown,
     /// The profile's counters, this page view counted (its events, rollups,
     /// impressions and assignments are read from [`Round::stored`]).
-    Known(&'r Profile<'i>),
+    Known(&'r Counts),
 }
 
 /// State of one round.
@@ -402,11 +402,9 @@ struct Round<'p, 'i> {
     p: &'p Program<'p>,
     inputs: &'i Inputs<'i>,
     /// The profile's counters with this page view counted (`None`: absent or unknown,
-    /// see `unknown_profile`); its lists stay empty.
-    profile: Option<Profile<'i>>,
+    /// see `unknown_profile`).
+    profile: Option<Counts>,
     unknown_profile: bool,
-    /// An empty profile: what a fresh visitor's lists are read from.
-    fresh: Profile<'i>,
     channel: &'static str,
     device: &'static str,
     referrer_host: Vec<u8>,
@@ -436,18 +434,9 @@ impl<'p, 'i> Round<'p, 'i> {
         let (profile, unknown_profile) = match &inputs.profile {
             None => (None, false),
             Some(Stored::Unreadable) => (None, true),
-            Some(Stored::Fresh) => (Some(Profile::default()), false),
+            Some(Stored::Fresh) => (Some(Counts::default()), false),
             // Only the counters: lists are read from the stored profile.
-            Some(Stored::Read(p)) => (
-                Some(Profile {
-                    first_seen: p.first_seen,
-                    last_active: p.last_active,
-                    visits: p.visits,
-                    pageviews: p.pageviews,
-                    ..Profile::default()
-                }),
-                false,
-            ),
+            Some(Stored::Read(p)) => (Some(p.counts), false),
         };
         let profile = profile.map(|mut p| {
             if inputs.count_page_view {
@@ -462,7 +451,6 @@ impl<'p, 'i> Round<'p, 'i> {
             inputs,
             profile,
             unknown_profile,
-            fresh: Profile::default(),
             channel: context::channel_bytes(&param, page.url, page.referrer, p.channel_lists),
             device: context::device_type_bytes(page.user_agent, page.viewport_width),
             referrer_host: lower(&page.referrer[{
@@ -477,7 +465,7 @@ impl<'p, 'i> Round<'p, 'i> {
         }
     }
 
-    fn prof(&self) -> Prof<'_, 'i> {
+    fn prof(&self) -> Prof<'_> {
         match (&self.profile, self.unknown_profile) {
             (Some(p), _) => Prof::Known(p),
             (None, true) => Prof::Unknown,
@@ -490,7 +478,7 @@ impl<'p, 'i> Round<'p, 'i> {
     fn stored(&self) -> &Profile<'i> {
         match &self.inputs.profile {
             Some(Stored::Read(s)) => s,
-            _ => &self.fresh,
+            _ => &EMPTY,
         }
     }
 
@@ -500,7 +488,7 @@ impl<'p, 'i> Round<'p, 'i> {
         let id = b.un();
         let page = &self.inputs.page;
         let prof = self.prof();
-        let profile_num = |f: fn(&Profile) -> Option<f64>| match prof {
+        let profile_num = |f: fn(&Counts) -> Option<f64>| match prof {
             Prof::Absent => Some(Val::Null),
             Prof::Unknown => None,
             Prof::Known(p) => Some(f(p).map_or(Val::Null, Val::Num)),
