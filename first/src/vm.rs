@@ -100,25 +100,16 @@ pub mod op {
     pub const EQ_STR: u8 = 18;
     /// `f64 n`: `v * 1 === n`.
     pub const EQ_NUM: u8 = 19;
-    /// `u8 b`: `v !== null && !!v === b`.
-    pub const TRUTHY: u8 = 20;
-    /// `v === null` (a missing attribute is null).
-    pub const IS_NULL: u8 = 21;
-    /// `str s`: `v === s`.
-    pub const SAME_STR: u8 = 22;
-    /// `f64 n`: `v === n`.
-    pub const SAME_NUM: u8 = 23;
     /// `u8 kind` (0 `>`, 1 `>=`, 2 `<`, 3 `<=`), `u8 has-string` then `str s`, `f64 n`:
     /// JavaScript's relational comparison with `s` (a string literal, whose number is
     /// `n`) or with the number `n`.
     pub const CMP: u8 = 24;
-    /// `v != null`.
-    pub const EXISTS: u8 = 25;
-    /// `u8 case-insensitive`, `uN n`, then n items (`u8 0` null, `u8 1` + `str`,
-    /// `u8 2` + `f64`, `u8 3` + `u8` boolean): `expected.includes(v)`, strictly typed.
-    pub const IN: u8 = 26;
-    /// `u8 t`: 1 the value is a string, 2 a number, 3 a boolean.
-    pub const TYPE: u8 = 27;
+    /// `u8 kinds`, `uN length` + strings (`str` each), `uN length` + numbers (`f64`
+    /// each): whether the value is of one of the kinds (bit 0 null, 1 the empty
+    /// string, 2 another string, 3 zero or NaN, 4 another number, 5 false, 6 true), or
+    /// one of the strings (bit 7 of `kinds`: ignoring ASCII case), or one of the
+    /// numbers. What `$eq`, `$in`, `$exists`, `$type` and boolean literals compile to.
+    pub const ONE_OF: u8 = 26;
     /// Always true (value).
     pub const V_TRUE: u8 = 28;
     /// Always false (value).
@@ -670,24 +661,6 @@ impl<'p, 'i> Round<'p, 'i> {
                 let n = b.f64();
                 v.and_then(to_number).map(|x| x == n)
             }
-            op::TRUTHY => {
-                let want = b.u8() == 1;
-                v.map(|v| match v {
-                    Val::Null => false,
-                    Val::Str(s) => s.is_empty() != want,
-                    Val::Num(n) => (n != 0.0 && !n.is_nan()) == want,
-                    Val::Bool(x) => x == want,
-                })
-            }
-            op::IS_NULL => v.map(|v| matches!(v, Val::Null)),
-            op::SAME_STR => {
-                let s = b.code();
-                v.map(|v| matches!(v, Val::Str(x) if x == s))
-            }
-            op::SAME_NUM => {
-                let n = b.f64();
-                v.map(|v| matches!(v, Val::Num(x) if x == n))
-            }
             op::CMP => {
                 let kind = b.u8();
                 let s = if b.u8() == 1 { Some(b.code()) } else { None };
@@ -713,40 +686,43 @@ impl<'p, 'i> Round<'p, 'i> {
                     }))
                 })
             }
-            op::EXISTS => v.map(|v| !matches!(v, Val::Null)),
-            op::IN => {
-                let ci = b.u8() == 1;
-                let n = b.un();
-                let mut found = Some(false);
-                for _ in 0..n {
-                    let hit = match b.u8() {
-                        0 => v.map(|v| matches!(v, Val::Null)),
-                        1 => {
-                            let s = b.code();
-                            v.and_then(|v| match v {
-                                Val::Str(x) if ci && !ascii(x) => None,
-                                Val::Str(x) if ci => Some(x.eq_ignore_ascii_case(s)),
-                                Val::Str(x) => Some(x == s),
-                                _ => Some(false),
-                            })
-                        }
-                        2 => {
-                            let n = b.f64();
-                            v.map(|v| matches!(v, Val::Num(x) if x == n))
-                        }
-                        3 => {
-                            let x = b.u8() == 1;
-                            v.map(|v| matches!(v, Val::Bool(y) if y == x))
-                        }
-                        _ => bad(),
+            op::ONE_OF => {
+                let (kinds, strings, numbers) = (b.u8(), b.code(), b.code());
+                v.and_then(|v| {
+                    let kind = match v {
+                        Val::Null => 0,
+                        Val::Str(x) => 1 + !x.is_empty() as u8,
+                        Val::Num(x) => 3 + (x != 0.0 && !x.is_nan()) as u8,
+                        Val::Bool(x) => 5 + x as u8,
                     };
-                    found = or(found, hit);
-                }
-                found
-            }
-            op::TYPE => {
-                let t = b.u8();
-                v.map(|v| matches!((v, t), (Val::Str(_), 1) | (Val::Num(_), 2) | (Val::Bool(_), 3)))
+                    if kinds >> kind & 1 != 0 {
+                        return Some(true);
+                    }
+                    let mut k = Bytes::new(strings);
+                    let mut n = Bytes::new(numbers);
+                    match v {
+                        // Unicode case folding is not followed here.
+                        Val::Str(x) if kinds & 0x80 != 0 && !ascii(x) && !strings.is_empty() => None,
+                        Val::Str(x) => {
+                            while k.i < strings.len() {
+                                let s = k.code();
+                                if if kinds & 0x80 != 0 { x.eq_ignore_ascii_case(s) } else { x == s } {
+                                    return Some(true);
+                                }
+                            }
+                            Some(false)
+                        }
+                        Val::Num(x) => {
+                            while n.i < numbers.len() {
+                                if n.f64() == x {
+                                    return Some(true);
+                                }
+                            }
+                            Some(false)
+                        }
+                        _ => Some(false),
+                    }
+                })
             }
             _ => bad(),
         };

@@ -173,6 +173,28 @@ fn str_op(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(s.as_bytes());
 }
 
+/// [`op::ONE_OF`]'s kinds: null, false, true.
+const NULL: u8 = 1;
+const FALSE: u8 = 1 << 5;
+const TRUE: u8 = 1 << 6;
+
+/// [`op::ONE_OF`]: passes for a value of one of `kinds`, or one of `strings` or
+/// `numbers` (strictly typed).
+fn one_of(out: &mut Vec<u8>, kinds: u8, strings: &[&str], numbers: &[f64]) {
+    out.push(op::ONE_OF);
+    out.push(kinds);
+    let mut s = Vec::new();
+    for x in strings {
+        str_op(&mut s, x);
+    }
+    un(out, s.len() as u32);
+    out.extend_from_slice(&s);
+    un(out, numbers.len() as u32 * 8);
+    for n in numbers {
+        f64le(out, *n);
+    }
+}
+
 /// The number whose `String` is `s`, for the integers below 10^15 the first module
 /// compares as text (`-?(0|[1-9][0-9]*)`, at most 15 digits); NaN for any other text.
 fn integer_of_text(s: &str) -> f64 {
@@ -433,11 +455,10 @@ impl Writer<'_> {
                 out.push(op::EQ_NUM);
                 f64le(out, *n);
             }
-            Value::Bool(b) => {
-                out.push(op::TRUTHY);
-                out.push(*b as u8);
-            }
-            Value::Null => out.push(op::IS_NULL),
+            // Truthiness, null never passing: the non-empty string, non-zero number and
+            // true kinds, or the empty string, zero or NaN and false kinds.
+            Value::Bool(b) => one_of(out, if *b { 0b101_0100 } else { 0b010_1010 }, &[], &[]),
+            Value::Null => one_of(out, NULL, &[], &[]),
             Value::Object(m) if !m.is_empty() && m.iter().all(|(k, _)| k.starts_with('$')) => {
                 out.push(op::V_AND);
                 un(out, m.len() as u32);
@@ -461,17 +482,10 @@ impl Writer<'_> {
                     out.push(op::V_NOT);
                 }
                 match e {
-                    Value::String(s) => {
-                        out.push(op::SAME_STR);
-                        self.str_op(out, s);
-                    }
-                    Value::Number(n) => {
-                        out.push(op::SAME_NUM);
-                        f64le(out, *n);
-                    }
-                    Value::Null => out.push(op::IS_NULL),
-                    // `===` with a boolean: membership in [b].
-                    Value::Bool(b) => out.extend_from_slice(&[op::IN, 0, 1, 3, *b as u8]),
+                    Value::String(s) => one_of(out, 0, &[s], &[]),
+                    Value::Number(n) => one_of(out, 0, &[], &[*n]),
+                    Value::Null => one_of(out, NULL, &[], &[]),
+                    Value::Bool(b) => one_of(out, if *b { TRUE } else { FALSE }, &[], &[]),
                     _ => out.push(op::V_FALSE),
                 }
             }
@@ -515,7 +529,7 @@ impl Writer<'_> {
                 if !truthy {
                     out.push(op::V_NOT);
                 }
-                out.push(op::EXISTS);
+                one_of(out, !NULL & 0x7f, &[], &[]);
             }
             "$in" | "$nin" | "$ini" | "$nini" => {
                 let Some(list) = e.as_array() else {
@@ -535,28 +549,19 @@ impl Writer<'_> {
                 if k.starts_with("$n") {
                     out.push(op::V_NOT);
                 }
-                out.push(op::IN);
-                out.push(ci as u8);
-                let items: Vec<&Value> = list
-                    .iter()
-                    .filter(|x| !matches!(x, Value::Array(_) | Value::Object(_)))
-                    .collect();
-                un(out, items.len() as u32);
-                for x in items {
+                // Strictly typed membership: null and booleans as kinds; arrays and
+                // objects are never equal to a value here.
+                let (mut kinds, mut strings, mut numbers) = ((ci as u8) << 7, Vec::new(), Vec::new());
+                for x in list {
                     match x {
-                        Value::Null => out.push(0),
-                        Value::String(s) => {
-                            out.push(1);
-                            self.str_op(out, s);
-                        }
-                        Value::Number(n) => {
-                            out.push(2);
-                            f64le(out, *n);
-                        }
-                        Value::Bool(b) => out.extend_from_slice(&[3, *b as u8]),
+                        Value::Null => kinds |= NULL,
+                        Value::Bool(b) => kinds |= if *b { TRUE } else { FALSE },
+                        Value::String(s) => strings.push(s.as_str()),
+                        Value::Number(n) => numbers.push(*n),
                         _ => {}
                     }
                 }
+                one_of(out, kinds, &strings, &numbers);
             }
             "$not" => {
                 out.push(op::V_NOT);
@@ -565,19 +570,10 @@ impl Writer<'_> {
             // The context's values are never arrays.
             "$size" | "$elemMatch" | "$all" | "$alli" => out.push(op::V_FALSE),
             "$type" => match e.as_str() {
-                Some("null") => out.push(op::IS_NULL),
-                Some("string") => {
-                    out.push(op::TYPE);
-                    out.push(1);
-                }
-                Some("number") => {
-                    out.push(op::TYPE);
-                    out.push(2);
-                }
-                Some("boolean") => {
-                    out.push(op::TYPE);
-                    out.push(3);
-                }
+                Some("null") => one_of(out, NULL, &[], &[]),
+                Some("string") => one_of(out, 0b110, &[], &[]),
+                Some("number") => one_of(out, 0b1_1000, &[], &[]),
+                Some("boolean") => one_of(out, TRUE | FALSE, &[], &[]),
                 _ => out.push(op::V_FALSE),
             },
             "$regex" | "$regexi" => {
