@@ -96,7 +96,9 @@ impl<'a> In<'a> {
 
 /// Standard base64 (padding optional); `None` on any other character.
 fn base64(text: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    // Sized ahead (six bits a character): no growth path.
+    let mut out = alloc::vec![0u8; text.len() * 3 / 4 + 1];
+    let mut n = 0;
     let (mut acc, mut bits) = (0u32, 0);
     for &c in text {
         let v = match c {
@@ -112,9 +114,11 @@ fn base64(text: &[u8]) -> Option<Vec<u8>> {
         bits += 6;
         if bits >= 8 {
             bits -= 8;
-            out.push((acc >> bits) as u8);
+            *out.get_mut(n)? = (acc >> bits) as u8;
+            n += 1;
         }
     }
+    out.truncate(n);
     Some(out)
 }
 
@@ -156,10 +160,11 @@ fn run(input: &[u8]) -> Option<Vec<u32>> {
     };
     let program = Program::read(&code).ok()?;
     let outcomes = program.decide(&inputs);
-    let mut out = Vec::with_capacity(1 + outcomes.len() * 4);
-    out.push(outcomes.len() as u32);
-    for o in outcomes {
-        out.extend_from_slice(&match o {
+    // Sized ahead: no growth path.
+    let mut out = alloc::vec![0u32; 1 + outcomes.len() * 4];
+    out[0] = outcomes.len() as u32;
+    for (o, w) in outcomes.iter().zip(out[1..].chunks_exact_mut(4)) {
+        w.copy_from_slice(&match *o {
             Outcome::Wait => [0, 0, 0, 0],
             Outcome::Default => [1, 0, 0, 0],
             Outcome::Shown {

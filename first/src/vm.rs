@@ -195,6 +195,13 @@ pub struct Page<'a> {
     pub viewport_width: u32,
 }
 
+impl<'a> Page<'a> {
+    /// The first query parameter called `name`.
+    fn param(&self, name: &[u8]) -> Option<&'a [u8]> {
+        self.query.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
+}
+
 /// Everything a round of first decisions reads.
 #[derive(Debug, Clone)]
 pub struct Inputs<'a> {
@@ -349,11 +356,7 @@ impl<'p> Program<'p> {
     /// slot (see [`Program::read`]; in the `.wasm`, a trap).
     pub fn decide(&self, inputs: &Inputs) -> Vec<Outcome> {
         let r = Round::new(self, inputs);
-        let mut out = Vec::with_capacity(self.slots.len());
-        for slot in &self.slots {
-            out.push(r.slot(&mut Bytes::new(slot)));
-        }
-        out
+        self.slots.iter().map(|slot| r.slot(&mut Bytes::new(slot))).collect()
     }
 }
 
@@ -421,7 +424,7 @@ fn lower(text: &[u8]) -> Vec<u8> {
 impl<'p, 'i> Round<'p, 'i> {
     fn new(p: &'p Program<'p>, inputs: &'i Inputs<'i>) -> Self {
         let page = &inputs.page;
-        let param = |k: &[u8]| page.query.iter().find(|(n, _)| *n == k).map(|(_, v)| *v);
+        let param = |k: &[u8]| page.param(k);
         let (profile, unknown_profile) = match &inputs.profile {
             None => (None, false),
             Some(Stored::Unreadable) => (None, true),
@@ -512,7 +515,7 @@ impl<'p, 'i> Round<'p, 'i> {
             attr::MISSING => Some(Val::Null),
             attr::QUERY => {
                 let name = b.code();
-                Some(page.query.iter().find(|(n, _)| *n == name).map_or(Val::Null, |(_, v)| Val::Str(v)))
+                Some(page.param(name).map_or(Val::Null, Val::Str))
             }
             attr::PROP => {
                 let name = b.code();
