@@ -276,27 +276,22 @@ impl<'a> Reader<'a> {
         Some(())
     }
 
-    /// Digits, skipped; how many.
-    fn digits(&mut self) -> usize {
-        let start = self.i;
-        while matches!(self.s.get(self.i), Some(b'0'..=b'9')) {
-            self.i += 1;
-        }
-        self.i - start
-    }
-
     /// A number that is an integer of at most 15 digits (the profile's times and
     /// counts); anything else is `None`.
     fn integer(&mut self) -> Option<f64> {
         self.ws();
         let neg = self.s.get(self.i) == Some(&b'-');
         self.i += neg as usize;
-        let start = self.i;
-        let n = self.digits();
-        if n == 0 || n > 15 || (n > 1 && self.s[start] == b'0') || matches!(self.s.get(self.i), Some(b'.' | b'e' | b'E')) {
+        let (start, mut v) = (self.i, 0i64);
+        while let Some(d @ b'0'..=b'9') = self.s.get(self.i).copied() {
+            v = v.wrapping_mul(10).wrapping_add((d - b'0') as i64); // used only up to 15 digits
+            self.i += 1;
+        }
+        let n = self.i - start;
+        if n == 0 || n > 15 || (n > 1 && self.s.get(start) == Some(&b'0')) || matches!(self.s.get(self.i), Some(b'.' | b'e' | b'E')) {
             return None;
         }
-        let v = self.s[start..self.i].iter().fold(0i64, |v, d| v * 10 + (d - b'0') as i64) as f64;
+        let v = v as f64;
         Some(if neg { -v } else { v })
     }
 
