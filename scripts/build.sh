@@ -30,7 +30,7 @@ node_modules/.bin/wasm-opt -Oz -Oz -ocimfs 0 --strip-producers --strip-target-fe
   --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
   pkg/wasm/tailor_bg.wasm -o pkg/dist/tailor_bg.wasm
 
-node_modules/.bin/wasm-opt -Oz -Oz --strip-producers --strip-target-features --strip-debug --enable-bulk-memory --enable-bulk-memory-opt \
+node_modules/.bin/wasm-opt -Oz -Oz -ocimfs 0 --strip-producers --strip-target-features --strip-debug --enable-bulk-memory --enable-bulk-memory-opt \
   --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
   target/wasm32-unknown-unknown/release/tailor_first.wasm -o pkg/wasm/first.wasm
 node scripts/inline-wasm.mjs pkg/wasm/first.wasm pkg/wasm/first.js

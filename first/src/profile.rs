@@ -16,14 +16,14 @@
 
 use alloc::vec::Vec;
 
-use crate::hash::fnv1a32;
+use crate::hash::{fnv_feed_utf8, FNV_OFFSET};
 use crate::vm::Val;
 
 /// One experience's impressions.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Seen<'a> {
     /// The experience id.
-    pub experience: &'a str,
+    pub experience: &'a [u8],
     /// First impression ever (ms).
     pub first: f64,
     /// Recent impression times (ms), oldest first.
@@ -37,8 +37,8 @@ pub struct Event<'a> {
     pub name: u32,
     /// When it happened (ms).
     pub time: f64,
-    /// Its kept properties, as JSON object text (`""`: none).
-    pub props: &'a str,
+    /// Its kept properties, as JSON object text (empty: none).
+    pub props: &'a [u8],
 }
 
 /// Counts of one event name over a run of days, as stored.
@@ -53,12 +53,12 @@ pub struct Rollup<'a> {
     /// Occurrences.
     pub count: f64,
     /// Occurrences per property combination (JSON object text, count).
-    pub combos: Vec<(&'a str, f64)>,
+    pub combos: Vec<(&'a [u8], f64)>,
 }
 
-/// The parts of a profile a first decision reads.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Profile<'a> {
+/// A profile's counters.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Counts {
     /// First activity (ms).
     pub first_seen: Option<f64>,
     /// Last activity (ms).
@@ -67,12 +67,19 @@ pub struct Profile<'a> {
     pub visits: f64,
     /// Page views so far.
     pub pageviews: f64,
+}
+
+/// The parts of a profile a first decision reads.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Profile<'a> {
+    /// Visits, page views, first and last activity.
+    pub counts: Counts,
     /// Impressions per experience.
     pub impressions: Vec<Seen<'a>>,
     /// Sticky assignments: (experience, variant).
-    pub assignments: Vec<(&'a str, &'a str)>,
+    pub assignments: Vec<(&'a [u8], &'a [u8])>,
     /// Interned event names.
-    pub names: Vec<&'a str>,
+    pub names: Vec<&'a [u8]>,
     /// Raw events, oldest first.
     pub events: Vec<Event<'a>>,
     /// Rollups of older events, by day then name.
@@ -90,7 +97,22 @@ pub const RING_CAPACITY: usize = 1000;
 /// is folded when the full engine loads it.
 pub const BYTE_BUDGET: usize = 60 * 1024;
 
-impl Profile<'_> {
+/// A profile with nothing in it (a fresh visitor's).
+pub static EMPTY: Profile<'static> = Profile {
+    counts: Counts {
+        first_seen: None,
+        last_active: None,
+        visits: 0.0,
+        pageviews: 0.0,
+    },
+    impressions: Vec::new(),
+    assignments: Vec::new(),
+    names: Vec::new(),
+    events: Vec::new(),
+    rollups: Vec::new(),
+};
+
+impl Counts {
     /// Counts a page view at `now` as the full engine's `record_page_view` does.
     pub fn count_page_view(&mut self, now: f64) {
         let now = round(now);
@@ -104,9 +126,11 @@ impl Profile<'_> {
         }
         self.last_active = Some(self.last_active.map_or(now, |l| l.max(now)));
     }
+}
 
+impl Profile<'_> {
     /// Impressions strictly between `from` and `until`, of one experience or of all.
-    pub fn impressions_between(&self, experience: Option<&str>, from: f64, until: f64) -> u32 {
+    pub fn impressions_between(&self, experience: Option<&[u8]>, from: f64, until: f64) -> u32 {
         self.impressions
             .iter()
             .filter(|i| experience.map_or(true, |e| e == i.experience))
@@ -155,13 +179,18 @@ pub enum Stored<'a> {
 
 /// Reads a stored profile.
 pub fn read(text: &str) -> Stored<'_> {
-    let Some(rest) = text.strip_prefix("tp1:") else {
+    read_bytes(text.as_bytes())
+}
+
+/// [`read`] over UTF-8 bytes (the first module's texts stay bytes).
+pub fn read_bytes(text: &[u8]) -> Stored<'_> {
+    let Some(rest) = text.strip_prefix(b"tp1:") else {
         return Stored::Fresh;
     };
     let (Some(sum), Some(body)) = (rest.get(..8), rest.get(9..)) else {
         return Stored::Fresh;
     };
-    if rest.as_bytes()[8] != b':' || parse_hex(sum) != Some(fnv1a32(body)) {
+    if rest[8] != b':' || parse_hex(sum) != Some(fnv_feed_utf8(FNV_OFFSET, body)) {
         return Stored::Fresh;
     }
     if text.len() > BYTE_BUDGET {
@@ -174,8 +203,8 @@ pub fn read(text: &str) -> Stored<'_> {
     }
 }
 
-fn parse_hex(s: &str) -> Option<u32> {
-    s.bytes().try_fold(0u32, |acc, b| {
+fn parse_hex(s: &[u8]) -> Option<u32> {
+    s.iter().try_fold(0u32, |acc, &b| {
         let d = match b {
             b'0'..=b'9' => b - b'0',
             b'a'..=b'f' => b - b'a' + 10,
@@ -190,16 +219,11 @@ fn parse_hex(s: &str) -> Option<u32> {
 struct Reader<'a> {
     s: &'a [u8],
     i: usize,
-    text: &'a str,
 }
 
 impl<'a> Reader<'a> {
-    fn new(text: &'a str) -> Self {
-        Reader {
-            s: text.as_bytes(),
-            i: 0,
-            text,
-        }
+    fn new(s: &'a [u8]) -> Self {
+        Reader { s, i: 0 }
     }
 
     fn ws(&mut self) {
@@ -224,7 +248,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A string without escapes (`None` for one with escapes: not followed exactly).
-    fn string(&mut self) -> Option<&'a str> {
+    fn string(&mut self) -> Option<&'a [u8]> {
         self.eat(b'"')?;
         let start = self.i;
         loop {
@@ -235,7 +259,7 @@ impl<'a> Reader<'a> {
             }
         }
         self.i += 1;
-        self.text.get(start..self.i - 1)
+        self.s.get(start..self.i - 1)
     }
 
     /// A string, escapes allowed, skipped.
@@ -252,27 +276,22 @@ impl<'a> Reader<'a> {
         Some(())
     }
 
-    /// Digits, skipped; how many.
-    fn digits(&mut self) -> usize {
-        let start = self.i;
-        while matches!(self.s.get(self.i), Some(b'0'..=b'9')) {
-            self.i += 1;
-        }
-        self.i - start
-    }
-
     /// A number that is an integer of at most 15 digits (the profile's times and
     /// counts); anything else is `None`.
     fn integer(&mut self) -> Option<f64> {
         self.ws();
         let neg = self.s.get(self.i) == Some(&b'-');
         self.i += neg as usize;
-        let start = self.i;
-        let n = self.digits();
-        if n == 0 || n > 15 || (n > 1 && self.s[start] == b'0') || matches!(self.s.get(self.i), Some(b'.' | b'e' | b'E')) {
+        let (start, mut v) = (self.i, 0i64);
+        while let Some(d @ b'0'..=b'9') = self.s.get(self.i).copied() {
+            v = v.wrapping_mul(10).wrapping_add((d - b'0') as i64); // used only up to 15 digits
+            self.i += 1;
+        }
+        let n = self.i - start;
+        if n == 0 || n > 15 || (n > 1 && self.s.get(start) == Some(&b'0')) || matches!(self.s.get(self.i), Some(b'.' | b'e' | b'E')) {
             return None;
         }
-        let v = self.s[start..self.i].iter().fold(0i64, |v, d| v * 10 + (d - b'0') as i64) as f64;
+        let v = v as f64;
         Some(if neg { -v } else { v })
     }
 
@@ -319,11 +338,11 @@ impl<'a> Reader<'a> {
     }
 
     /// An object, skipped: its text.
-    fn object(&mut self) -> Option<&'a str> {
+    fn object(&mut self) -> Option<&'a [u8]> {
         (self.peek()? == b'{').then_some(())?;
         let start = self.i;
         self.skip_value()?;
-        self.text.get(start..self.i)
+        self.s.get(start..self.i)
     }
 
     /// `[a, b, …]`, calling `item` for each element.
@@ -355,16 +374,16 @@ impl<'a> Reader<'a> {
             self.eat(b':')?;
             let names = p.names.len() as f64;
             match key {
-                "v" => (self.integer()? == 1.0).then_some(())?,
-                "f" => p.first_seen = Some(self.integer()?),
-                "l" => p.last_active = Some(self.integer()?),
-                "vi" => p.visits = self.count()?,
-                "pv" => p.pageviews = self.count()?,
-                "n" => self.array(|r| {
+                b"v" => (self.integer()? == 1.0).then_some(())?,
+                b"f" => p.counts.first_seen = Some(self.integer()?),
+                b"l" => p.counts.last_active = Some(self.integer()?),
+                b"vi" => p.counts.visits = self.count()?,
+                b"pv" => p.counts.pageviews = self.count()?,
+                b"n" => self.array(|r| {
                     p.names.push(r.string().filter(|n| !n.is_empty())?);
                     Some(())
                 })?,
-                "e" => self.array(|r| {
+                b"e" => self.array(|r| {
                     r.eat(b'[')?;
                     let name = r.count().filter(|&n| n < names)? as u32;
                     r.eat(b',')?;
@@ -372,13 +391,13 @@ impl<'a> Reader<'a> {
                     (time <= 8.64e15).then_some(())?;
                     let props = match r.eat(b',') {
                         Some(()) => r.object()?,
-                        None => "",
+                        None => &[],
                     };
                     r.eat(b']')?;
                     p.events.push(Event { name, time, props });
                     Some(())
                 })?,
-                "r" => self.array(|r| {
+                b"r" => self.array(|r| {
                     r.eat(b'[')?;
                     let delta = r.integer().filter(|&d| (d >= 0.0 || day == 0) && d.abs() <= 1e9)?;
                     day += delta as i64;
@@ -394,7 +413,7 @@ impl<'a> Reader<'a> {
                         r.array(|r| {
                             // A combination is a non-empty object (the full engine never
                             // keeps an empty one, and would drop one when merging).
-                            let props = r.object().filter(|o| o.bytes().any(|c| c == b'"'))?;
+                            let props = r.object().filter(|o| o.contains(&b'"'))?;
                             r.eat(b',')?;
                             let n = r.count().filter(|&n| n > 0.0)?;
                             tracked += n;
@@ -410,7 +429,7 @@ impl<'a> Reader<'a> {
                     p.rollups.push(Rollup { day, span, name, count, combos });
                     Some(())
                 })?,
-                "i" => self.array(|r| {
+                b"i" => self.array(|r| {
                     r.eat(b'[')?;
                     let experience = r.string()?;
                     r.eat(b',')?;
@@ -431,7 +450,7 @@ impl<'a> Reader<'a> {
                     });
                     Some(())
                 })?,
-                "a" => self.array(|r| {
+                b"a" => self.array(|r| {
                     r.eat(b'[')?;
                     let e = r.string()?;
                     r.eat(b',')?;
@@ -451,11 +470,11 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// A property of a kept property object (JSON object text, `""` for none), as
+/// A property of a kept property object (JSON object text, empty for none), as
 /// conditions see it: `Ok(Some(value))`; `Ok(None)` when this module does not follow
 /// it exactly (an escaped string or key, a number that is not a plain integer);
 /// `Err(())` for an object or an array, which conditions can throw on.
-pub(crate) fn property<'a>(props: &'a str, key: &str) -> Result<Option<Val<'a>>, ()> {
+pub(crate) fn property<'a>(props: &'a [u8], key: &[u8]) -> Result<Option<Val<'a>>, ()> {
     let mut r = Reader::new(props);
     let mut found = Some(Val::Null);
     if props.is_empty() || r.eat(b'{').is_none() || r.eat(b'}').is_some() {

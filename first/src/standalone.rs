@@ -28,23 +28,23 @@ static mut END: usize = 0;
 
 unsafe impl GlobalAlloc for Bump {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if END == 0 {
+            // The heap is the memory grown past what the module starts with (its
+            // stack and data); nothing else grows it.
+            NEXT = core::arch::wasm32::memory_size(0) << 16;
+            END = NEXT;
+        }
         let align = layout.align();
         let start = (NEXT + align - 1) & !(align - 1);
-        let end = start + layout.size();
+        let Some(end) = start.checked_add(layout.size()) else {
+            return core::ptr::null_mut();
+        };
         if end > END {
-            let pages = (end - END).div_ceil(0x10000) + 1;
-            let old = core::arch::wasm32::memory_grow(0, pages);
-            if old == usize::MAX {
+            let pages = (end - END).div_ceil(0x10000);
+            if core::arch::wasm32::memory_grow(0, pages) == usize::MAX {
                 return core::ptr::null_mut();
             }
-            if END == 0 || old * 0x10000 != END {
-                // First growth, or memory grown by someone else: start at the new pages.
-                let base = old * 0x10000;
-                NEXT = base;
-                END = base + pages * 0x10000;
-                return self.alloc(layout);
-            }
-            END += pages * 0x10000;
+            END += pages << 16;
         }
         NEXT = end;
         start as *mut u8
@@ -86,17 +86,21 @@ impl<'a> In<'a> {
     fn f64(&mut self) -> Option<f64> {
         Some(f64::from_le_bytes(self.take(8)?.try_into().ok()?))
     }
-    fn str(&mut self) -> Option<&'a str> {
+    /// A text: UTF-8 as TextEncoder writes it, kept as bytes (nothing here needs it
+    /// validated).
+    fn str(&mut self) -> Option<&'a [u8]> {
         let n = self.u32()? as usize;
-        core::str::from_utf8(self.take(n)?).ok()
+        self.take(n)
     }
 }
 
 /// Standard base64 (padding optional); `None` on any other character.
-fn base64(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+fn base64(text: &[u8]) -> Option<Vec<u8>> {
+    // Sized ahead (six bits a character): no growth path.
+    let mut out = alloc::vec![0u8; text.len() * 3 / 4 + 1];
+    let mut n = 0;
     let (mut acc, mut bits) = (0u32, 0);
-    for c in text.bytes() {
+    for &c in text {
         let v = match c {
             b'A'..=b'Z' => c - b'A',
             b'a'..=b'z' => c - b'a' + 26,
@@ -110,9 +114,11 @@ fn base64(text: &str) -> Option<Vec<u8>> {
         bits += 6;
         if bits >= 8 {
             bits -= 8;
-            out.push((acc >> bits) as u8);
+            *out.get_mut(n)? = (acc >> bits) as u8;
+            n += 1;
         }
     }
+    out.truncate(n);
     Some(out)
 }
 
@@ -121,49 +127,44 @@ fn run(input: &[u8]) -> Option<Vec<u32>> {
     let flags = r.u32()?;
     let (now, view_start) = (r.f64()?, r.f64()?);
     let (hour, weekday, viewport_width) = (r.u32()?, r.u32()?, r.u32()?);
-    let code = base64(r.str()?)?;
-    let (url, host, path, referrer, user_agent, language, stored, unit) = (
-        r.str()?,
-        r.str()?,
-        r.str()?,
-        r.str()?,
-        r.str()?,
-        r.str()?,
-        r.str()?,
-        r.str()?,
-    );
+    // Compiled rules, url, host, path, referrer, user agent, language, stored profile, unit.
+    let mut t: [&[u8]; 9] = [&[]; 9];
+    for s in &mut t {
+        *s = r.str()?;
+    }
     let n = r.u32()?;
     let mut query = Vec::new();
     for _ in 0..n {
         query.push((r.str()?, r.str()?));
     }
+    let code = base64(t[0])?;
     let page = Page {
-        url,
-        host,
-        path,
+        url: t[1],
+        host: t[2],
+        path: t[3],
         query,
-        referrer,
-        user_agent,
-        language,
+        referrer: t[4],
+        user_agent: t[5],
+        language: t[6],
         hour: hour.min(23) as u8,
         weekday: weekday.min(6) as u8,
         viewport_width,
     };
-    let profile = (flags & 1 != 0).then(|| profile::read(stored));
     let inputs = Inputs {
         page,
-        profile,
+        profile: (flags & 1 != 0).then(|| profile::read_bytes(t[7])),
         count_page_view: flags & 2 != 0,
-        unit,
+        unit: t[8],
         now,
         view_start,
     };
     let program = Program::read(&code).ok()?;
-    let outcomes = program.decide(&inputs).ok()?;
-    let mut out = Vec::with_capacity(1 + outcomes.len() * 4);
-    out.push(outcomes.len() as u32);
-    for o in outcomes {
-        out.extend_from_slice(&match o {
+    let outcomes = program.decide(&inputs);
+    // Sized ahead: no growth path.
+    let mut out = alloc::vec![0u32; 1 + outcomes.len() * 4];
+    out[0] = outcomes.len() as u32;
+    for (o, w) in outcomes.iter().zip(out[1..].chunks_exact_mut(4)) {
+        w.copy_from_slice(&match *o {
             Outcome::Wait => [0, 0, 0, 0],
             Outcome::Default => [1, 0, 0, 0],
             Outcome::Shown {

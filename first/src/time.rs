@@ -50,18 +50,40 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
 
 /// The ISO week of instant `ms`, e.g. `"2026-W47"` (a profile's cohort).
 pub fn iso_week(ms: f64) -> String {
+    let (buf, len) = iso_week_text(ms);
+    buf[..len].iter().map(|&c| c as char).collect()
+}
+
+/// [`iso_week`]'s text in a buffer (ASCII), with its length: no `String` in the first
+/// module.
+pub fn iso_week_text(ms: f64) -> ([u8; 24], usize) {
     let day = floor(ms / DAY_MS) as i64;
     // 1970-01-01 was a Thursday; ISO weekday 1 = Monday … 7 = Sunday.
     let weekday = (day + 3).rem_euclid(7) + 1;
     let thursday = day - weekday + 4;
     let (year, _, _) = civil_from_days(thursday);
     let week = (thursday - days_from_civil(year, 1, 1)) / 7 + 1;
-    let mut out = String::new();
-    if let Some((buf, len)) = crate::vm::integer_text(year as f64) {
-        out.push_str(core::str::from_utf8(&buf[buf.len() - len..]).unwrap_or(""));
+    // The year's digits, then "-Wnn", written backwards from the end.
+    let mut tail = [0u8; 24];
+    let mut i = tail.len();
+    for c in [b'0' + (week % 10) as u8, b'0' + (week / 10) as u8, b'W', b'-'] {
+        i -= 1;
+        tail[i] = c;
     }
-    out.push_str("-W");
-    out.push(char::from(b'0' + (week / 10) as u8));
-    out.push(char::from(b'0' + (week % 10) as u8));
-    out
+    let mut v = year.unsigned_abs();
+    loop {
+        i -= 1;
+        tail[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if year < 0 {
+        i -= 1;
+        tail[i] = b'-';
+    }
+    let len = tail.len() - i;
+    tail.copy_within(i.., 0);
+    (tail, len)
 }

@@ -2,23 +2,33 @@
 //!
 //! # Format (version 1)
 //!
-//! Little-endian; `uN` is an unsigned LEB128 number, `f64` eight bytes, `str` an index
-//! into the string table, and an absent time or duration is NaN.
+//! Little-endian; `uN` is an unsigned LEB128 number, `f64` eight bytes, `str` a `uN`
+//! length then UTF-8 bytes, and an absent time or duration is NaN. Whatever the
+//! compiler can resolve is resolved there: bucket ranges, dates, durations, hash seeds
+//! (as FNV states), the number a string literal equals, `utm.<name>` as the query
+//! parameter `utm_<name>`, and the tables the channel is derived from (carried only
+//! when a condition reads `channel`).
 //!
 //! ```text
 //! "TLC1"
-//! strings      uN count, then (uN length, UTF-8 bytes) each
 //! audiences    uN count, then per named audience: uN length, condition code
-//! global cap   u8 0 | u8 1, uN impressions, f64 window (ms)
-//! experiences  uN count, then per experience:
-//!   str id, u8 flags (1 = this module can decide it, 2 = one variant for everyone:
-//!   no allocation), u8 has-audience then uN length + condition code,
-//!   f64 start, f64 end, f64 lifetime, u8 has-cap then uN impressions + f64 window,
-//!   str seed, uN hash version, f64 holdout,
-//!   uN variants, then per variant: str id, f64 range start, f64 range end
-//! slots        uN count, then per slot: uN candidates, uN experience index each
-//!              (candidates in the order they are tried: priority, then document)
+//! global cap   uN impressions (0xFFFFFFFF: no cap), f64 window (ms)
+//! channel      uN length, then the lists of `context::channel_lists` (empty when no
+//!              condition reads `channel`)
+//! slots        uN count, then per slot: uN length, uN candidates, then each candidate
+//!              (in the order they are tried: priority, then document) as below
 //! ```
+//!
+//! A candidate: `uN experience` (its index in the document), `u8 flags` (1 = this
+//! module can decide it, 2 = one variant for everyone: no allocation). An experience
+//! this module cannot decide ends there (and is the slot's last candidate: the slot
+//! waits when it is reached). Otherwise it goes on: `str id`, `uN length` + audience
+//! condition code (empty: everyone), `f64 start`, `f64 end`, `f64 lifetime`,
+//! `uN impressions` (0xFFFFFFFF: no cap) + `f64 window`, `uN hash version` (any but 1
+//! and 2: never allocated), `uN hash prefix` and `str hash suffix` (the FNV state
+//! before the unit and the text after it: [`crate::hash::hash_from`]), `f64 holdout`,
+//! `uN` the FNV state of `seed + ":holdout"`, then `uN length` + the variants, each
+//! `str id`, `f64 range start`, `f64 range end`.
 //!
 //! Condition code is a tree in prefix form; see [`op`]. Attribute ids are in [`attr`].
 //!
@@ -38,16 +48,18 @@
 //! GrowthBook can throw on one), a filter over rollups whose merge on loading would
 //! drop property combinations, a full ring (recording this page view would fold the
 //! oldest event into a rollup).
+//!
+//! Texts are UTF-8 bytes throughout (`&[u8]`): what the module compares, hashes and
+//! searches needs no validation, so none is compiled in.
 
-use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
-use core::cell::{Cell, RefCell};
+use core::cell::Cell;
 
 use crate::context;
-use crate::hash::hash_parts;
-use crate::profile::{property, round, span_for, Profile, Rollup, Stored, RING_CAPACITY};
-use crate::time::{floor, iso_week, DAY_MS};
+use crate::hash::hash_from;
+use crate::profile::{property, round, span_for, Counts, Profile, Rollup, Stored, EMPTY, RING_CAPACITY};
+use crate::time::{floor, iso_week_text, DAY_MS};
 
 /// Condition opcodes. Condition nodes come first; value nodes test the value an
 /// enclosing [`op::TEST`] read.
@@ -83,29 +95,21 @@ pub mod op {
     pub const V_AND: u8 = 16;
     /// One value node, negated.
     pub const V_NOT: u8 = 17;
-    /// `str s`: `v + "" === s`.
+    /// `str s`, `u8 forms` (1 `s` is `"null"`, 2 `"true"`, 4 `"false"`), `f64 n` (the
+    /// integer below 10^15 whose `String` is `s`; NaN for none): `v + "" === s`.
     pub const EQ_STR: u8 = 18;
     /// `f64 n`: `v * 1 === n`.
     pub const EQ_NUM: u8 = 19;
-    /// `u8 b`: `v !== null && !!v === b`.
-    pub const TRUTHY: u8 = 20;
-    /// `v === null` (a missing attribute is null).
-    pub const IS_NULL: u8 = 21;
-    /// `str s`: `v === s`.
-    pub const SAME_STR: u8 = 22;
-    /// `f64 n`: `v === n`.
-    pub const SAME_NUM: u8 = 23;
     /// `u8 kind` (0 `>`, 1 `>=`, 2 `<`, 3 `<=`), `u8 has-string` then `str s`, `f64 n`:
     /// JavaScript's relational comparison with `s` (a string literal, whose number is
     /// `n`) or with the number `n`.
     pub const CMP: u8 = 24;
-    /// `v != null`.
-    pub const EXISTS: u8 = 25;
-    /// `u8 case-insensitive`, `uN n`, then n items (`u8 0` null, `u8 1` + `str`,
-    /// `u8 2` + `f64`, `u8 3` + `u8` boolean): `expected.includes(v)`, strictly typed.
-    pub const IN: u8 = 26;
-    /// `u8 t`: 1 the value is a string, 2 a number, 3 a boolean.
-    pub const TYPE: u8 = 27;
+    /// `u8 kinds`, `uN length` + strings (`str` each), `uN length` + numbers (`f64`
+    /// each): whether the value is of one of the kinds (bit 0 null, 1 the empty
+    /// string, 2 another string, 3 zero or NaN, 4 another number, 5 false, 6 true), or
+    /// one of the strings (bit 7 of `kinds`: ignoring ASCII case), or one of the
+    /// numbers. What `$eq`, `$in`, `$exists`, `$type` and boolean literals compile to.
+    pub const ONE_OF: u8 = 26;
     /// Always true (value).
     pub const V_TRUE: u8 = 28;
     /// Always false (value).
@@ -137,9 +141,8 @@ pub mod attr {
     pub const MISSING: u32 = 16;
     /// `str name`: the query parameter `name`.
     pub const QUERY: u32 = 17;
-    /// `str name`: `utm.<name>`, from the `utm_<name>` query parameter.
-    pub const UTM: u32 = 18;
-    /// `str name`: in a `where` filter, the event's kept property `name`.
+    /// `str name`: in a `where` filter, the event's kept property `name`. (`utm.<name>`
+    /// is compiled as the query parameter `utm_<name>`.)
     pub const PROP: u32 = 19;
 }
 
@@ -167,29 +170,36 @@ pub enum Outcome {
     },
 }
 
-/// The page's plain inputs (as the full engine's `PageInputs`).
+/// The page's plain inputs (as the full engine's `PageInputs`), as UTF-8 bytes.
 #[derive(Debug, Clone, Default)]
 pub struct Page<'a> {
     /// `location.href`.
-    pub url: &'a str,
+    pub url: &'a [u8],
     /// `location.hostname`.
-    pub host: &'a str,
+    pub host: &'a [u8],
     /// `location.pathname`.
-    pub path: &'a str,
+    pub path: &'a [u8],
     /// Decoded query parameters in order.
-    pub query: Vec<(&'a str, &'a str)>,
+    pub query: Vec<(&'a [u8], &'a [u8])>,
     /// `document.referrer`.
-    pub referrer: &'a str,
+    pub referrer: &'a [u8],
     /// `navigator.userAgent`.
-    pub user_agent: &'a str,
+    pub user_agent: &'a [u8],
     /// `navigator.language`.
-    pub language: &'a str,
+    pub language: &'a [u8],
     /// Local hour, 0–23.
     pub hour: u8,
     /// Local weekday, 0 = Sunday.
     pub weekday: u8,
     /// `innerWidth` (0 when unknown).
     pub viewport_width: u32,
+}
+
+impl<'a> Page<'a> {
+    /// The first query parameter called `name`.
+    fn param(&self, name: &[u8]) -> Option<&'a [u8]> {
+        self.query.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
 }
 
 /// Everything a round of first decisions reads.
@@ -203,7 +213,7 @@ pub struct Inputs<'a> {
     /// Whether the full engine counts this page view in the profile before deciding.
     pub count_page_view: bool,
     /// The allocation unit (empty: not enrolled in experiments).
-    pub unit: &'a str,
+    pub unit: &'a [u8],
     /// Now (ms).
     pub now: f64,
     /// When this page view started (ms).
@@ -241,152 +251,100 @@ struct Bytes<'p> {
 }
 
 impl<'p> Bytes<'p> {
-    fn u8(&mut self) -> Result<u8, BadProgram> {
-        let v = *self.b.get(self.i).ok_or(BadProgram)?;
+    fn new(b: &'p [u8]) -> Self {
+        Bytes { b, i: 0 }
+    }
+    fn try_u8(&mut self) -> Option<u8> {
+        let v = *self.b.get(self.i)?;
         self.i += 1;
-        Ok(v)
+        Some(v)
     }
-    fn un(&mut self) -> Result<u32, BadProgram> {
-        let mut v: u32 = 0;
-        for shift in (0..35).step_by(7) {
-            let b = self.u8()?;
-            v |= ((b & 0x7f) as u32).checked_shl(shift).ok_or(BadProgram)?;
+    fn try_un(&mut self) -> Option<u32> {
+        let (mut v, mut shift) = (0u32, 0);
+        while shift < 35 {
+            let b = self.try_u8()?;
+            v |= ((b & 0x7f) as u32).checked_shl(shift)?;
             if b & 0x80 == 0 {
-                return Ok(v);
+                return Some(v);
             }
+            shift += 7;
         }
-        Err(BadProgram)
+        None
     }
-    fn f64(&mut self) -> Result<f64, BadProgram> {
-        let s = self.b.get(self.i..self.i + 8).ok_or(BadProgram)?;
-        self.i += 8;
-        let mut a = [0u8; 8];
-        a.copy_from_slice(s);
-        Ok(f64::from_le_bytes(a))
-    }
-    fn take(&mut self, n: usize) -> Result<&'p [u8], BadProgram> {
-        let s = self
-            .b
-            .get(self.i..self.i.checked_add(n).ok_or(BadProgram)?)
-            .ok_or(BadProgram)?;
+    fn try_take(&mut self, n: usize) -> Option<&'p [u8]> {
+        let s = self.b.get(self.i..self.i.checked_add(n)?)?;
         self.i += n;
-        Ok(s)
+        Some(s)
     }
-    fn code(&mut self) -> Result<&'p [u8], BadProgram> {
-        let n = self.un()? as usize;
-        self.take(n)
+    fn try_f64(&mut self) -> Option<f64> {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(self.try_take(8)?);
+        Some(f64::from_le_bytes(a))
+    }
+    /// A `uN` length, then that many bytes: a `str`, condition code, a slot.
+    fn try_code(&mut self) -> Option<&'p [u8]> {
+        let n = self.try_un()? as usize;
+        self.try_take(n)
+    }
+    // While deciding, damage is a trap (see [`bad`]).
+    fn u8(&mut self) -> u8 {
+        self.try_u8().unwrap_or_else(|| bad())
+    }
+    fn un(&mut self) -> u32 {
+        self.try_un().unwrap_or_else(|| bad())
+    }
+    fn f64(&mut self) -> f64 {
+        self.try_f64().unwrap_or_else(|| bad())
+    }
+    fn code(&mut self) -> &'p [u8] {
+        self.try_code().unwrap_or_else(|| bad())
     }
 }
 
-/// One experience as compiled.
-struct Experience<'p> {
-    id: &'p str,
-    decidable: bool,
-    direct: bool,
-    audience: Option<&'p [u8]>,
-    start: f64,
-    end: f64,
-    lifetime: f64,
-    cap: Option<(u32, f64)>,
-    seed: &'p str,
-    hash_version: u32,
-    holdout: f64,
-    variants: Vec<(&'p str, f64, f64)>,
+/// Damaged compiled rules met while deciding. They come from `tailor compile`, so this
+/// is a bug or tampering, not an input to answer: a panic (in the `.wasm`, an
+/// `unreachable` trap, which the runtime takes as "no first decision").
+#[cold]
+fn bad() -> ! {
+    #[cfg(target_arch = "wasm32")]
+    core::arch::wasm32::unreachable();
+    #[cfg(not(target_arch = "wasm32"))]
+    panic!("damaged compiled rules");
 }
 
-/// Compiled rules, read.
+/// Compiled rules, read: the parts each slot's walk needs at hand.
 pub struct Program<'p> {
-    strings: Vec<&'p str>,
     audiences: Vec<&'p [u8]>,
-    global_cap: Option<(u32, f64)>,
-    experiences: Vec<Experience<'p>>,
-    slots: Vec<Vec<u32>>,
+    global_cap: (u32, f64),
+    channel_lists: &'p [u8],
+    slots: Vec<&'p [u8]>,
 }
 
 impl<'p> Program<'p> {
-    /// Reads compiled rules.
+    /// Reads compiled rules: their outline (a program cut short or with bytes past its
+    /// end is refused here; damage inside a slot when the slot is decided).
     pub fn read(bytes: &'p [u8]) -> Result<Program<'p>, BadProgram> {
-        let mut b = Bytes { b: bytes, i: 0 };
-        if b.take(4)? != b"TLC1" {
-            return Err(BadProgram);
-        }
-        let n = b.un()?;
-        let mut strings = Vec::new();
-        for _ in 0..n {
-            let len = b.un()? as usize;
-            strings.push(core::str::from_utf8(b.take(len)?).map_err(|_| BadProgram)?);
-        }
-        let s = |b: &mut Bytes<'p>| -> Result<&'p str, BadProgram> {
-            strings.get(b.un()? as usize).copied().ok_or(BadProgram)
-        };
-        let n = b.un()?;
-        let mut audiences = Vec::new();
-        for _ in 0..n {
-            audiences.push(b.code()?);
-        }
-        let cap = |b: &mut Bytes<'p>| -> Result<Option<(u32, f64)>, BadProgram> {
-            Ok(if b.u8()? == 1 {
-                Some((b.un()?, b.f64()?))
-            } else {
-                None
+        let mut b = Bytes::new(bytes);
+        let mut read = || {
+            (b.try_take(4)? == b"TLC1").then_some(())?;
+            let mut audiences = Vec::new();
+            for _ in 0..b.try_un()? {
+                audiences.push(b.try_code()?);
+            }
+            let global_cap = (b.try_un()?, b.try_f64()?);
+            let channel_lists = b.try_code()?;
+            let mut slots = Vec::new();
+            for _ in 0..b.try_un()? {
+                slots.push(b.try_code()?);
+            }
+            (b.i == bytes.len()).then_some(Program {
+                audiences,
+                global_cap,
+                channel_lists,
+                slots,
             })
         };
-        let global_cap = cap(&mut b)?;
-        let n = b.un()?;
-        let mut experiences = Vec::new();
-        for _ in 0..n {
-            let id = s(&mut b)?;
-            let flags = b.u8()?;
-            let audience = if b.u8()? == 1 { Some(b.code()?) } else { None };
-            let (start, end, lifetime) = (b.f64()?, b.f64()?, b.f64()?);
-            let cap = cap(&mut b)?;
-            let seed = s(&mut b)?;
-            let hash_version = b.un()?;
-            let holdout = b.f64()?;
-            let nv = b.un()?;
-            let mut variants = Vec::new();
-            for _ in 0..nv {
-                variants.push((s(&mut b)?, b.f64()?, b.f64()?));
-            }
-            experiences.push(Experience {
-                id,
-                decidable: flags & 1 != 0,
-                direct: flags & 2 != 0,
-                audience,
-                start,
-                end,
-                lifetime,
-                cap,
-                seed,
-                hash_version,
-                holdout,
-                variants,
-            });
-        }
-        let n = b.un()?;
-        let mut slots = Vec::new();
-        for _ in 0..n {
-            let k = b.un()?;
-            let mut list = Vec::new();
-            for _ in 0..k {
-                let e = b.un()?;
-                if e as usize >= experiences.len() {
-                    return Err(BadProgram);
-                }
-                list.push(e);
-            }
-            slots.push(list);
-        }
-        if b.i != bytes.len() {
-            return Err(BadProgram);
-        }
-        Ok(Program {
-            strings,
-            audiences,
-            global_cap,
-            experiences,
-            slots,
-        })
+        read().ok_or(BadProgram)
     }
 
     /// The number of slots (decisions come in this order).
@@ -394,23 +352,20 @@ impl<'p> Program<'p> {
         self.slots.len()
     }
 
-    /// Decides every slot it can.
-    pub fn decide(&self, inputs: &Inputs) -> Result<Vec<Outcome>, BadProgram> {
+    /// Decides every slot it can, one outcome per slot. Panics on damage inside a
+    /// slot (see [`Program::read`]; in the `.wasm`, a trap).
+    pub fn decide(&self, inputs: &Inputs) -> Vec<Outcome> {
         let r = Round::new(self, inputs);
-        let mut out = Vec::with_capacity(self.slots.len());
-        for list in &self.slots {
-            out.push(r.slot(list)?);
-        }
-        Ok(out)
+        self.slots.iter().map(|slot| r.slot(&mut Bytes::new(slot))).collect()
     }
 }
 
 /// A value conditions compare: what the context's and profile's attributes and the
 /// events' kept properties can be.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) enum Val<'a> {
     Null,
-    Str(&'a str),
+    Str(&'a [u8]),
     Num(f64),
     Bool(bool),
 }
@@ -418,37 +373,39 @@ pub(crate) enum Val<'a> {
 /// What a `where` filter reads: an event's kept properties.
 #[derive(Clone, Copy)]
 enum Props<'a> {
-    /// A stored property object (JSON text, `""` for none).
-    Json(&'a str),
+    /// A stored property object (JSON text, empty for none).
+    Json(&'a [u8]),
     /// This page view's own event: `{path: <the page's path>}`.
     Path,
 }
 
 /// The profile as a round sees it.
 #[derive(Clone, Copy)]
-enum Prof<'r, 'i> {
+enum Prof<'r> {
     /// No profile (no personalization consent): no profile attributes, caps skipped.
     Absent,
     /// A profile this module cannot read exactly.
     Unknown,
-    /// The profile, this page view counted.
-    Known(&'r Profile<'i>),
+    /// The profile's counters, this page view counted (its events, rollups,
+    /// impressions and assignments are read from [`Round::stored`]).
+    Known(&'r Counts),
 }
 
 /// State of one round.
 struct Round<'p, 'i> {
     p: &'p Program<'p>,
     inputs: &'i Inputs<'i>,
-    /// The profile with this page view counted (`None`: absent or unknown, see `known`).
-    profile: Option<Profile<'i>>,
+    /// The profile's counters with this page view counted (`None`: absent or unknown,
+    /// see `unknown_profile`).
+    profile: Option<Counts>,
     unknown_profile: bool,
     channel: &'static str,
     device: &'static str,
-    referrer_host: String,
-    language_primary: String,
-    cohort: String,
+    referrer_host: Vec<u8>,
+    language_primary: Vec<u8>,
+    cohort: ([u8; 24], usize),
     /// Per named audience: 0 not yet, 1 false, 2 true, 3 unknown, 4 being evaluated.
-    memo: RefCell<Vec<u8>>,
+    memo: Vec<Cell<u8>>,
     /// Variants decided for earlier slots: at least, and at most (a slot left to the
     /// full engine may or may not show one).
     shown: Cell<(u32, u32)>,
@@ -457,27 +414,23 @@ struct Round<'p, 'i> {
     nested: Cell<bool>,
 }
 
+/// `text` lower-cased (ASCII).
+fn lower(text: &[u8]) -> Vec<u8> {
+    let mut v = text.to_vec();
+    v.make_ascii_lowercase();
+    v
+}
+
 impl<'p, 'i> Round<'p, 'i> {
     fn new(p: &'p Program<'p>, inputs: &'i Inputs<'i>) -> Self {
         let page = &inputs.page;
-        let param = |k: &str| page.query.iter().find(|(n, _)| *n == k).map(|(_, v)| *v);
+        let param = |k: &[u8]| page.param(k);
         let (profile, unknown_profile) = match &inputs.profile {
             None => (None, false),
             Some(Stored::Unreadable) => (None, true),
-            Some(Stored::Fresh) => (Some(Profile::default()), false),
-            // Events and rollups are read from the stored profile (`Round::measure`).
-            Some(Stored::Read(p)) => (
-                Some(Profile {
-                    first_seen: p.first_seen,
-                    last_active: p.last_active,
-                    visits: p.visits,
-                    pageviews: p.pageviews,
-                    impressions: p.impressions.clone(),
-                    assignments: p.assignments.clone(),
-                    ..Profile::default()
-                }),
-                false,
-            ),
+            Some(Stored::Fresh) => (Some(Counts::default()), false),
+            // Only the counters: lists are read from the stored profile.
+            Some(Stored::Read(p)) => (Some(p.counts), false),
         };
         let profile = profile.map(|mut p| {
             if inputs.count_page_view {
@@ -485,32 +438,28 @@ impl<'p, 'i> Round<'p, 'i> {
             }
             p
         });
-        let cohort = profile
-            .as_ref()
-            .and_then(|p| p.first_seen)
-            .map(iso_week)
-            .unwrap_or_default();
+        let cohort = profile.as_ref().and_then(|p| p.first_seen).map_or(([0; 24], 0), iso_week_text);
+        let language = page.language;
         Round {
             p,
             inputs,
             profile,
             unknown_profile,
-            channel: context::channel(&param, page.url, page.referrer),
-            device: context::device_type(page.user_agent, page.viewport_width),
-            referrer_host: context::url_host_raw(page.referrer).to_ascii_lowercase(),
-            language_primary: page
-                .language
-                .get(..page.language.bytes().position(|c| c == b'-').unwrap_or(page.language.len()))
-                .unwrap_or("")
-                .to_ascii_lowercase(),
+            channel: context::channel_bytes(&param, page.url, page.referrer, p.channel_lists),
+            device: context::device_type_bytes(page.user_agent, page.viewport_width),
+            referrer_host: lower(&page.referrer[{
+                let (from, to) = context::url_host_span(page.referrer);
+                from..to
+            }]),
+            language_primary: lower(&language[..language.iter().position(|&c| c == b'-').unwrap_or(language.len())]),
             cohort,
-            memo: RefCell::new(vec![0; p.audiences.len()]),
+            memo: vec![Cell::new(0); p.audiences.len()],
             shown: Cell::new((0, 0)),
             nested: Cell::new(false),
         }
     }
 
-    fn prof(&self) -> Prof<'_, 'i> {
+    fn prof(&self) -> Prof<'_> {
         match (&self.profile, self.unknown_profile) {
             (Some(p), _) => Prof::Known(p),
             (None, true) => Prof::Unknown,
@@ -518,40 +467,43 @@ impl<'p, 'i> Round<'p, 'i> {
         }
     }
 
+    /// Where events, rollups, impressions and assignments are read: the stored
+    /// profile, or an empty one (a fresh profile has none).
+    fn stored(&self) -> &Profile<'i> {
+        match &self.inputs.profile {
+            Some(Stored::Read(s)) => s,
+            _ => &EMPTY,
+        }
+    }
+
     /// Reads an attribute (from `props` in a `where` filter); `None` when it cannot be
     /// known here.
-    fn attribute(&self, b: &mut Bytes<'p>, props: Option<Props<'i>>) -> Result<Option<Val<'_>>, BadProgram> {
-        let id = b.un()?;
+    fn attribute(&self, b: &mut Bytes<'p>, props: Option<Props<'i>>) -> Option<Val<'_>> {
+        let id = b.un();
         let page = &self.inputs.page;
-        let param = |k: &str| {
-            page.query
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map_or(Val::Null, |(_, v)| Val::Str(v))
-        };
         let prof = self.prof();
-        let profile_num = |f: fn(&Profile) -> Option<f64>| match prof {
+        let profile_num = |f: fn(&Counts) -> Option<f64>| match prof {
             Prof::Absent => Some(Val::Null),
             Prof::Unknown => None,
             Prof::Known(p) => Some(f(p).map_or(Val::Null, Val::Num)),
         };
-        Ok(match id {
+        match id {
             0 => Some(Val::Str(page.url)),
             1 => Some(Val::Str(page.host)),
             2 => Some(Val::Str(page.path)),
             3 => Some(Val::Str(page.referrer)),
             4 => Some(Val::Str(&self.referrer_host)),
-            5 => Some(Val::Str(self.channel)),
-            6 => Some(Val::Str(self.device)),
+            5 => Some(Val::Str(self.channel.as_bytes())),
+            6 => Some(Val::Str(self.device.as_bytes())),
             7 => Some(Val::Str(page.language)),
             8 => Some(Val::Str(&self.language_primary)),
             9 => Some(Val::Num(page.hour as f64)),
             10 => Some(Val::Num(page.weekday as f64)),
-            11 => Some(Val::Str(context::WEEKDAYS[page.weekday as usize % 7])),
+            11 => Some(Val::Str(context::WEEKDAYS[page.weekday as usize % 7].as_bytes())),
             12 => profile_num(|p| Some(p.visits)),
             13 => profile_num(|p| Some(p.pageviews)),
             14 => match prof {
-                Prof::Known(p) if p.first_seen.is_some() => Some(Val::Str(&self.cohort)),
+                Prof::Known(p) if p.first_seen.is_some() => Some(Val::Str(&self.cohort.0[..self.cohort.1])),
                 _ => profile_num(|_| None),
             },
             15 => match prof {
@@ -561,67 +513,61 @@ impl<'p, 'i> Round<'p, 'i> {
                 _ => profile_num(|_| None),
             },
             attr::MISSING => Some(Val::Null),
-            attr::QUERY => Some(param(self.p.string(b)?)),
-            attr::UTM => {
-                let name = self.p.string(b)?;
-                Some(
-                    page.query
-                        .iter()
-                        .find(|(n, _)| n.strip_prefix("utm_") == Some(name))
-                        .map_or(Val::Null, |(_, v)| Val::Str(v)),
-                )
+            attr::QUERY => {
+                let name = b.code();
+                Some(page.param(name).map_or(Val::Null, Val::Str))
             }
             attr::PROP => {
-                let name = self.p.string(b)?;
-                match props.ok_or(BadProgram)? {
-                    Props::Path => Some(if name == "path" { Val::Str(page.path) } else { Val::Null }),
+                let name = b.code();
+                match props.unwrap_or_else(|| bad()) {
+                    Props::Path => Some(if name == b"path" { Val::Str(page.path) } else { Val::Null }),
                     Props::Json(text) => property(text, name).unwrap_or_else(|()| {
                         self.nested.set(true);
                         None
                     }),
                 }
             }
-            _ => return Err(BadProgram),
-        })
+            _ => bad(),
+        }
     }
 
     /// Evaluates one condition node (over an event's kept properties in a `where`
     /// filter).
-    fn cond(&self, b: &mut Bytes<'p>, depth: u32, props: Option<Props<'i>>) -> Result<Tri, BadProgram> {
+    fn cond(&self, b: &mut Bytes<'p>, depth: u32, props: Option<Props<'i>>) -> Tri {
         if depth > 64 {
-            return Err(BadProgram);
+            bad();
         }
-        let opc = b.u8()?;
+        let opc = b.u8();
         // A `where` filter tests properties only: the compiler writes nothing else
         // there, and a filter that measured again would recurse without end.
         if props.is_some() && matches!(opc, op::AUDIENCE | op::BEHAVIOUR | op::SCENARIO) {
-            return Err(BadProgram);
+            bad();
         }
-        Ok(match opc {
+        match opc {
             op::TRUE => Some(true),
             op::FALSE => Some(false),
             op::AND => {
-                let n = b.un()?;
+                let n = b.un();
                 let mut acc = Some(true);
                 for _ in 0..n {
-                    acc = and(acc, self.cond(b, depth + 1, props)?);
+                    acc = and(acc, self.cond(b, depth + 1, props));
                 }
                 acc
             }
             op::OR => {
                 // GrowthBook: an empty $or passes.
-                let n = b.un()?;
+                let n = b.un();
                 let mut acc = Some(n == 0);
                 for _ in 0..n {
-                    acc = or(acc, self.cond(b, depth + 1, props)?);
+                    acc = or(acc, self.cond(b, depth + 1, props));
                 }
                 acc
             }
-            op::NOT => not(self.cond(b, depth + 1, props)?),
-            op::AUDIENCE => self.audience(b.un()? as usize, depth)?,
+            op::NOT => not(self.cond(b, depth + 1, props)),
+            op::AUDIENCE => self.audience(b.un() as usize, depth),
             op::TEST => {
-                let v = self.attribute(b, props)?;
-                let r = self.value(b, v, depth + 1)?;
+                let v = self.attribute(b, props);
+                let r = self.value(b, v, depth + 1);
                 if v.is_none() {
                     None
                 } else {
@@ -629,22 +575,21 @@ impl<'p, 'i> Round<'p, 'i> {
                 }
             }
             op::BEHAVIOUR => {
-                let flags = b.u8()?;
-                let name = self.p.string(b)?;
-                let (keep, window) = (b.f64()?, b.f64()?);
-                let filter = b.code()?;
+                let flags = b.u8();
+                let name = b.code();
+                let (keep, window) = (b.f64(), b.f64());
+                let filter = b.code();
                 let (m, absent) = match self.prof() {
-                    Prof::Known(p) => {
-                        let p = self.stored(p);
-                        let m = self.measure(p, flags, name, keep, window, filter, false)?;
+                    Prof::Known(_) => {
+                        let m = self.measure(flags, name, keep, window, filter, false);
                         // Either way the full engine may have it (see `folds`): told only
                         // when both agree.
-                        (if self.folds(p, flags) && self.measure(p, flags, name, keep, window, filter, true)? != m { None } else { m }, false)
+                        (if self.folds(flags) && self.measure(flags, name, keep, window, filter, true) != m { None } else { m }, false)
                     }
                     Prof::Unknown => (None, false),
                     Prof::Absent => (None, true),
                 };
-                let r = self.value(b, m.map(Val::Num), depth + 1)?;
+                let r = self.value(b, m.map(Val::Num), depth + 1);
                 if absent {
                     Some(false)
                 } else {
@@ -652,18 +597,17 @@ impl<'p, 'i> Round<'p, 'i> {
                 }
             }
             op::SCENARIO => {
-                let flags = b.u8()?;
-                let within = b.f64()?;
-                let n = b.un()? as usize;
-                let mut steps: [(&str, f64, &[u8]); 9] = [("", 0.0, &[]); 9];
-                for step in steps.get_mut(..=n).ok_or(BadProgram)? {
-                    *step = (self.p.string(b)?, b.f64()?, b.code()?);
+                let flags = b.u8();
+                let within = b.f64();
+                let n = b.un() as usize;
+                let mut steps: [(&[u8], f64, &[u8]); 9] = [(&[], 0.0, &[]); 9];
+                for step in steps.get_mut(..=n).unwrap_or_else(|| bad()) {
+                    *step = (b.code(), b.f64(), b.code());
                 }
                 match self.prof() {
-                    Prof::Known(p) => {
-                        let p = self.stored(p);
-                        let r = self.scenario(p, flags, within, &steps[..=n], 0)?;
-                        if self.folds(p, flags) && self.scenario(p, flags, within, &steps[..=n], 1)? != r {
+                    Prof::Known(_) => {
+                        let r = self.scenario(flags, within, &steps[..=n], 0);
+                        if self.folds(flags) && self.scenario(flags, within, &steps[..=n], 1) != r {
                             None
                         } else {
                             r
@@ -673,107 +617,76 @@ impl<'p, 'i> Round<'p, 'i> {
                     Prof::Absent => Some(false),
                 }
             }
-            _ => return Err(BadProgram),
-        })
-    }
-
-    /// Where events and rollups are read: the stored profile, or `p` (a fresh
-    /// profile, which has none).
-    fn stored<'s>(&'s self, p: &'s Profile<'i>) -> &'s Profile<'i> {
-        match &self.inputs.profile {
-            Some(Stored::Read(s)) => s,
-            _ => p,
+            _ => bad(),
         }
     }
 
     /// A named audience, memoised (the compiler rejects reference cycles).
-    fn audience(&self, i: usize, depth: u32) -> Result<Tri, BadProgram> {
-        let state = *self.memo.borrow().get(i).ok_or(BadProgram)?;
+    fn audience(&self, i: usize, depth: u32) -> Tri {
+        let memo = self.memo.get(i).unwrap_or_else(|| bad());
+        let state = memo.get();
         match state {
-            1 => return Ok(Some(false)),
-            2 => return Ok(Some(true)),
-            3 => return Ok(None),
-            4 => return Err(BadProgram),
+            1 => return Some(false),
+            2 => return Some(true),
+            3 => return None,
+            4 => bad(),
             _ => {}
         }
-        self.memo.borrow_mut()[i] = 4;
+        memo.set(4);
         let code = self.p.audiences[i];
-        let r = self.cond(&mut Bytes { b: code, i: 0 }, depth + 1, None)?;
-        self.memo.borrow_mut()[i] = match r {
+        let r = self.cond(&mut Bytes::new(code), depth + 1, None);
+        memo.set(match r {
             Some(false) => 1,
             Some(true) => 2,
             None => 3,
-        };
-        Ok(r)
+        });
+        r
     }
 
     /// Evaluates one value node against `v` (`None`: unknown value; the node is read
     /// through all the same so the cursor moves past it).
-    fn value(&self, b: &mut Bytes<'p>, v: Option<Val>, depth: u32) -> Result<Tri, BadProgram> {
+    fn value(&self, b: &mut Bytes<'p>, v: Option<Val>, depth: u32) -> Tri {
         if depth > 64 {
-            return Err(BadProgram);
+            bad();
         }
-        let opc = b.u8()?;
+        let opc = b.u8();
         let r = match opc {
             op::V_AND => {
-                let n = b.un()?;
+                let n = b.un();
                 let mut acc = Some(true);
                 for _ in 0..n {
-                    acc = and(acc, self.value(b, v, depth + 1)?);
+                    acc = and(acc, self.value(b, v, depth + 1));
                 }
-                return Ok(acc);
+                return acc;
             }
-            op::V_NOT => return Ok(not(self.value(b, v, depth + 1)?)),
-            op::V_TRUE => return Ok(Some(true)),
-            op::V_FALSE => return Ok(Some(false)),
+            op::V_NOT => return not(self.value(b, v, depth + 1)),
+            op::V_TRUE => return Some(true),
+            op::V_FALSE => return Some(false),
             op::EQ_STR => {
-                let s = self.p.string(b)?;
+                let (s, forms, n) = (b.code(), b.u8(), b.f64());
                 v.and_then(|v| match v {
-                    Val::Null => Some(s == "null"),
+                    Val::Null => Some(forms & 1 != 0),
                     Val::Str(x) => Some(x == s),
-                    Val::Num(n) => {
-                        integer_text(n).map(|(buf, len)| &buf[buf.len() - len..] == s.as_bytes())
-                    }
-                    Val::Bool(x) => Some(s == if x { "true" } else { "false" }),
+                    // `String(x)` is followed for integers below 10^15 only.
+                    Val::Num(x) => (x == floor(x) && x.abs() < 1e15).then_some(x == n),
+                    Val::Bool(x) => Some(forms & if x { 2 } else { 4 } != 0),
                 })
             }
             op::EQ_NUM => {
-                let n = b.f64()?;
+                let n = b.f64();
                 v.and_then(to_number).map(|x| x == n)
             }
-            op::TRUTHY => {
-                let want = b.u8()? == 1;
-                v.map(|v| match v {
-                    Val::Null => false,
-                    Val::Str(s) => s.is_empty() != want,
-                    Val::Num(n) => (n != 0.0 && !n.is_nan()) == want,
-                    Val::Bool(x) => x == want,
-                })
-            }
-            op::IS_NULL => v.map(|v| matches!(v, Val::Null)),
-            op::SAME_STR => {
-                let s = self.p.string(b)?;
-                v.map(|v| matches!(v, Val::Str(x) if x == s))
-            }
-            op::SAME_NUM => {
-                let n = b.f64()?;
-                v.map(|v| matches!(v, Val::Num(x) if x == n))
-            }
             op::CMP => {
-                let kind = b.u8()?;
-                let s = if b.u8()? == 1 {
-                    Some(self.p.string(b)?)
-                } else {
-                    None
-                };
-                let n = b.f64()?;
+                let kind = b.u8();
+                let s = if b.u8() == 1 { Some(b.code()) } else { None };
+                let n = b.f64();
                 v.and_then(|v| {
                     let ord = match (v, s) {
                         (Val::Str(x), Some(s)) => {
-                            if !x.is_ascii() || !s.is_ascii() {
+                            if !ascii(x) || !ascii(s) {
                                 return None; // UTF-16 order is not followed here
                             }
-                            Some(x.as_bytes().cmp(s.as_bytes()))
+                            Some(x.cmp(s))
                         }
                         _ => {
                             let x = to_number(v)?;
@@ -788,54 +701,57 @@ impl<'p, 'i> Round<'p, 'i> {
                     }))
                 })
             }
-            op::EXISTS => v.map(|v| !matches!(v, Val::Null)),
-            op::IN => {
-                let ci = b.u8()? == 1;
-                let n = b.un()?;
-                let mut found = Some(false);
-                for _ in 0..n {
-                    let hit = match b.u8()? {
-                        0 => v.map(|v| matches!(v, Val::Null)),
-                        1 => {
-                            let s = self.p.string(b)?;
-                            v.and_then(|v| match v {
-                                Val::Str(x) if ci && !x.is_ascii() => None,
-                                Val::Str(x) if ci => Some(x.eq_ignore_ascii_case(s)),
-                                Val::Str(x) => Some(x == s),
-                                _ => Some(false),
-                            })
-                        }
-                        2 => {
-                            let n = b.f64()?;
-                            v.map(|v| matches!(v, Val::Num(x) if x == n))
-                        }
-                        3 => {
-                            let x = b.u8()? == 1;
-                            v.map(|v| v == Val::Bool(x))
-                        }
-                        _ => return Err(BadProgram),
+            op::ONE_OF => {
+                let (kinds, strings, numbers) = (b.u8(), b.code(), b.code());
+                v.and_then(|v| {
+                    let kind = match v {
+                        Val::Null => 0,
+                        Val::Str(x) => 1 + !x.is_empty() as u8,
+                        Val::Num(x) => 3 + (x != 0.0 && !x.is_nan()) as u8,
+                        Val::Bool(x) => 5 + x as u8,
                     };
-                    found = or(found, hit);
-                }
-                found
+                    if kinds >> kind & 1 != 0 {
+                        return Some(true);
+                    }
+                    let mut k = Bytes::new(strings);
+                    let mut n = Bytes::new(numbers);
+                    match v {
+                        // Unicode case folding is not followed here.
+                        Val::Str(x) if kinds & 0x80 != 0 && !ascii(x) && !strings.is_empty() => None,
+                        Val::Str(x) => {
+                            while k.i < strings.len() {
+                                let s = k.code();
+                                if if kinds & 0x80 != 0 { x.eq_ignore_ascii_case(s) } else { x == s } {
+                                    return Some(true);
+                                }
+                            }
+                            Some(false)
+                        }
+                        Val::Num(x) => {
+                            while n.i < numbers.len() {
+                                if n.f64() == x {
+                                    return Some(true);
+                                }
+                            }
+                            Some(false)
+                        }
+                        _ => Some(false),
+                    }
+                })
             }
-            op::TYPE => {
-                let t = b.u8()?;
-                v.map(|v| matches!((v, t), (Val::Str(_), 1) | (Val::Num(_), 2) | (Val::Bool(_), 3)))
-            }
-            _ => return Err(BadProgram),
+            _ => bad(),
         };
-        Ok(r)
+        r
     }
 
     /// Whether an event's kept properties pass a `where` filter (empty: every event).
-    fn filter(&self, code: &'p [u8], props: Props<'i>) -> Result<Tri, BadProgram> {
+    fn filter(&self, code: &'p [u8], props: Props<'i>) -> Tri {
         if code.is_empty() {
-            return Ok(Some(true));
+            return Some(true);
         }
         self.nested.set(false);
-        let r = self.cond(&mut Bytes { b: code, i: 0 }, 0, Some(props))?;
-        Ok(if self.nested.get() { None } else { r })
+        let r = self.cond(&mut Bytes::new(code), 0, Some(props));
+        if self.nested.get() { None } else { r }
     }
 
     /// Whether recording this page view may fold the oldest raw event into a rollup: a
@@ -843,8 +759,8 @@ impl<'p, 'i> Round<'p, 'i> {
     /// declared), which this module cannot always tell. Measurements are then made both
     /// ways ([`Self::measure`]'s and [`Self::scenario`]'s `fold`), and told only when
     /// both agree: the oldest event rarely changes a measurement.
-    fn folds(&self, p: &Profile<'i>, flags: u8) -> bool {
-        flags & 1 != 0 && self.inputs.count_page_view && p.events.len() >= RING_CAPACITY
+    fn folds(&self, flags: u8) -> bool {
+        flags & 1 != 0 && self.inputs.count_page_view && self.stored().events.len() >= RING_CAPACITY
     }
 
     /// What a [`op::BEHAVIOUR`] node measures in the profile as the full engine has
@@ -855,8 +771,8 @@ impl<'p, 'i> Round<'p, 'i> {
     /// `fold`: as if recording this page view folded the oldest raw event into its
     /// day's rollup (the one that covers that day once loading has coarsened them, else
     /// a new rollup of one day), as the full engine's `fold_oldest` does.
-    #[allow(clippy::too_many_arguments)]
-    fn measure(&self, p: &Profile<'i>, flags: u8, name: &str, keep: f64, window: f64, filter: &'p [u8], fold: bool) -> Result<Option<f64>, BadProgram> {
+    fn measure(&self, flags: u8, name: &[u8], keep: f64, window: f64, filter: &'p [u8], fold: bool) -> Option<f64> {
+        let p = self.stored();
         let now = self.inputs.now;
         let from = now - window; // NaN without a window: no time is before it
         let since = flags & 8 != 0;
@@ -867,9 +783,9 @@ impl<'p, 'i> Round<'p, 'i> {
         let (mut n, mut last, mut doubt) = (0.0, f64::NEG_INFINITY, f64::NEG_INFINITY);
         let mut see = |t: f64, props| {
             if t > now || t < from {
-                return Ok(());
+                return;
             }
-            match self.filter(filter, props)? {
+            match self.filter(filter, props) {
                 Some(true) => {
                     n += 1.0;
                     last = last.max(t);
@@ -877,23 +793,22 @@ impl<'p, 'i> Round<'p, 'i> {
                 Some(false) => {}
                 None => doubt = doubt.max(t),
             }
-            Ok(())
         };
         for e in &p.events[fold as usize..] {
             // Loading forgets what is past its retention (never NaN: times are finite).
             if Some(e.name) == id && now - e.time <= keep {
-                see(e.time, Props::Json(e.props))?;
+                see(e.time, Props::Json(e.props));
             }
         }
         if page_view && flags & 4 != 0 {
-            see(round(now), if flags & 2 != 0 { Props::Path } else { Props::Json("") })?;
+            see(round(now), if flags & 2 != 0 { Props::Path } else { Props::Json(&[]) });
         }
         // `$since` takes the last matching raw event; rollups only without one.
         if doubt > if since { last } else { f64::NEG_INFINITY } {
-            return Ok(None);
+            return None;
         }
         if since && last > f64::NEG_INFINITY {
-            return Ok(Some(now - last));
+            return Some(now - last);
         }
         // Rollups as loading leaves them: coarsened to the span their age gives them
         // (and merged with those that then cover the same days), sorted by day, then
@@ -939,7 +854,7 @@ impl<'p, 'i> Round<'p, 'i> {
                     m = None;
                 }
                 for (props, c) in r.map_or(&[][..], |r| &r.combos[..]).iter().copied().chain(folded_props.filter(|(props, _)| !props.is_empty())) {
-                    m = match self.filter(filter, Props::Json(props))? {
+                    m = match self.filter(filter, Props::Json(props)) {
                         Some(true) => m.map(|m| m + c),
                         Some(false) => m,
                         None => None,
@@ -957,7 +872,7 @@ impl<'p, 'i> Round<'p, 'i> {
                 }
             }
         }
-        Ok(if !since {
+        if !since {
             (doubt == i64::MIN).then_some(n)
         } else if doubt > best {
             None
@@ -965,7 +880,7 @@ impl<'p, 'i> Round<'p, 'i> {
             Some(now - (best_end - 1.0).min(now))
         } else {
             Some(f64::INFINITY)
-        })
+        }
     }
 
     /// Whether a [`op::SCENARIO`] passes in the profile as the full engine has it once
@@ -977,7 +892,8 @@ impl<'p, 'i> Round<'p, 'i> {
     ///
     /// `first`: the first raw event kept (1: the oldest was folded into a rollup, which
     /// scenarios do not see; see [`Self::measure`]).
-    fn scenario(&self, p: &Profile<'i>, flags: u8, within: f64, steps: &[(&str, f64, &'p [u8])], first: usize) -> Result<Tri, BadProgram> {
+    fn scenario(&self, flags: u8, within: f64, steps: &[(&[u8], f64, &'p [u8])], first: usize) -> Tri {
+        let p = self.stored();
         let now = self.inputs.now;
         let page_view = flags & 1 != 0 && self.inputs.count_page_view;
         let own = page_view && round(now) <= now;
@@ -987,7 +903,7 @@ impl<'p, 'i> Round<'p, 'i> {
         let at = |k: usize, s: usize| match p.events.get(k) {
             Some(e) => (p.names.iter().position(|n| *n == steps[s].0) == Some(e.name as usize) && now - e.time <= steps[s].1 && e.time <= now)
                 .then_some((e.time, Props::Json(e.props))),
-            None => (steps[s].0 == "page_view").then_some((round(now), if flags & 2 != 0 { Props::Path } else { Props::Json("") })),
+            None => (steps[s].0 == b"page_view").then_some((round(now), if flags & 2 != 0 { Props::Path } else { Props::Json(&[]) })),
         };
         let n = steps.len() - 1;
         // best[i]: the latest start of a partial sequence through step i (NaN: none).
@@ -996,8 +912,8 @@ impl<'p, 'i> Round<'p, 'i> {
         for k in first..total {
             for i in (0..n).rev() {
                 let Some((t, props)) = at(k, i) else { continue };
-                match self.filter(steps[i].2, props)? {
-                    None => return Ok(None),
+                match self.filter(steps[i].2, props) {
+                    None => return None,
                     Some(false) => continue,
                     Some(true) => {}
                 }
@@ -1012,129 +928,131 @@ impl<'p, 'i> Round<'p, 'i> {
 
             }
         }
-        let Some(j) = complete else { return Ok(Some(false)) };
+        let Some(j) = complete else { return Some(false) };
         for k in j + 1..total {
             if let Some((_, props)) = at(k, n) {
-                match self.filter(steps[n].2, props)? {
+                match self.filter(steps[n].2, props) {
                     Some(false) => {}
-                    r => return Ok(r.map(|_| false)),
+                    r => return r.map(|_| false),
                 }
             }
         }
-        Ok(Some(true))
+        Some(true)
     }
 
-    /// Runs candidates through audience → schedule → caps → allocation.
-    fn slot(&self, list: &[u32]) -> Result<Outcome, BadProgram> {
-        for &i in list {
-            let e = &self.p.experiences[i as usize];
-            if !e.decidable {
+    /// Runs a slot's candidates through audience → schedule → caps → allocation.
+    fn slot(&self, b: &mut Bytes<'p>) -> Outcome {
+        for _ in 0..b.un() {
+            let i = b.un();
+            let flags = b.u8();
+            if flags & 1 == 0 {
                 return self.wait();
             }
-            let ok = match e.audience {
-                None => Some(true),
-                Some(code) => self.cond(&mut Bytes { b: code, i: 0 }, 0, None)?,
-            };
+            let id = b.code();
+            let audience = b.code();
+            let (start, end, lifetime) = (b.f64(), b.f64(), b.f64());
+            let cap = (b.un(), b.f64());
+            let (version, prefix, suffix) = (b.un(), b.un(), b.code());
+            let (holdout, holdout_prefix) = (b.f64(), b.un());
+            let variants = b.code();
+            // The variants' ids and ranges, in order.
+            let variant = |k: &mut Bytes<'p>| -> (&'p [u8], f64, f64) { (k.code(), k.f64(), k.f64()) };
+            let ok = if audience.is_empty() { Some(true) } else { self.cond(&mut Bytes::new(audience), 0, None) };
             match ok {
                 None => return self.wait(),
                 Some(false) => continue,
                 Some(true) => {}
             }
             let now = self.inputs.now;
-            if now < e.start || now >= e.end {
+            if now < start || now >= end {
                 continue; // NaN (no bound) compares false both ways
             }
-            let prof = self.prof();
             let mut sticky = None;
-            match prof {
+            match self.prof() {
                 Prof::Unknown => return self.wait(),
                 Prof::Absent => {}
-                Prof::Known(p) => {
+                Prof::Known(_) => {
+                    let p = self.stored();
                     let view_start = self.inputs.view_start.min(now);
-                    let first = p
-                        .impressions
-                        .iter()
-                        .find(|s| s.experience == e.id)
-                        .map(|s| s.first);
-                    let lifetime_over = matches!(first, Some(f) if !e.lifetime.is_nan() && now >= f + e.lifetime);
-                    let own = e.cap.is_some_and(|(n, per)| {
-                        p.impressions_between(Some(e.id), now - per, view_start) >= n
-                    });
-                    let global = match self.p.global_cap {
-                        None => Some(false),
-                        Some((n, per)) => {
-                            let base = p.impressions_between(None, now - per, view_start);
-                            let (lo, hi) = self.shown.get();
-                            let (a, b) = (base + lo >= n, base + hi >= n);
-                            (a == b).then_some(a)
-                        }
-                    };
+                    let first = p.impressions.iter().find(|s| s.experience == id).map(|s| s.first);
+                    let lifetime_over = matches!(first, Some(f) if now >= f + lifetime); // NaN: never
+                    // No cap is 0xFFFFFFFF impressions: never reached.
+                    let own = p.impressions_between(Some(id), now - cap.1, view_start) >= cap.0;
+                    let (n, per) = self.p.global_cap;
+                    let base = p.impressions_between(None, now - per, view_start) as u64;
+                    let (lo, hi) = self.shown.get();
+                    let (a, b) = (base + lo as u64 >= n as u64, base + hi as u64 >= n as u64);
                     if lifetime_over || own {
                         continue;
                     }
-                    match global {
-                        None => return self.wait(),
-                        Some(true) => continue,
-                        Some(false) => {}
+                    if a != b {
+                        return self.wait();
                     }
-                    sticky = p
-                        .assignments
-                        .iter()
-                        .find(|(x, _)| *x == e.id)
-                        .and_then(|(_, v)| e.variants.iter().position(|w| w.0 == *v));
+                    if a {
+                        continue;
+                    }
+                    if let Some((_, v)) = p.assignments.iter().find(|(x, _)| *x == id) {
+                        let mut k = Bytes::new(variants);
+                        let mut at = 0;
+                        while k.i < variants.len() {
+                            if variant(&mut k).0 == *v {
+                                sticky = Some(at);
+                                break;
+                            }
+                            at += 1;
+                        }
+                    }
                 }
             }
-            let shown = |variant: usize, sticky| {
+            let shown = |variant: u32, sticky| {
                 let (lo, hi) = self.shown.get();
                 self.shown.set((lo + 1, hi + 1));
-                Ok(Outcome::Shown {
+                Outcome::Shown {
                     experience: i,
-                    variant: variant as u32,
+                    variant,
                     sticky,
-                })
+                }
             };
             if let Some(v) = sticky {
                 return shown(v, true);
             }
-            if e.direct {
+            if flags & 2 != 0 {
                 return shown(0, false);
             }
             let unit = self.inputs.unit;
             if unit.is_empty() {
                 continue;
             }
-            let Some(n) = hash_parts(&[e.seed], unit, e.hash_version) else {
+            let Some(n) = hash_from(prefix, unit, suffix, version) else {
                 continue;
             };
-            if e.holdout > 0.0 {
-                let h = hash_parts(&[e.seed, ":holdout"], unit, 2).unwrap_or(1.0);
-                if h < e.holdout {
-                    return Ok(Outcome::Holdout { experience: i });
-                }
+            if holdout > 0.0 && hash_from(holdout_prefix, unit, &[], 2).unwrap_or(1.0) < holdout {
+                return Outcome::Holdout { experience: i };
             }
-            match e.variants.iter().position(|&(_, a, b)| n >= a && n < b) {
-                Some(v) => return shown(v, false),
-                None => continue,
+            let mut k = Bytes::new(variants);
+            let mut at = 0;
+            while k.i < variants.len() {
+                let (_, a, b) = variant(&mut k);
+                if n >= a && n < b {
+                    return shown(at, false);
+                }
+                at += 1;
             }
         }
-        Ok(Outcome::Default)
+        Outcome::Default
     }
 
     /// The slot is left to the full engine, which may show a variant there.
-    fn wait(&self) -> Result<Outcome, BadProgram> {
+    fn wait(&self) -> Outcome {
         let (lo, hi) = self.shown.get();
         self.shown.set((lo, hi + 1));
-        Ok(Outcome::Wait)
+        Outcome::Wait
     }
 }
 
-impl<'p> Program<'p> {
-    fn string(&self, b: &mut Bytes<'p>) -> Result<&'p str, BadProgram> {
-        self.strings
-            .get(b.un()? as usize)
-            .copied()
-            .ok_or(BadProgram)
-    }
+/// Whether `s` is ASCII (a plain loop: `is_ascii`'s word-at-a-time version is larger).
+fn ascii(s: &[u8]) -> bool {
+    s.iter().all(|&c| c < 0x80)
 }
 
 /// JavaScript's `ToNumber` where this module follows it exactly: null is 0, a number
@@ -1145,34 +1063,9 @@ fn to_number(v: Val) -> Option<f64> {
         Val::Null => Some(0.0),
         Val::Num(n) => Some(n),
         Val::Bool(b) => Some(b as u8 as f64),
-        Val::Str("") => Some(0.0),
-        Val::Str(s) if s.len() <= 15 && s.bytes().all(|c| c.is_ascii_digit()) => {
-            Some(s.bytes().fold(0u64, |a, d| a * 10 + (d - b'0') as u64) as f64)
+        Val::Str(s) if s.len() <= 15 && s.iter().all(u8::is_ascii_digit) => {
+            Some(s.iter().fold(0u64, |a, d| a * 10 + (d - b'0') as u64) as f64)
         }
         Val::Str(_) => None,
     }
-}
-
-/// The decimal text of an integer below 10^15 (JavaScript's `String(n)` for it), right
-/// aligned in the buffer, with its length; `None` for any other number.
-pub(crate) fn integer_text(n: f64) -> Option<([u8; 17], usize)> {
-    if n != floor(n) || n.abs() >= 1e15 {
-        return None;
-    }
-    let mut buf = [0u8; 17];
-    let mut i = buf.len();
-    let mut v = n.abs() as u64;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    if n < 0.0 {
-        i -= 1;
-        buf[i] = b'-';
-    }
-    Some((buf, buf.len() - i))
 }

@@ -23,7 +23,7 @@ use crate::host::Host;
 use crate::json::{Map, Value};
 use crate::rules::condition::string_to_number;
 use crate::rules::document::{without_compiled_envelope, AudienceRef, Rules};
-use crate::rules::hash::get_bucket_ranges;
+use crate::rules::hash::{fnv1a32, get_bucket_ranges};
 use crate::rules::time::parse_duration;
 
 /// Rules compiled for the first-decision module.
@@ -137,15 +137,15 @@ const BUILT_INS: &[&str] = &[
     "__lookupSetter__",
 ];
 
-/// The bytecode being written, with its string table.
+/// The bytecode being written.
 struct Writer<'h> {
-    strings: Vec<String>,
-    index: HashMap<String, u32>,
     host: &'h dyn Host,
     audience_index: HashMap<&'h str, usize>,
     rules: &'h Rules,
     /// Writing a `where` filter: paths are the event's kept properties.
     props: bool,
+    /// A condition reads `channel`: the program carries the lists it is derived from.
+    channel: bool,
 }
 
 fn un(out: &mut Vec<u8>, mut v: u32) {
@@ -167,20 +167,53 @@ fn f64le(out: &mut Vec<u8>, v: f64) {
 /// Why a condition cannot be evaluated by the first module.
 type Why = String;
 
-impl Writer<'_> {
-    fn string(&mut self, s: &str) -> u32 {
-        if let Some(&i) = self.index.get(s) {
-            return i;
-        }
-        let i = self.strings.len() as u32;
-        self.strings.push(s.to_string());
-        self.index.insert(s.to_string(), i);
-        i
-    }
+/// A `str`: its length, then its UTF-8 bytes.
+fn str_op(out: &mut Vec<u8>, s: &str) {
+    un(out, s.len() as u32);
+    out.extend_from_slice(s.as_bytes());
+}
 
+/// [`op::ONE_OF`]'s kinds: null, false, true.
+const NULL: u8 = 1;
+const FALSE: u8 = 1 << 5;
+const TRUE: u8 = 1 << 6;
+
+/// [`op::ONE_OF`]: passes for a value of one of `kinds`, or one of `strings` or
+/// `numbers` (strictly typed).
+fn one_of(out: &mut Vec<u8>, kinds: u8, strings: &[&str], numbers: &[f64]) {
+    out.push(op::ONE_OF);
+    out.push(kinds);
+    let mut s = Vec::new();
+    for x in strings {
+        str_op(&mut s, x);
+    }
+    un(out, s.len() as u32);
+    out.extend_from_slice(&s);
+    un(out, numbers.len() as u32 * 8);
+    for n in numbers {
+        f64le(out, *n);
+    }
+}
+
+/// The number whose `String` is `s`, for the integers below 10^15 the first module
+/// compares as text (`-?(0|[1-9][0-9]*)`, at most 15 digits); NaN for any other text.
+fn integer_of_text(s: &str) -> f64 {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    let canonical = !digits.is_empty()
+        && digits.len() <= 15
+        && digits.bytes().all(|c| c.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'))
+        && s != "-0";
+    if canonical {
+        s.parse().unwrap_or(f64::NAN)
+    } else {
+        f64::NAN
+    }
+}
+
+impl Writer<'_> {
     fn str_op(&mut self, out: &mut Vec<u8>, s: &str) {
-        let i = self.string(s);
-        un(out, i);
+        str_op(out, s);
     }
 
     /// A condition (an object of keys that must all pass).
@@ -387,14 +420,19 @@ impl Writer<'_> {
                 out.push(attr::QUERY as u8);
                 self.str_op(out, name);
             }
+            // `utm.<name>` is the first query parameter `utm_<name>`.
             ["utm", name] if ["source", "medium", "campaign", "term", "content"].contains(name) => {
-                out.push(attr::UTM as u8);
-                self.str_op(out, name);
+                out.push(attr::QUERY as u8);
+                self.str_op(out, &format!("utm_{name}"));
             }
             [a, b] if fixed(&format!("{a}.{b}")).is_some() => {
                 out.push(fixed(&format!("{a}.{b}")).unwrap_or(attr::MISSING as u8))
             }
-            [a] if fixed(a).is_some() => out.push(fixed(a).unwrap_or(attr::MISSING as u8)),
+            [a] if fixed(a).is_some() => {
+                let id = fixed(a).unwrap_or(attr::MISSING as u8);
+                self.channel |= *a == "channel";
+                out.push(id)
+            }
             // Not an attribute, or a path past a string or number: null (getPath).
             _ => out.push(attr::MISSING as u8),
         }
@@ -410,16 +448,17 @@ impl Writer<'_> {
             Value::String(s) => {
                 out.push(op::EQ_STR);
                 self.str_op(out, s);
+                out.push((s == "null") as u8 | ((s == "true") as u8) << 1 | ((s == "false") as u8) << 2);
+                f64le(out, integer_of_text(s));
             }
             Value::Number(n) => {
                 out.push(op::EQ_NUM);
                 f64le(out, *n);
             }
-            Value::Bool(b) => {
-                out.push(op::TRUTHY);
-                out.push(*b as u8);
-            }
-            Value::Null => out.push(op::IS_NULL),
+            // Truthiness, null never passing: the non-empty string, non-zero number and
+            // true kinds, or the empty string, zero or NaN and false kinds.
+            Value::Bool(b) => one_of(out, if *b { 0b101_0100 } else { 0b010_1010 }, &[], &[]),
+            Value::Null => one_of(out, NULL, &[], &[]),
             Value::Object(m) if !m.is_empty() && m.iter().all(|(k, _)| k.starts_with('$')) => {
                 out.push(op::V_AND);
                 un(out, m.len() as u32);
@@ -443,17 +482,10 @@ impl Writer<'_> {
                     out.push(op::V_NOT);
                 }
                 match e {
-                    Value::String(s) => {
-                        out.push(op::SAME_STR);
-                        self.str_op(out, s);
-                    }
-                    Value::Number(n) => {
-                        out.push(op::SAME_NUM);
-                        f64le(out, *n);
-                    }
-                    Value::Null => out.push(op::IS_NULL),
-                    // `===` with a boolean: membership in [b].
-                    Value::Bool(b) => out.extend_from_slice(&[op::IN, 0, 1, 3, *b as u8]),
+                    Value::String(s) => one_of(out, 0, &[s], &[]),
+                    Value::Number(n) => one_of(out, 0, &[], &[*n]),
+                    Value::Null => one_of(out, NULL, &[], &[]),
+                    Value::Bool(b) => one_of(out, if *b { TRUE } else { FALSE }, &[], &[]),
                     _ => out.push(op::V_FALSE),
                 }
             }
@@ -497,7 +529,7 @@ impl Writer<'_> {
                 if !truthy {
                     out.push(op::V_NOT);
                 }
-                out.push(op::EXISTS);
+                one_of(out, !NULL & 0x7f, &[], &[]);
             }
             "$in" | "$nin" | "$ini" | "$nini" => {
                 let Some(list) = e.as_array() else {
@@ -517,28 +549,19 @@ impl Writer<'_> {
                 if k.starts_with("$n") {
                     out.push(op::V_NOT);
                 }
-                out.push(op::IN);
-                out.push(ci as u8);
-                let items: Vec<&Value> = list
-                    .iter()
-                    .filter(|x| !matches!(x, Value::Array(_) | Value::Object(_)))
-                    .collect();
-                un(out, items.len() as u32);
-                for x in items {
+                // Strictly typed membership: null and booleans as kinds; arrays and
+                // objects are never equal to a value here.
+                let (mut kinds, mut strings, mut numbers) = ((ci as u8) << 7, Vec::new(), Vec::new());
+                for x in list {
                     match x {
-                        Value::Null => out.push(0),
-                        Value::String(s) => {
-                            out.push(1);
-                            self.str_op(out, s);
-                        }
-                        Value::Number(n) => {
-                            out.push(2);
-                            f64le(out, *n);
-                        }
-                        Value::Bool(b) => out.extend_from_slice(&[3, *b as u8]),
+                        Value::Null => kinds |= NULL,
+                        Value::Bool(b) => kinds |= if *b { TRUE } else { FALSE },
+                        Value::String(s) => strings.push(s.as_str()),
+                        Value::Number(n) => numbers.push(*n),
                         _ => {}
                     }
                 }
+                one_of(out, kinds, &strings, &numbers);
             }
             "$not" => {
                 out.push(op::V_NOT);
@@ -547,19 +570,10 @@ impl Writer<'_> {
             // The context's values are never arrays.
             "$size" | "$elemMatch" | "$all" | "$alli" => out.push(op::V_FALSE),
             "$type" => match e.as_str() {
-                Some("null") => out.push(op::IS_NULL),
-                Some("string") => {
-                    out.push(op::TYPE);
-                    out.push(1);
-                }
-                Some("number") => {
-                    out.push(op::TYPE);
-                    out.push(2);
-                }
-                Some("boolean") => {
-                    out.push(op::TYPE);
-                    out.push(3);
-                }
+                Some("null") => one_of(out, NULL, &[], &[]),
+                Some("string") => one_of(out, 0b110, &[], &[]),
+                Some("number") => one_of(out, 0b1_1000, &[], &[]),
+                Some("boolean") => one_of(out, TRUE | FALSE, &[], &[]),
                 _ => out.push(op::V_FALSE),
             },
             "$regex" | "$regexi" => {
@@ -583,12 +597,11 @@ impl Writer<'_> {
 /// JavaScript's `Number()` does (comparisons like `{"$gt": "10"}`).
 pub fn compile(rules: &Rules, host: &dyn Host) -> Compiled {
     let mut w = Writer {
-        strings: Vec::new(),
-        index: HashMap::new(),
         host,
         audience_index: HashMap::new(),
         rules,
         props: false,
+        channel: false,
     };
     for (i, a) in rules.audiences.iter().enumerate() {
         w.audience_index.entry(a.name.as_str()).or_insert(i);
@@ -705,76 +718,7 @@ pub fn compile(rules: &Rules, host: &dyn Host) -> Compiled {
     }
 
     // The program.
-    let mut body = Vec::new();
-    let nan = f64::NAN;
-    match &rules.caps {
-        Some(c) => {
-            body.push(1);
-            un(&mut body, c.impressions);
-            f64le(&mut body, c.per);
-        }
-        None => body.push(0),
-    }
-    un(&mut body, rules.experiences.len() as u32);
-    for (e, (ok, audience)) in rules.experiences.iter().zip(&exps) {
-        w.str_op(&mut body, &e.id);
-        let direct = e.variants.len() == 1 && e.holdout <= 0.0 && e.coverage >= 1.0;
-        body.push(*ok as u8 | (direct as u8) << 1);
-        match audience {
-            Some(code) => {
-                body.push(1);
-                un(&mut body, code.len() as u32);
-                body.extend_from_slice(code);
-            }
-            None => body.push(0),
-        }
-        f64le(&mut body, e.schedule.start.unwrap_or(nan));
-        f64le(&mut body, e.schedule.end.unwrap_or(nan));
-        f64le(&mut body, e.lifetime.unwrap_or(nan));
-        match &e.cap {
-            Some(c) => {
-                body.push(1);
-                un(&mut body, c.impressions);
-                f64le(&mut body, c.per);
-            }
-            None => body.push(0),
-        }
-        w.str_op(&mut body, e.seed.as_deref().unwrap_or(&e.id));
-        un(&mut body, e.hash_version);
-        f64le(&mut body, e.holdout);
-        let weights: Option<Vec<f64>> = e.variants.iter().map(|v| v.weight).collect();
-        let ranges = get_bucket_ranges(
-            e.variants.len() as i32,
-            Some(e.coverage),
-            weights.as_deref(),
-        );
-        un(&mut body, e.variants.len() as u32);
-        for (v, (a, b)) in e.variants.iter().zip(ranges) {
-            w.str_op(&mut body, &v.id);
-            f64le(&mut body, a);
-            f64le(&mut body, b);
-        }
-    }
-    let slots = crate::decide::slots(&rules.experiences);
-    un(&mut body, slots.len() as u32);
-    let experiences = &rules.experiences;
-    for (_, list) in &slots {
-        let mut list = list.clone();
-        crate::rules::sort_positions(&mut list, &|a, b| {
-            experiences[b].priority.total_cmp(&experiences[a].priority)
-        });
-        un(&mut body, list.len() as u32);
-        for i in list {
-            un(&mut body, i as u32);
-        }
-    }
-
     let mut code = b"TLC1".to_vec();
-    un(&mut code, w.strings.len() as u32);
-    for s in &w.strings {
-        un(&mut code, s.len() as u32);
-        code.extend_from_slice(s.as_bytes());
-    }
     un(&mut code, audiences.len() as u32);
     for a in &audiences {
         let bytes: &[u8] = match a {
@@ -784,7 +728,72 @@ pub fn compile(rules: &Rules, host: &dyn Host) -> Compiled {
         un(&mut code, bytes.len() as u32);
         code.extend_from_slice(bytes);
     }
-    code.extend_from_slice(&body);
+    // No cap: more impressions than a profile can hold.
+    let (n, per) = rules.caps.as_ref().map_or((u32::MAX, 0.0), |c| (c.impressions, c.per));
+    un(&mut code, n);
+    f64le(&mut code, per);
+    let lists = if w.channel { tailor_first::context::channel_lists() } else { Vec::new() };
+    un(&mut code, lists.len() as u32);
+    code.extend_from_slice(&lists);
+    let nan = f64::NAN;
+    let slots = crate::decide::slots(&rules.experiences);
+    un(&mut code, slots.len() as u32);
+    let experiences = &rules.experiences;
+    for (_, list) in &slots {
+        let mut list = list.clone();
+        crate::rules::sort_positions(&mut list, &|a, b| {
+            experiences[b].priority.total_cmp(&experiences[a].priority)
+        });
+        // Candidates past one this module cannot decide are never tried here.
+        if let Some(k) = list.iter().position(|&i| !exps[i].0) {
+            list.truncate(k + 1);
+        }
+        let mut slot = Vec::new();
+        un(&mut slot, list.len() as u32);
+        for i in list {
+            let (e, (ok, audience)) = (&experiences[i], &exps[i]);
+            un(&mut slot, i as u32);
+            let direct = e.variants.len() == 1 && e.holdout <= 0.0 && e.coverage >= 1.0;
+            slot.push(*ok as u8 | (direct as u8) << 1);
+            if !ok {
+                break;
+            }
+            str_op(&mut slot, &e.id);
+            let audience = audience.as_deref().unwrap_or(&[]);
+            un(&mut slot, audience.len() as u32);
+            slot.extend_from_slice(audience);
+            f64le(&mut slot, e.schedule.start.unwrap_or(nan));
+            f64le(&mut slot, e.schedule.end.unwrap_or(nan));
+            f64le(&mut slot, e.lifetime.unwrap_or(nan));
+            let (n, per) = e.cap.as_ref().map_or((u32::MAX, 0.0), |c| (c.impressions, c.per));
+            un(&mut slot, n);
+            f64le(&mut slot, per);
+            // The seed resolved: hash_from(prefix, unit, suffix, version).
+            let seed = e.seed.as_deref().unwrap_or(&e.id);
+            un(&mut slot, e.hash_version);
+            if e.hash_version == 1 {
+                un(&mut slot, tailor_first::hash::FNV_OFFSET);
+                str_op(&mut slot, seed);
+            } else {
+                un(&mut slot, fnv1a32(seed));
+                str_op(&mut slot, "");
+            }
+            f64le(&mut slot, e.holdout);
+            un(&mut slot, fnv1a32(&format!("{seed}:holdout")));
+            let weights: Option<Vec<f64>> = e.variants.iter().map(|v| v.weight).collect();
+            let ranges = get_bucket_ranges(e.variants.len() as i32, Some(e.coverage), weights.as_deref());
+            let mut variants = Vec::new();
+            for (v, (a, b)) in e.variants.iter().zip(ranges) {
+                str_op(&mut variants, &v.id);
+                f64le(&mut variants, a);
+                f64le(&mut variants, b);
+            }
+            un(&mut slot, variants.len() as u32);
+            slot.extend_from_slice(&variants);
+        }
+        un(&mut code, slot.len() as u32);
+        code.extend_from_slice(&slot);
+    }
     Compiled {
         code,
         slots: slots.iter().map(|(s, _)| s.to_string()).collect(),
