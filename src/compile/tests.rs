@@ -862,17 +862,18 @@ fn check(c: &Case, tally: &mut Tally) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-#[test]
-fn first_decisions_equal_the_full_engines() {
-    let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
-        cases: 3000,
-        ..Default::default()
-    });
-    let result = runner.run(&case(), |c| TALLY.with(|t| check(&c, &mut t.borrow_mut())));
-    if let Err(e) = result {
+/// Runs `cases` cases of `strategy` through [`check`]; returns what they compared.
+fn differential(strategy: impl Strategy<Value = Case>, cases: u32) -> Tally {
+    let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config { cases, ..Default::default() });
+    if let Err(e) = runner.run(&strategy, |c| TALLY.with(|t| check(&c, &mut t.borrow_mut()))) {
         panic!("{e}");
     }
-    let t = TALLY.with(|t| std::mem::take(&mut *t.borrow_mut()));
+    TALLY.with(|t| std::mem::take(&mut *t.borrow_mut()))
+}
+
+#[test]
+fn first_decisions_equal_the_full_engines() {
+    let t = differential(case(), 3000);
     eprintln!(
         "differential: {} slots, {} decided by the first module: {} variants ({} sticky), {} holdouts; {} behavioural ({} with a profile)",
         t.slots, t.decided, t.shown, t.sticky, t.holdout, t.behavioural, t.behavioural_profile
@@ -892,15 +893,7 @@ fn first_decisions_equal_the_full_engines() {
 
 #[test]
 fn behavioural_first_decisions_equal_the_full_engines() {
-    let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
-        cases: 2000,
-        ..Default::default()
-    });
-    let result = runner.run(&behaviour_case(), |c| TALLY.with(|t| check(&c, &mut t.borrow_mut())));
-    if let Err(e) = result {
-        panic!("{e}");
-    }
-    let t = TALLY.with(|t| std::mem::take(&mut *t.borrow_mut()));
+    let t = differential(behaviour_case(), 2000);
     eprintln!(
         "behavioural differential: {} slots, {} decided by the first module ({} behavioural), {} shown; full rings folding an event: {} slots, {} decided",
         t.slots, t.decided, t.behavioural, t.shown, t.full_ring, t.full_ring_decided

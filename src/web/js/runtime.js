@@ -10,7 +10,7 @@ import { startCapture } from "./capture.js";
 import { doc, mark, own, pageUnitOrNone } from "./dom.js";
 import { consentLinks, MAX_PENDING } from "./consent-links.js";
 import { SLOT, slotSelector, createVeil, applyContent } from "./slots.js";
-import { compiledFile, domReady, loadRules, rulesOrigin } from "./rules-source.js";
+import { domReady, loadRules, rulesOrigin } from "./rules-source.js";
 
 const GOALS_KEY = `${PURPOSE_PREFIXES.measurement}goals`;
 /** Profile writes are batched: at most one every 250 ms, plus a flush on pagehide. */
@@ -70,14 +70,13 @@ export function start(options = {}, handoff = null) {
     return running;
   }
   // Options are read as own properties: a polluted Object.prototype adds none.
-  options = { rules: own(options, "rules"), consent: own(options, "consent"), antiFlickerMs: own(options, "antiFlickerMs"), allowAutomation: own(options, "allowAutomation"), wasmReady: own(options, "wasmReady"), firstModule: own(options, "firstModule") };
+  options = { rules: own(options, "rules"), consent: own(options, "consent"), antiFlickerMs: own(options, "antiFlickerMs"), allowAutomation: own(options, "allowAutomation"), wasmReady: own(options, "wasmReady") };
   const listeners = { decision: [], error: [], dropped: [] };
   // `handoff`: what the script tag's first stage (stage.js) leaves to this full module:
   // its storage, page unit, held calls, veil, the slots' remembered defaults and the
   // first decisions it showed. The visitor sees no change when the full module takes
   // over.
   const h = handoff ?? {};
-  if (h.firstModule) options.firstModule = h.firstModule;
   const decisions = new Map();
   const defaults = h.defaults ?? new WeakMap();
   const storage = h.storage ?? createStorage();
@@ -111,7 +110,7 @@ export function start(options = {}, handoff = null) {
   // compiled file, the slots it decided (the engine's later decision of the same slot
   // is never "late"), whether it read the profile, and whether a withdrawal since
   // forbids that.
-  let compiled = h.compiled ?? null;
+  const compiled = h.compiled ?? null;
   const firstShown = new Set();
   for (const d of h.decisions ?? []) {
     decisions.set(d.slot, d);
@@ -259,7 +258,7 @@ export function start(options = {}, handoff = null) {
     if (engine || stopped || late || !compiled) return;
     let round;
     try {
-      round = firstRound(options.firstModule, compiled, storage, options.consent, context(), unit, viewStart, firstWithdrawn);
+      round = firstRound(h.firstModule, compiled, storage, options.consent, context(), unit, viewStart, firstWithdrawn);
     } catch (e) {
       console.warn(`Tailor: no first decision (${e.message}); the slots wait for the full engine`);
       return;
@@ -839,21 +838,6 @@ export function start(options = {}, handoff = null) {
       // The first stage's errors are of its own copy of TailorError: made ours again.
       const rulesPromise = h.rules?.catch((e) => Promise.reject(new TailorError(e.code ?? "START_FAILED", e.message, e.problems))) ?? loadRules(options.rules);
       rulesPromise.catch(() => {});
-      if (options.firstModule && !h.rules) {
-        // The first decision does not wait for the .wasm: as soon as the rules and the
-        // slots are there.
-        rulesPromise
-          .then(async (rules) => {
-            compiled = compiledFile(rules);
-            if (!compiled) {
-              console.info("Tailor: these rules are not compiled, so the slots wait for the full engine; `tailor compile rules.json` gives the script a first decision in a few milliseconds (see the README, \"Compiling rules\")");
-              return;
-            }
-            await domReady();
-            firstDecision();
-          })
-          .catch((e) => console.warn(`Tailor: no first decision (${e.message})`));
-      }
       await withTimeout(options.wasmReady, WASM_TIMEOUT_MS, () => new TailorError("START_FAILED", `Tailor: the .wasm did not arrive within ${WASM_TIMEOUT_MS / 1000} s; the slots keep their default content (withdrawal still works)`));
       mark("wasm");
       if (stopped) return;

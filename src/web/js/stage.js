@@ -77,6 +77,9 @@ export function startFirstStage({ rules, consent: config, antiFlickerMs, allowAu
         veil.revealAll();
       }, flickerMs);
 
+  // The first decision to show a slot's default content.
+  const defaultOf = (slot) => ({ slot, experience: null, variant: null, holdout: false, sticky: false, content: null, summary: `${slot}: default content (first decision)`, explanation: { first: true } });
+
   // Shows decision `d` in every element of its slot, or, when it cannot (the full
   // module says why), puts back the default.
   function show(d) {
@@ -85,7 +88,7 @@ export function startFirstStage({ rules, consent: config, antiFlickerMs, allowAu
       for (const el of els) applyContent(defaults, el, d);
       return true;
     } catch {
-      for (const el of els) applyContent(defaults, el, { slot: d.slot, experience: null, variant: null, holdout: false, content: null });
+      for (const el of els) applyContent(defaults, el, defaultOf(d.slot));
       return false;
     }
   }
@@ -106,7 +109,7 @@ export function startFirstStage({ rules, consent: config, antiFlickerMs, allowAu
       const slot = compiled.slots[i];
       // Decided again after a withdrawal: a slot the module can no longer decide shows
       // its default, never what the withdrawn profile chose.
-      if (!d && decisions.has(slot)) d = { slot, experience: null, variant: null, holdout: false, sticky: false, content: null, summary: `${slot}: default content (first decision)`, explanation: { first: true } };
+      if (!d && decisions.has(slot)) d = defaultOf(slot);
       if (d && show(d)) decisions.set(slot, d);
     });
     if (decisions.size === round.list.length) veil.revealAll();
