@@ -189,16 +189,21 @@ for (const f of ["decide.html", "decide.js"]) copyFileSync(`bench/${f}`, `${OUT}
 // when the script starts executing (window.__bench.exec). The files weighed above are
 // the originals.
 const EXEC_MARK = "window.__bench&&(window.__bench.exec??=performance.now());\n";
+// After the script's leading comments (a compile-hints comment must stay first).
+const withExecMark = (text) => {
+  const head = /^(\/\/[^\n]*\n)*/.exec(text)[0];
+  return head + EXEC_MARK + text.slice(head.length);
+};
 function serveCopy(from, to, marked) {
   mkdirSync(to, { recursive: true });
   for (const f of readdirSync(from)) {
     if (!statSync(`${from}/${f}`).isFile()) continue;
-    if (marked.includes(f)) writeFileSync(`${to}/${f}`, EXEC_MARK + readFileSync(`${from}/${f}`, "utf8"));
+    if (marked.includes(f)) writeFileSync(`${to}/${f}`, withExecMark(readFileSync(`${from}/${f}`, "utf8")));
     else copyFileSync(`${from}/${f}`, `${to}/${f}`);
   }
 }
 serveCopy(SDK, `${OUT}/served/sdk`, ["tailor.min.js"]);
-if (bundlePath) writeFileSync(`${OUT}/served/sdk/tailor.bundle.js`, EXEC_MARK + readFileSync(bundlePath, "utf8"));
+if (bundlePath) writeFileSync(`${OUT}/served/sdk/tailor.bundle.js`, withExecMark(readFileSync(bundlePath, "utf8")));
 serveCopy(GB_DIR, `${OUT}/served/gb`, ["auto.min.js"]);
 serveCopy("bench/floor", `${OUT}/served/sdk-floor`, ["floor.js"]);
 // Where each served script file comes from, to weigh what a load downloaded.
