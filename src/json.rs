@@ -796,9 +796,205 @@ impl Parser<'_> {
     }
 }
 
+/// Where a value is in a JSON text: 1-based line and column (in characters), as
+/// [`ParseError`] counts them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, counted in characters.
+    pub column: usize,
+}
+
+/// The position in `text` (a valid JSON text) of what `path` names, as the rules'
+/// problems write paths: `$`, then `.key` or `["key"]` for a member, `[n]` for an array
+/// element. A member is located at its key (where an unknown or misspelt field is
+/// written), an element at its first character; of repeated keys, the last (the one
+/// `JSON.parse` keeps). `None` when the text is not valid JSON or the path does not lead
+/// to a value in it.
+pub fn locate(text: &str, path: &str) -> Option<Position> {
+    let steps = path_steps(path)?;
+    let src = text.as_bytes();
+    let mut at = skip_space(src, 0);
+    let mut found = at;
+    for step in steps {
+        let next = match step {
+            Step::Key(key) => member(text, at, &key)?,
+            Step::Index(n) => element(src, at, n)?,
+        };
+        found = next.0;
+        at = next.1;
+    }
+    let before = slice(text, ..found);
+    Some(Position {
+        line: before.matches('\n').count() + 1,
+        column: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
+    })
+}
+
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// `$.a["b c"][2]` as steps; `None` for anything else.
+fn path_steps(path: &str) -> Option<Vec<Step>> {
+    let mut rest = path.strip_prefix('$')?;
+    let mut steps = Vec::new();
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('.') {
+            let end = r.find(['.', '[']).unwrap_or(r.len());
+            steps.push(Step::Key(r[..end].to_string()));
+            rest = &r[end..];
+        } else if let Some(r) = rest.strip_prefix("[\"") {
+            // A quoted key: a JSON string up to its closing quote.
+            let mut end = 0;
+            let b = r.as_bytes();
+            while end < b.len() && b[end] != b'"' {
+                end += if b[end] == b'\\' { 2 } else { 1 };
+            }
+            let key = match parse(&rest[1..end + 3]).ok()? {
+                Value::String(k) => k,
+                _ => return None,
+            };
+            steps.push(Step::Key(key));
+            rest = r.get(end + 1..)?.strip_prefix(']')?;
+        } else if let Some(r) = rest.strip_prefix('[') {
+            let end = r.find(']')?;
+            steps.push(Step::Index(r[..end].parse().ok()?));
+            rest = &r[end + 1..];
+        } else {
+            return None;
+        }
+    }
+    Some(steps)
+}
+
+fn skip_space(src: &[u8], mut at: usize) -> usize {
+    while let Some(b' ' | b'\t' | b'\n' | b'\r') = src.get(at) {
+        at += 1;
+    }
+    at
+}
+
+/// The end of the string starting at `at` (its opening quote).
+fn string_end(src: &[u8], mut at: usize) -> Option<usize> {
+    at += 1;
+    loop {
+        match src.get(at)? {
+            b'"' => return Some(at + 1),
+            b'\\' => at += 2,
+            _ => at += 1,
+        }
+    }
+}
+
+/// The end of the value starting at `at`.
+fn value_end(src: &[u8], at: usize) -> Option<usize> {
+    match src.get(at)? {
+        b'"' => string_end(src, at),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut i = at;
+            loop {
+                match src.get(i)? {
+                    b'"' => {
+                        i = string_end(src, i)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(i + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+        }
+        _ => {
+            let mut i = at;
+            while let Some(c) = src.get(i) {
+                if matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
+                    break;
+                }
+                i += 1;
+            }
+            Some(i)
+        }
+    }
+}
+
+/// In the object at `at`: the last member named `key`, as (its key's offset, its
+/// value's offset).
+fn member(text: &str, at: usize, key: &str) -> Option<(usize, usize)> {
+    let src = text.as_bytes();
+    if src.get(at) != Some(&b'{') {
+        return None;
+    }
+    let mut i = skip_space(src, at + 1);
+    let mut found = None;
+    while src.get(i) == Some(&b'"') {
+        let key_end = string_end(src, i)?;
+        let value = skip_space(src, skip_space(src, key_end) + 1);
+        if matches!(parse(slice(text, i..key_end)), Ok(Value::String(ref k)) if k == key) {
+            found = Some((i, value));
+        }
+        i = skip_space(src, value_end(src, value)?);
+        if src.get(i) != Some(&b',') {
+            break;
+        }
+        i = skip_space(src, i + 1);
+    }
+    found
+}
+
+/// In the array at `at`: element `n`, as (its offset, its offset).
+fn element(src: &[u8], at: usize, n: usize) -> Option<(usize, usize)> {
+    if src.get(at) != Some(&b'[') {
+        return None;
+    }
+    let mut i = skip_space(src, at + 1);
+    for _ in 0..n {
+        if src.get(i) == Some(&b']') {
+            return None;
+        }
+        i = skip_space(src, value_end(src, i)?);
+        if src.get(i) != Some(&b',') {
+            return None;
+        }
+        i = skip_space(src, i + 1);
+    }
+    (src.get(i).is_some_and(|c| *c != b']')).then_some((i, i))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn locate_finds_keys_elements_and_quoted_keys() {
+        let text = "{\n  \"a\": [1, {\"b\": 2}],\n  \"odd key\": {\"x\": \"}]\\\"\", \"y\": true},\n  \"a\": [7, 8]\n}";
+        let at = |p: &str| locate(text, p).map(|q| (q.line, q.column));
+        assert_eq!(at("$"), Some((1, 1)));
+        // Repeated keys: the last one, which JSON.parse keeps.
+        assert_eq!(at("$.a"), Some((4, 3)));
+        assert_eq!(at("$.a[1]"), Some((4, 12)));
+        assert_eq!(at("$.a[2]"), None);
+        assert_eq!(at("$[\"odd key\"].y"), Some((3, 28)));
+        assert_eq!(at("$[\"odd key\"].z"), None);
+        assert_eq!(at("$.a.b"), None);
+        assert_eq!(at("nonsense"), None);
+    }
+
+    #[test]
+    fn locate_counts_columns_in_characters() {
+        let text = "{\"é\": {\"ü\": 1, \"k\": 2}}";
+        assert_eq!(locate(text, "$[\"é\"].k"), Some(Position { line: 1, column: 16 }));
+        assert_eq!(locate(text, "$[\"é\"][\"ü\"]"), Some(Position { line: 1, column: 8 }));
+    }
     use crate::host::NativeHost;
 
     /// Found by fuzzing (`fuzz/corpus/rules/regression-exponent-overflow`): a huge

@@ -1,12 +1,25 @@
 //! The `tailor` command's implementation (native builds only).
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use tailor::compile::{bundle, compile_document};
+use tailor::compile::{bundle, compile, compile_document};
 use tailor::host::NativeHost;
+use tailor::json::{self, Map, Value};
+use tailor::rules::document::parse_rules_with;
 
-const USAGE: &str =
+const USAGE: &str = "usage: tailor <command> [options]
+
+commands:
+  validate <rules.json>...   check rules documents; every problem with its line and column
+  compile <rules.json>       validate, then write the compiled rules for the first decision
+  help [command]             this text, or a command's
+
+`tailor <command> --help` prints a command's options. Exit codes: 0 success, 1 a
+document has problems (or cannot be read or written), 2 a mistaken command line.";
+
+const COMPILE_USAGE: &str =
     "usage: tailor compile <rules.json> [-o <out.json>] [--bundle <tailor.min.js>] [--quiet]
 
   Validates the rules exactly as validateRules() does, then writes the compiled
@@ -19,29 +32,265 @@ const USAGE: &str =
   Experiences the first decision cannot evaluate are listed; they wait for the
   full engine at run time.";
 
+const VALIDATE_USAGE: &str = "usage: tailor validate <rules.json>... [--format text|json|github]
+
+  Checks each rules document (or compiled rules file) exactly as validateRules()
+  does and reports every problem at once: where it is (file:line:column and the
+  JSON path), what was expected there, what was found, and a \"did you mean\" for
+  a misspelt name. `-` reads standard input. Exit code 1 when any document has a
+  problem, 0 when all are valid.
+
+  --format text     one line per problem, file:line:column first (the default)
+  --format json     one JSON object: {\"valid\", \"files\": [{\"file\", \"valid\",
+                    \"problems\": [{\"path\", \"line\", \"column\", \"expected\",
+                    \"found\", \"hint\"}]}]}
+  --format github   GitHub Actions annotations (::error file=…,line=…,col=…::…),
+                    so a CI job marks each problem on the pull request's diff";
+
 /// Runs the command with the process arguments.
 pub fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(message) => {
             eprintln!("{message}");
-            ExitCode::from(if message.starts_with("usage") { 2 } else { 1 })
+            ExitCode::from(if message.starts_with("usage") || message.contains("\nusage") { 2 } else { 1 })
         }
     }
 }
 
-fn run(args: &[String]) -> Result<(), String> {
+fn run(args: &[String]) -> Result<ExitCode, String> {
     let (Some(cmd), rest) = (args.first(), args.get(1..).unwrap_or(&[])) else {
         return Err(USAGE.into());
     };
-    if cmd == "--help" || cmd == "-h" || cmd == "help" {
-        println!("{USAGE}");
-        return Ok(());
+    let help_for = |c: &str| match c {
+        "compile" => Some(COMPILE_USAGE),
+        "validate" => Some(VALIDATE_USAGE),
+        _ => None,
+    };
+    match cmd.as_str() {
+        "--help" | "-h" | "help" => {
+            let text = match rest.first() {
+                None => USAGE,
+                Some(c) => help_for(c).ok_or_else(|| format!("tailor help: unknown command \"{c}\"\n{USAGE}"))?,
+            };
+            println!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+        c if rest.iter().any(|a| a == "--help" || a == "-h") && help_for(c).is_some() => {
+            println!("{}", help_for(c).unwrap_or(USAGE));
+            Ok(ExitCode::SUCCESS)
+        }
+        "compile" => compile_command(rest).map(|()| ExitCode::SUCCESS),
+        "validate" => validate_command(rest),
+        c => Err(format!("tailor: unknown command \"{c}\"{}\n{USAGE}", did_you_mean(c, &["validate", "compile", "help"]))),
     }
-    if cmd != "compile" {
-        return Err(format!("tailor: unknown command \"{cmd}\"\n{USAGE}"));
+}
+
+/// ` (did you mean "validate"?)` for a near miss among `names`, else nothing.
+fn did_you_mean(word: &str, names: &[&str]) -> String {
+    let distance = |a: &str, b: &str| {
+        let b: Vec<char> = b.chars().collect();
+        let mut row: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut prev = row[0];
+            row[0] = i + 1;
+            for (j, cb) in b.iter().enumerate() {
+                let next = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(row[j + 1] + 1);
+                prev = row[j + 1];
+                row[j + 1] = next;
+            }
+        }
+        row[b.len()]
+    };
+    names
+        .iter()
+        .map(|n| (distance(word, n), n))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map_or(String::new(), |(_, n)| format!(" (did you mean \"{n}\"?)"))
+}
+
+/// One problem of a document, located in its text.
+struct Located {
+    path: String,
+    /// 1-based line and column; none when the path cannot be found in the text.
+    at: Option<json::Position>,
+    expected: String,
+    found: String,
+    /// The name a misspelt one most likely meant.
+    hint: Option<String>,
+}
+
+/// Every problem of the rules document `text`, located.
+fn problems_of(text: &str) -> Vec<Located> {
+    if let Err(e) = json::parse(text) {
+        return vec![Located {
+            path: "$".into(),
+            at: Some(json::Position { line: e.line, column: e.column }),
+            expected: "a JSON document".into(),
+            found: format!("invalid JSON ({})", e.message),
+            hint: None,
+        }];
     }
+    let Err(problems) = parse_rules_with(text, &NativeHost) else {
+        return Vec::new();
+    };
+    problems
+        .into_iter()
+        .map(|p| {
+            // A compiled file's problems are about its "rules".
+            let at = json::locate(text, &p.path).or_else(|| json::locate(text, &format!("$.rules{}", &p.path[1..])));
+            let (expected, hint) = match p.expected.split_once(" (did you mean \"") {
+                Some((e, h)) => (e.to_string(), h.strip_suffix("\"?)").map(str::to_string)),
+                None => (p.expected, None),
+            };
+            Located { path: p.path, at, expected, found: p.found, hint }
+        })
+        .collect()
+}
+
+fn read_input(file: &str) -> Result<String, String> {
+    if file == "-" {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text).map_err(|e| format!("cannot read standard input: {e}"))?;
+        return Ok(text);
+    }
+    std::fs::read_to_string(file).map_err(|e| format!("cannot read {file}: {e}"))
+}
+
+/// GitHub's workflow-command escaping: `%`, CR and LF in a message; also `:` and `,`
+/// in a property.
+fn gh_escape(s: &str, property: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            ':' if property => out.push_str("%3A"),
+            ',' if property => out.push_str("%2C"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn validate_command(args: &[String]) -> Result<ExitCode, String> {
+    let mut files = Vec::new();
+    let mut format = "text".to_string();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--format" | "-f" => {
+                format = it.next().ok_or_else(|| format!("tailor validate: {a} needs text, json or github\n{VALIDATE_USAGE}"))?.clone();
+            }
+            s if s.starts_with("--format=") => format = s["--format=".len()..].to_string(),
+            s if s.starts_with('-') && s != "-" => {
+                return Err(format!("tailor validate: unknown option {s}{}\n{VALIDATE_USAGE}", did_you_mean(s, &["--format"])));
+            }
+            s => files.push(s.to_string()),
+        }
+    }
+    if !matches!(format.as_str(), "text" | "json" | "github") {
+        return Err(format!("tailor validate: --format must be text, json or github, not \"{format}\"\n{VALIDATE_USAGE}"));
+    }
+    if files.is_empty() {
+        return Err(format!("tailor validate: which rules file? (none given)\n{VALIDATE_USAGE}"));
+    }
+    let mut all_valid = true;
+    let mut reports = Vec::new();
+    for file in &files {
+        let name = if file == "-" { "<stdin>" } else { file.as_str() };
+        let (problems, summary) = match read_input(file) {
+            Err(why) => (vec![Located { path: String::new(), at: None, expected: String::new(), found: why, hint: None }], None),
+            Ok(text) => {
+                let problems = problems_of(&text);
+                let summary = if problems.is_empty() {
+                    parse_rules_with(&text, &NativeHost).ok().map(|rules| {
+                        let compiled = compile(&rules, &NativeHost);
+                        let (e, s) = (rules.experiences.len(), compiled.slots.len());
+                        let mut line = format!(
+                            "{name}: valid ({e} experience{} over {s} slot{})",
+                            if e == 1 { "" } else { "s" },
+                            if s == 1 { "" } else { "s" }
+                        );
+                        if !compiled.deferred.is_empty() {
+                            line.push_str(&format!("; {} wait for the full engine at first paint (`tailor compile` says why)", compiled.deferred.len()));
+                        }
+                        line
+                    })
+                } else {
+                    None
+                };
+                (problems, summary)
+            }
+        };
+        all_valid &= problems.is_empty();
+        match format.as_str() {
+            "json" => {
+                let list = problems
+                    .iter()
+                    .map(|p| {
+                        let mut m = Map::new();
+                        let or_null = |s: &str| if s.is_empty() { Value::Null } else { s.to_string().into() };
+                        m.insert("path", or_null(&p.path));
+                        m.insert("line", p.at.map_or(Value::Null, |a| (a.line as f64).into()));
+                        m.insert("column", p.at.map_or(Value::Null, |a| (a.column as f64).into()));
+                        m.insert("expected", or_null(&p.expected));
+                        m.insert("found", p.found.clone().into());
+                        m.insert("hint", p.hint.clone().map_or(Value::Null, Value::String));
+                        Value::Object(m)
+                    })
+                    .collect();
+                let mut m = Map::new();
+                m.insert("file", name.to_string().into());
+                m.insert("valid", Value::Bool(problems.is_empty()));
+                m.insert("problems", Value::Array(list));
+                reports.push(Value::Object(m));
+            }
+            "github" => {
+                for p in &problems {
+                    let mut props = format!("file={}", gh_escape(name, true));
+                    if let Some(a) = p.at {
+                        props.push_str(&format!(",line={},col={}", a.line, a.column));
+                    }
+                    props.push_str(&format!(",title={}", gh_escape(&format!("Tailor rules: {}", p.path), true)));
+                    println!("::error {props}::{}", gh_escape(&message(p), false));
+                }
+                println!("{}", summary.clone().unwrap_or_else(|| counted_problems(name, problems.len())));
+            }
+            _ => {
+                for p in &problems {
+                    let at = p.at.map_or(String::new(), |a| format!("{}:{}:", a.line, a.column));
+                    println!("{name}:{at} {}", message(p));
+                }
+                println!("{}", summary.clone().unwrap_or_else(|| counted_problems(name, problems.len())));
+            }
+        }
+    }
+    if format == "json" {
+        let mut m = Map::new();
+        m.insert("valid", Value::Bool(all_valid));
+        m.insert("files", Value::Array(reports));
+        println!("{}", Value::Object(m).to_json(&NativeHost));
+    }
+    Ok(if all_valid { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn message(p: &Located) -> String {
+    if p.path.is_empty() {
+        return p.found.clone(); // the file could not be read
+    }
+    let hint = p.hint.as_ref().map_or(String::new(), |h| format!(" (did you mean \"{h}\"?)"));
+    format!("{}: expected {}, found {}{hint}", p.path, p.expected, p.found)
+}
+
+fn counted_problems(name: &str, n: usize) -> String {
+    format!("{name}: {n} problem{}", if n == 1 { "" } else { "s" })
+}
+
+fn compile_command(rest: &[String]) -> Result<(), String> {
     let mut input = None;
     let mut out = None;
     let mut sdk = None;
@@ -52,7 +301,7 @@ fn run(args: &[String]) -> Result<(), String> {
             "-o" | "--out" => {
                 out = Some(
                     it.next()
-                        .ok_or_else(|| format!("tailor compile: {a} needs a file name\n{USAGE}"))?
+                        .ok_or_else(|| format!("tailor compile: {a} needs a file name\n{COMPILE_USAGE}"))?
                         .clone(),
                 )
             }
@@ -61,7 +310,7 @@ fn run(args: &[String]) -> Result<(), String> {
                     it.next()
                         .ok_or_else(|| {
                             format!(
-                                "tailor compile: --bundle needs the path of tailor.min.js\n{USAGE}"
+                                "tailor compile: --bundle needs the path of tailor.min.js\n{COMPILE_USAGE}"
                             )
                         })?
                         .clone(),
@@ -69,18 +318,18 @@ fn run(args: &[String]) -> Result<(), String> {
             }
             "--quiet" | "-q" => quiet = true,
             s if s.starts_with('-') && s != "-" => {
-                return Err(format!("tailor compile: unknown option {s}\n{USAGE}"))
+                return Err(format!("tailor compile: unknown option {s}\n{COMPILE_USAGE}"))
             }
             s if input.is_none() => input = Some(s.to_string()),
             s => {
                 return Err(format!(
-                    "tailor compile: one rules file at a time (also got \"{s}\")\n{USAGE}"
+                    "tailor compile: one rules file at a time (also got \"{s}\")\n{COMPILE_USAGE}"
                 ))
             }
         }
     }
     let Some(input) = input else {
-        return Err(USAGE.into());
+        return Err(COMPILE_USAGE.into());
     };
     let text = std::fs::read_to_string(&input)
         .map_err(|e| format!("tailor compile: cannot read {input}: {e}"))?;

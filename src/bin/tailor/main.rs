@@ -1,4 +1,5 @@
-//! The `tailor` command: `tailor compile rules.json` validates a rules document exactly
+//! The `tailor` command: `tailor validate rules.json` checks rules documents (every
+//! problem with its line and column); `tailor compile rules.json` validates a document exactly
 //! as `validateRules` does and writes its compiled form (see the README,
 //! "Compiling rules").
 

@@ -1,0 +1,155 @@
+//! The `tailor` command line as a user runs it: the built binary, its output and its exit
+//! code, on good and mistaken documents.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn tailor(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tailor"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the tailor binary runs");
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn out(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A file in a fresh temporary folder, for commands that read paths.
+fn file(name: &str, text: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("tailor-cli-{}-{}", std::process::id(), name.replace('.', "-")));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+const GOOD: &str = r#"{
+  "version": 1,
+  "audiences": { "fans": { "country": { "$in": ["FR", "BE"] } } },
+  "experiences": [
+    { "id": "hero", "slot": "hero", "audience": "fans",
+      "variants": [ { "id": "a", "weight": 1, "content": { "text": "Bonjour" } } ] },
+    { "id": "promo", "slot": "banner", "audience": "fans",
+      "variants": [ { "id": "b", "weight": 1, "content": { "text": "Promo" } } ] }
+  ]
+}"#;
+
+// A typo'd operator, a typo'd field, a weight as text and an unknown audience.
+const MISTAKEN: &str = r#"{
+  "version": 1,
+  "audiences": { "fans": { "country": { "$inn": ["FR"] } } },
+  "experiences": [
+    { "id": "hero", "slot": "hero", "audeince": "fans",
+      "variants": [ { "id": "a", "weight": "half" } ] },
+    { "id": "promo", "slot": "banner", "audience": "fens",
+      "variants": [ { "id": "b", "weight": 1 } ] }
+  ]
+}"#;
+
+#[test]
+fn validate_accepts_a_good_document_and_says_what_it_holds() {
+    let o = tailor(&["validate", &file("good.json", GOOD)], None);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(out(&o).contains("good.json: valid (2 experiences over 2 slots)"), "{}", out(&o));
+}
+
+#[test]
+fn validate_reports_every_problem_with_line_column_and_hint() {
+    let path = file("mistaken.json", MISTAKEN);
+    let o = tailor(&["validate", &path], None);
+    assert_eq!(o.status.code(), Some(1));
+    let text = out(&o);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.contains(&format!("{path}:3:41: $.audiences.fans.country.$inn: expected a GrowthBook operator, found unknown operator $inn (did you mean \"$in\"?)").as_str()), "{text}");
+    assert!(text.contains(&format!("{path}:5:37: $.experiences[0].audeince:")), "{text}");
+    assert!(text.contains("(did you mean \"audience\"?)"), "{text}");
+    assert!(text.contains(&format!("{path}:6:34: $.experiences[0].variants[0].weight: expected a number between 0 and 1, found string \"half\"")), "{text}");
+    assert!(text.contains(&format!("{path}:7:40: $.experiences[1].audience:")), "{text}");
+    assert!(lines.last().unwrap().ends_with("mistaken.json: 4 problems"), "{text}");
+}
+
+#[test]
+fn validate_gives_invalid_json_its_line_and_column() {
+    let o = tailor(&["validate", "-"], Some("{\n  \"version\": 1,\n  \"experiences\": [ { \"id\": \"x\", }\n]}"));
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(out(&o), "<stdin>:3:33: $: expected a JSON document, found invalid JSON (expected a string key)\n<stdin>: 1 problem\n");
+}
+
+#[test]
+fn validate_as_json_and_as_github_annotations() {
+    let (good, bad) = (file("a.json", GOOD), file("b.json", MISTAKEN));
+    let o = tailor(&["validate", &good, &bad, "--format", "json"], None);
+    assert_eq!(o.status.code(), Some(1));
+    let report = tailor::json::parse(out(&o).trim()).expect("one JSON document");
+    assert_eq!(report.get("valid"), Some(&tailor::json::Value::Bool(false)));
+    let files = report.get("files").and_then(|f| f.as_array()).unwrap();
+    assert_eq!(files[0].get("valid"), Some(&tailor::json::Value::Bool(true)));
+    let problems = files[1].get("problems").and_then(|p| p.as_array()).unwrap();
+    assert_eq!(problems.len(), 4);
+    let typo = &problems[1];
+    assert_eq!(typo.get("path").and_then(|p| p.as_str()), Some("$.experiences[0].audeince"));
+    assert_eq!((typo.get("line").and_then(|v| v.as_f64()), typo.get("column").and_then(|v| v.as_f64())), (Some(5.0), Some(37.0)));
+    assert_eq!(typo.get("hint").and_then(|h| h.as_str()), Some("audience"));
+
+    let o = tailor(&["validate", "--format=github", &bad], None);
+    assert_eq!(o.status.code(), Some(1));
+    let first = out(&o).lines().next().unwrap().to_string();
+    assert_eq!(first, format!("::error file={bad},line=3,col=41,title=Tailor rules%3A $.audiences.fans.country.$inn::$.audiences.fans.country.$inn: expected a GrowthBook operator, found unknown operator $inn (did you mean \"$in\"?)"));
+}
+
+#[test]
+fn validate_reads_compiled_files_and_locates_their_problems() {
+    let compiled = file("c.compiled.json", &format!("{{\"tailor\": \"compiled-rules\", \"version\": 1, \"code\": \"\", \"slots\": [],\n \"rules\": {MISTAKEN}}}"));
+    let o = tailor(&["validate", &compiled], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(out(&o).contains(&format!("{compiled}:6:37: $.experiences[0].audeince:")), "{}", out(&o));
+}
+
+#[test]
+fn mistaken_command_lines_exit_2_with_help() {
+    let o = tailor(&["valdate", "x.json"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("unknown command \"valdate\" (did you mean \"validate\"?)"), "{}", err(&o));
+    let o = tailor(&["validate", "--formt", "json"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("(did you mean \"--format\"?)"), "{}", err(&o));
+    let o = tailor(&["validate", "--format", "xml", "x.json"], None);
+    assert_eq!(o.status.code(), Some(2));
+    let o = tailor(&["validate"], None);
+    assert_eq!(o.status.code(), Some(2));
+    let o = tailor(&["validate", "/nonexistent/rules.json"], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(out(&o).contains("cannot read /nonexistent/rules.json"), "{}", out(&o));
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [&["--help"][..], &["help"], &["help", "validate"], &["validate", "--help"], &["help", "compile"], &["compile", "--help"]] {
+        let o = tailor(args, None);
+        assert!(o.status.success(), "{args:?}");
+        assert!(out(&o).starts_with("usage: tailor"), "{args:?}: {}", out(&o));
+    }
+    assert!(out(&tailor(&["help", "validate"], None)).contains("--format github"));
+    assert!(out(&tailor(&["help"], None)).contains("validate <rules.json>"));
+}
+
+#[test]
+fn compile_still_refuses_a_mistaken_document_and_writes_nothing() {
+    let path = file("refused.json", MISTAKEN);
+    let o = tailor(&["compile", &path], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).contains("not a valid rules document (4 problems); nothing was written"), "{}", err(&o));
+    assert!(!std::path::Path::new(&path.replace(".json", ".compiled.json")).exists());
+}
