@@ -153,3 +153,10 @@ fn compile_still_refuses_a_mistaken_document_and_writes_nothing() {
     assert!(err(&o).contains("not a valid rules document (4 problems); nothing was written"), "{}", err(&o));
     assert!(!std::path::Path::new(&path.replace(".json", ".compiled.json")).exists());
 }
+
+#[test]
+fn the_demo_rules_validate() {
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/www/rules.json");
+    let o = tailor(&["validate", demo], None);
+    assert!(o.status.success(), "{}", out(&o));
+}
