@@ -26,6 +26,8 @@ pub mod json;
 pub mod measure;
 pub mod profile;
 pub mod rules;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod simulate;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;

@@ -136,7 +136,7 @@ fn mistaken_command_lines_exit_2_with_help() {
 
 #[test]
 fn every_command_has_help() {
-    for args in [&["--help"][..], &["help"], &["help", "validate"], &["validate", "--help"], &["help", "compile"], &["compile", "--help"]] {
+    for args in [&["--help"][..], &["help"], &["help", "validate"], &["validate", "--help"], &["help", "compile"], &["compile", "--help"], &["help", "simulate"], &["simulate", "--help"], &["help", "diff"], &["diff", "--help"]] {
         let o = tailor(args, None);
         assert!(o.status.success(), "{args:?}");
         assert!(out(&o).starts_with("usage: tailor"), "{args:?}: {}", out(&o));
@@ -159,4 +159,64 @@ fn the_demo_rules_validate() {
     let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/www/rules.json");
     let o = tailor(&["validate", demo], None);
     assert!(o.status.success(), "{}", out(&o));
+}
+
+const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/examples");
+
+#[test]
+fn simulate_replays_the_example_journey_step_by_step() {
+    let (rules, journey) = (format!("{EXAMPLES}/shop-rules.json"), format!("{EXAMPLES}/journeys/returning-shoe-fan.json"));
+    let o = tailor(&["simulate", &rules, "--journey", &journey], None);
+    assert!(o.status.success(), "{}", err(&o));
+    let text = out(&o);
+    let steps: Vec<&str> = text.lines().filter(|l| l.starts_with("step ")).collect();
+    assert_eq!(steps.len(), 7, "{text}");
+    assert!(steps[0].starts_with("step 1 · 2026-03-02T09:00:00Z · https://shop.example/?utm_campaign=spring&utm_medium=email · personalization not granted"), "{text}");
+    assert!(text.contains("  hero: \"spring-hero\" shows variant \"sale\"; passed over \"cart-reminder\""), "{text}");
+    // Three shoe views and a cart add under consent: the abandoned cart wins (priority),
+    // then stays for its lifetime.
+    assert!(text.contains("step 6 · 2026-03-05T09:06:00Z · https://shop.example/ · personalization granted, measurement granted\n  hero: \"cart-reminder\" shows variant \"reminder\"\n"), "{text}");
+    assert!(text.contains("  hero: \"cart-reminder\" shows variant \"reminder\" (sticky)"), "{text}");
+
+    // --at moves the whole journey; --format json gives every decision with its explanation.
+    let o = tailor(&["simulate", &rules, "--journey", &journey, "--at", "2026-06-01T08:00:00Z", "--format", "json"], None);
+    let steps = tailor::json::parse(out(&o).trim()).unwrap();
+    let steps = steps.as_array().unwrap();
+    assert_eq!(steps[0].get("time").and_then(|t| t.as_str()), Some("2026-06-01T08:00:00Z"));
+    let hero = &steps[6].get("decisions").and_then(|d| d.as_array()).unwrap()[0];
+    assert_eq!(hero.get("variant").and_then(|v| v.as_str()), Some("reminder"));
+    assert!(hero.get("explanation").and_then(|e| e.as_object()).is_some());
+}
+
+#[test]
+fn simulate_names_what_is_wrong_in_a_journey() {
+    let rules = format!("{EXAMPLES}/shop-rules.json");
+    let journey = file("bad-journey.json", "{\"steps\": [\n  {\"at\": \"soon\", \"url\": \"shop.example\", \"consent\": {\"personalisation\": true}}\n]}");
+    let o = tailor(&["simulate", &rules, "--journey", &journey], None);
+    assert_eq!(o.status.code(), Some(1));
+    let e = err(&o);
+    assert!(e.contains("2:4: $.steps[0].at: expected a date-time with an offset"), "{e}");
+    assert!(e.contains("2:18: $.steps[0].url: expected an absolute http(s) URL, found string \"shop.example\""), "{e}");
+    assert!(e.contains("$.steps[0].consent.personalisation: expected the purpose personalization or measurement"), "{e}");
+    let o = tailor(&["simulate", &rules], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("--journey <journey.json>"));
+}
+
+#[test]
+fn diff_catches_a_changed_audience_and_passes_an_unchanged_document() {
+    let old = format!("{EXAMPLES}/shop-rules.json");
+    let journeys = format!("{EXAMPLES}/journeys");
+    let changed = std::fs::read_to_string(&old).unwrap().replace("\"count\": { \"$gte\": 3 }", "\"count\": { \"$gte\": 2 }");
+    let new = file("new-rules.json", &changed);
+    let o = tailor(&["diff", &old, &new, "--journeys", &journeys], None);
+    assert_eq!(o.status.code(), Some(1), "{}{}", out(&o), err(&o));
+    let text = out(&o);
+    assert!(text.contains("returning-shoe-fan.json, step 5 (https://shop.example/shoes/trail-3):\n  before: hero: default content"), "{text}");
+    assert!(text.contains("  after:  hero: \"shoe-fan-hero\" shows variant \"new-arrivals\""), "{text}");
+    assert!(text.ends_with("1 decision changed on 1 journey\n"), "{text}");
+
+    let o = tailor(&["diff", &old, &old, "--journeys", &journeys], None);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(out(&o), "no decision changed on 1 journey\n");
 }

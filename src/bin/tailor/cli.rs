@@ -7,12 +7,18 @@ use std::process::ExitCode;
 use tailor::compile::{bundle, compile, compile_document};
 use tailor::host::NativeHost;
 use tailor::json::{self, Map, Value};
-use tailor::rules::document::parse_rules_with;
+use tailor::rules::document::{parse_rules_with, Problem, Rules};
+use tailor::rules::time::{format_date_time, parse_date};
+use tailor::simulate::{parse_journey, replay, report_value, Journey, StepReport};
 
 const USAGE: &str = "usage: tailor <command> [options]
 
 commands:
   validate <rules.json>...   check rules documents; every problem with its line and column
+  simulate <rules.json> --journey <journey.json>
+                             replay a visitor's journey: what each slot shows at each step, and why
+  diff <old.json> <new.json> --journeys <dir>
+                             which decisions a rules change alters on recorded journeys
   compile <rules.json>       validate, then write the compiled rules for the first decision
   help [command]             this text, or a command's
 
@@ -31,6 +37,38 @@ const COMPILE_USAGE: &str =
   data-wasm attribute).
   Experiences the first decision cannot evaluate are listed; they wait for the
   full engine at run time.";
+
+const SIMULATE_USAGE: &str = "usage: tailor simulate <rules.json> --journey <journey.json> [--at <time>] [--format text|json]
+
+  Replays a visitor's journey offline and prints, step by step, what each slot
+  would show and why, in the words of tailor.explain(). A journey is JSON:
+
+    { \"visitor\": \"v-42\", \"start\": \"2026-03-02T09:00:00Z\", \"utcOffset\": \"+01:00\",
+      \"device\": { \"userAgent\": \"…\", \"language\": \"fr-FR\", \"viewportWidth\": 390 },
+      \"steps\": [
+        { \"url\": \"https://shop.example/?utm_campaign=spring\", \"referrer\": \"https://www.google.com/\" },
+        { \"after\": \"2m\", \"consent\": { \"personalization\": true, \"measurement\": false } },
+        { \"after\": \"1m\", \"url\": \"https://shop.example/shoes/trail\",
+          \"events\": [ { \"name\": \"view_item\", \"props\": { \"category\": \"shoes\" } } ] } ] }
+
+  Each step may view a page (url, referrer, device), make a consent choice
+  (applied before the page decides) and track events (recorded after it shows,
+  where the rules declare them). \"at\" is a time with an offset; \"after\" a
+  duration from the previous step. As in the browser: nothing is recorded without
+  personalization consent, each page view then has its own allocation identity,
+  and refusing or withdrawing it drops everything recorded; each variant shown
+  counts as an impression (the visitor is taken to have interacted).
+
+  --at <time>      when the journey starts (default: its \"start\", else now)
+  --format json    every step as JSON: time, url, consent, decisions with their
+                   summary and explanation, notes";
+
+const DIFF_USAGE: &str = "usage: tailor diff <old.json> <new.json> --journeys <dir> [--at <time>]
+
+  Replays every journey in <dir> (*.json, as tailor simulate reads them) under
+  both rules documents and lists each decision the change alters: journey, step,
+  slot, before and after. Exit code 1 when any decision changed (so a CI job can
+  ask for review), 0 when none did.";
 
 const VALIDATE_USAGE: &str = "usage: tailor validate <rules.json>... [--format text|json|github]
 
@@ -66,6 +104,8 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
     let help_for = |c: &str| match c {
         "compile" => Some(COMPILE_USAGE),
         "validate" => Some(VALIDATE_USAGE),
+        "simulate" => Some(SIMULATE_USAGE),
+        "diff" => Some(DIFF_USAGE),
         _ => None,
     };
     match cmd.as_str() {
@@ -83,7 +123,9 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
         }
         "compile" => compile_command(rest).map(|()| ExitCode::SUCCESS),
         "validate" => validate_command(rest),
-        c => Err(format!("tailor: unknown command \"{c}\"{}\n{USAGE}", did_you_mean(c, &["validate", "compile", "help"]))),
+        "simulate" => simulate_command(rest),
+        "diff" => diff_command(rest),
+        c => Err(format!("tailor: unknown command \"{c}\"{}\n{USAGE}", did_you_mean(c, &["validate", "simulate", "diff", "compile", "help"]))),
     }
 }
 
@@ -401,4 +443,155 @@ fn compile_command(rest: &[String]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Reads and validates a rules document for simulate and diff.
+fn load_rules(command: &str, file: &str) -> Result<Rules, String> {
+    let text = read_input(file).map_err(|e| format!("tailor {command}: {e}"))?;
+    parse_rules_with(&text, &NativeHost).map_err(|problems| {
+        let mut m = format!("tailor {command}: {file} is not a valid rules document (`tailor validate {file}` says where):");
+        for p in problems {
+            m.push_str(&format!("\n  {}: expected {}, found {}", p.path, p.expected, p.found));
+        }
+        m
+    })
+}
+
+fn load_journey(command: &str, file: &str) -> Result<Journey, String> {
+    let text = read_input(file).map_err(|e| format!("tailor {command}: {e}"))?;
+    parse_journey(&text).map_err(|problems: Vec<Problem>| {
+        let mut m = format!("tailor {command}: {file} is not a valid journey:");
+        for p in problems {
+            let at = json::locate(&text, &p.path).map_or(String::new(), |a| format!("{}:{}: ", a.line, a.column));
+            m.push_str(&format!("\n  {at}{}: expected {}, found {}", p.path, p.expected, p.found));
+        }
+        m
+    })
+}
+
+fn clock(command: &str, at: Option<&String>) -> Result<f64, String> {
+    match at {
+        None => Ok(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_millis() as f64)),
+        Some(t) => parse_date(t).ok_or_else(|| format!("tailor {command}: --at needs a date or a date-time with an offset, such as 2026-03-02T09:00:00Z (got \"{t}\")")),
+    }
+}
+
+/// `flag value` options and positional arguments, for simulate and diff.
+fn options(command: &str, args: &[String], known: &[&str], usage: &str) -> Result<(Vec<String>, std::collections::HashMap<String, String>), String> {
+    let mut positional = Vec::new();
+    let mut named = std::collections::HashMap::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if let Some((k, v)) = a.split_once('=').filter(|(k, _)| known.contains(k)) {
+            named.insert(k.to_string(), v.to_string());
+        } else if known.contains(&a.as_str()) {
+            let v = it.next().ok_or_else(|| format!("tailor {command}: {a} needs a value\n{usage}"))?;
+            named.insert(a.clone(), v.clone());
+        } else if a.starts_with("--") {
+            return Err(format!("tailor {command}: unknown option {a}{}\n{usage}", did_you_mean(a, known)));
+        } else {
+            positional.push(a.clone());
+        }
+    }
+    Ok((positional, named))
+}
+
+fn decision_line(d: &tailor::decide::Decision) -> String {
+    d.summary.clone()
+}
+
+fn simulate_command(args: &[String]) -> Result<ExitCode, String> {
+    let (files, named) = options("simulate", args, &["--journey", "--at", "--format"], SIMULATE_USAGE)?;
+    let [rules_file] = files.as_slice() else {
+        return Err(format!("tailor simulate: one rules file, then --journey <journey.json>\n{SIMULATE_USAGE}"));
+    };
+    let journey_file = named.get("--journey").ok_or_else(|| format!("tailor simulate: which journey? (--journey <journey.json>)\n{SIMULATE_USAGE}"))?;
+    let format = named.get("--format").map_or("text", String::as_str);
+    if !matches!(format, "text" | "json") {
+        return Err(format!("tailor simulate: --format must be text or json, not \"{format}\"\n{SIMULATE_USAGE}"));
+    }
+    let rules = load_rules("simulate", rules_file)?;
+    let mut journey = load_journey("simulate", journey_file)?;
+    if named.contains_key("--at") {
+        journey.start = None;
+    }
+    let start = clock("simulate", named.get("--at"))?;
+    let reports = replay(&rules, &journey, start, &NativeHost);
+    if format == "json" {
+        println!("{}", Value::Array(reports.iter().map(report_value).collect()).to_json(&NativeHost));
+        return Ok(ExitCode::SUCCESS);
+    }
+    for r in &reports {
+        print_step(r);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn consent_words(r: &StepReport) -> String {
+    let state = |b: bool| if b { "granted" } else { "not granted" };
+    format!("personalization {}, measurement {}", state(r.personalization), state(r.measurement))
+}
+
+fn print_step(r: &StepReport) {
+    let page = r.url.as_deref().unwrap_or("(no page view)");
+    println!("step {} · {} · {} · {}", r.index, format_date_time(r.time), page, consent_words(r));
+    for d in &r.decisions {
+        println!("  {}", decision_line(d));
+    }
+    for n in &r.notes {
+        println!("  note: {n}");
+    }
+}
+
+fn diff_command(args: &[String]) -> Result<ExitCode, String> {
+    let (files, named) = options("diff", args, &["--journeys", "--at"], DIFF_USAGE)?;
+    let [old_file, new_file] = files.as_slice() else {
+        return Err(format!("tailor diff: two rules files (old, then new), then --journeys <dir>\n{DIFF_USAGE}"));
+    };
+    let dir = named.get("--journeys").ok_or_else(|| format!("tailor diff: which journeys? (--journeys <dir>)\n{DIFF_USAGE}"))?;
+    let (old, new) = (load_rules("diff", old_file)?, load_rules("diff", new_file)?);
+    let mut journeys: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("tailor diff: cannot read the folder {dir}: {e}"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    journeys.sort();
+    if journeys.is_empty() {
+        return Err(format!("tailor diff: no journeys (*.json) in {dir}"));
+    }
+    let start = clock("diff", named.get("--at"))?;
+    let mut changed = 0;
+    for path in &journeys {
+        let name = path.display().to_string();
+        let mut journey = load_journey("diff", &name)?;
+        if named.contains_key("--at") {
+            journey.start = None;
+        }
+        let (before, after) = (replay(&old, &journey, start, &NativeHost), replay(&new, &journey, start, &NativeHost));
+        for (b, a) in before.iter().zip(&after) {
+            let key = |d: &tailor::decide::Decision| (d.experience.clone(), d.variant.clone(), d.holdout);
+            let slots: Vec<&String> = b.decisions.iter().map(|d| &d.slot).chain(a.decisions.iter().map(|d| &d.slot)).collect();
+            let mut seen = std::collections::HashSet::new();
+            for slot in slots {
+                if !seen.insert(slot) {
+                    continue;
+                }
+                let (db, da) = (b.decisions.iter().find(|d| &d.slot == slot), a.decisions.iter().find(|d| &d.slot == slot));
+                if db.map(key) != da.map(key) {
+                    changed += 1;
+                    println!("{name}, step {} ({}):", b.index, b.url.as_deref().unwrap_or("no page"));
+                    println!("  before: {}", db.map_or_else(|| format!("{slot}: no such slot"), decision_line));
+                    println!("  after:  {}", da.map_or_else(|| format!("{slot}: no such slot"), decision_line));
+                }
+            }
+        }
+    }
+    let n = journeys.len();
+    if changed == 0 {
+        println!("no decision changed on {n} journey{}", if n == 1 { "" } else { "s" });
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("{changed} decision{} changed on {n} journey{}", if changed == 1 { "" } else { "s" }, if n == 1 { "" } else { "s" });
+        Ok(ExitCode::FAILURE)
+    }
 }
