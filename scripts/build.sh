@@ -58,6 +58,13 @@ version=$(node -p 'require("./pkg/package.json").version')
 
 # The demo's rules, compiled as a site would at publish time (README, "Compiling rules").
 cargo build --quiet --release --bin tailor
+# The npm package's `bin` (pkg/bin/tailor.mjs): the same command line built for WASI and
+# run by Node's WASI host, so `npx tailor` needs no native binary. Most of its weight is
+# regress's Unicode tables ($regex with JavaScript's semantics, as the native binary).
+cargo build --quiet --release --target wasm32-wasip1 --bin tailor
+node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers --enable-bulk-memory --enable-bulk-memory-opt \
+  --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
+  target/wasm32-wasip1/release/tailor.wasm -o pkg/dist/tailor-cli.wasm
 target/release/tailor compile www/rules.json -o www/rules.compiled.json --quiet
 
 sri="sha384-$(openssl dgst -sha384 -binary pkg/dist/tailor.min.js | openssl base64 -A)"

@@ -46,11 +46,11 @@ impl Host for PlainHost {
 
 /// The native host: the `regress` ECMAScript regex engine and `ryu-js` formatting.
 /// Used by native tests and benchmarks; never compiled into the .wasm.
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
 #[derive(Debug, Default, Clone, Copy)]
 pub struct NativeHost;
 
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
 impl Host for NativeHost {
     fn regex_test(&self, pattern: &str, insensitive: bool, subject: &str) -> Option<bool> {
         let flags = if insensitive { "i" } else { "" };
@@ -78,7 +78,7 @@ impl Host for NativeHost {
 }
 
 /// ECMAScript StringToNumber (ECMA-262 §7.1.4.1.1), for the native host.
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
 fn js_string_to_number(s: &str) -> f64 {
     // JS whitespace and line terminators.
     let is_ws = |c: char| {

@@ -2,7 +2,7 @@
 //!
 //! The core is pure Rust: it never reads a clock, a random source, storage or the DOM.
 //! Those come in as plain values or through [`host::Host`], so every rule can be
-//! replayed in a native test. [`web`] (compiled only for `wasm32`) is the only module
+//! replayed in a native test. [`web`] (compiled only for the browser, `wasm32-unknown-unknown`) is the only module
 //! that touches wasm-bindgen and the browser.
 //!
 //! Module map:
@@ -26,10 +26,10 @@ pub mod json;
 pub mod measure;
 pub mod profile;
 pub mod rules;
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
 pub mod simulate;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 pub mod web;
 
 /// The SDK version, as recorded in explanations and consent records.

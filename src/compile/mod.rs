@@ -825,5 +825,5 @@ fn referenced(cond: &Value, index: &HashMap<&str, usize>) -> Vec<usize> {
     out
 }
 
-#[cfg(all(test, not(target_arch = "wasm32")))]
+#[cfg(all(test, not(all(target_arch = "wasm32", target_os = "unknown"))))]
 mod tests;

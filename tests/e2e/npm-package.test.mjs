@@ -133,3 +133,38 @@ test("importable during server-side rendering: no window at import time, start()
   `);
   assert.deepEqual(out, { window: "undefined", document: "undefined", code: "NO_DOCUMENT" });
 });
+
+test("the package's bin runs the same command line: npx tailor validate, simulate and diff", () => {
+  const app = `${work}app`;
+  writeFileSync(`${app}/rules.json`, readFileSync(`${root}docs/examples/mistaken-rules.json`));
+  const npx = (args, input) => {
+    try {
+      return { code: 0, out: execFileSync("npx", ["--no-install", "tailor", ...args], { cwd: app, encoding: "utf8", input, stdio: ["pipe", "pipe", "pipe"] }) };
+    } catch (e) {
+      return { code: e.status, out: e.stdout, err: e.stderr };
+    }
+  };
+  // A relative path, as a user types it in their project.
+  const bad = npx(["validate", "rules.json"]);
+  assert.equal(bad.code, 1, bad.err);
+  let native = "";
+  try {
+    execFileSync(`${root}target/release/tailor`, ["validate", "rules.json"], { cwd: app, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+  } catch (e) {
+    native = e.stdout;
+  }
+  assert.equal(bad.out, native, "the npm bin and the native binary print the same");
+  assert.match(bad.out, /^rules\.json:5:37: \$\.experiences\[0\]\.audeince: .*\(did you mean "audience"\?\)$/m);
+  assert.equal(bad.err, "", "no warning from Node's WASI host");
+  const fromStdin = npx(["validate", "-", "--format", "json"], '{"version": 1, "experiences": []}');
+  assert.equal(fromStdin.code, 0);
+  assert.deepEqual(JSON.parse(fromStdin.out), { valid: true, files: [{ file: "<stdin>", valid: true, problems: [] }] });
+  const examples = `${root}docs/examples`;
+  const sim = npx(["simulate", `${examples}/shop-rules.json`, "--journey", `${examples}/journeys/returning-shoe-fan.json`]);
+  assert.equal(sim.code, 0, sim.err);
+  assert.match(sim.out, /^ {2}hero: "cart-reminder" shows variant "reminder" \(sticky\)$/m);
+  const diff = npx(["diff", `${examples}/shop-rules.json`, `${examples}/shop-rules.json`, "--journeys", `${examples}/journeys`]);
+  assert.deepEqual([diff.code, diff.out], [0, "no decision changed on 1 journey\n"]);
+  const help = npx(["help"]);
+  assert.match(help.out, /simulate <rules\.json> --journey <journey\.json>/);
+});
