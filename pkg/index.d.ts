@@ -335,6 +335,12 @@ export interface Tailor {
   goals(): GoalCount[] | null;
   /** Every storage key Tailor holds, its purpose and size. */
   inventory(): Inventory;
+  /**
+   * Opens the live inspector (loaded on demand from beside the SDK; `?tailor-debug` in the
+   * page's URL opens it too): every slot's decision and why, the candidates that lost,
+   * consent, the last events; a forced variant or a fresh profile, for this page only.
+   */
+  inspect(): Promise<void>;
   /** Where Tailor stands on this page. */
   status(): Status;
   /**

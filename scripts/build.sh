@@ -37,9 +37,12 @@ node scripts/inline-wasm.mjs pkg/wasm/first.wasm pkg/wasm/first.js
 
 esbuild=node_modules/.bin/esbuild
 common=(--bundle --log-level=warning --legal-comments=none --charset=utf8)
+# The inspector stays a module of its own beside each entry: runtime.js imports it only
+# when tailor.inspect() or ?tailor-debug opens it.
+full_common=("${common[@]}" --external:./tailor.inspect.js)
 # npm entries: ES modules that keep `new URL("./tailor_bg.wasm", import.meta.url)` for bundlers.
-"$esbuild" src/web/js/entry-node.js "${common[@]}" --format=esm --platform=node --target=node20 --outfile=pkg/dist/node.js
-"$esbuild" src/web/js/entry-browser.js "${common[@]}" --format=esm --platform=browser --target=es2022 --outfile=pkg/dist/browser.js
+"$esbuild" src/web/js/entry-node.js "${full_common[@]}" --format=esm --platform=node --target=node20 --outfile=pkg/dist/node.js
+"$esbuild" src/web/js/entry-browser.js "${full_common[@]}" --format=esm --platform=browser --target=es2022 --outfile=pkg/dist/browser.js
 # Script tag, first stage: one classic script with the first-decision module inlined
 # (docs/design.md, "First decision"). It runs inside try/catch: a page that removed a
 # global it needs at load gets one console message, never an error in its handlers.
@@ -53,8 +56,12 @@ version=$(node -p 'require("./pkg/package.json").version')
   $'--banner:js=//# allFunctionsCalledOnLoad\ntry{' '--footer:js=}catch(e){console.error("Tailor: could not start ("+(e&&e.message)+")")}'
 # Script tag, full module: an ES module the first stage imports after the first paint;
 # the .wasm is fetched from beside it. Compiled eagerly off the main thread too.
-"$esbuild" src/web/js/entry-full.js "${common[@]}" --format=esm --platform=browser --target=es2020 --minify \
+"$esbuild" src/web/js/entry-full.js "${full_common[@]}" --format=esm --platform=browser --target=es2020 --minify \
   --define:import.meta.url=undefined --outfile=pkg/dist/tailor.full.js '--banner:js=//# allFunctionsCalledOnLoad'
+
+# The live inspector (tailor.inspect() or ?tailor-debug): loaded on demand from beside
+# tailor.full.js or the npm entry.
+"$esbuild" src/web/js/inspector.js "${common[@]}" --format=esm --platform=browser --target=es2020 --minify --outfile=pkg/dist/tailor.inspect.js
 
 # The demo's rules, compiled as a site would at publish time (README, "Compiling rules").
 cargo build --quiet --release --bin tailor

@@ -112,6 +112,8 @@ function whyPanel(t) {
 
 productList();
 if ($("product")) productPage();
+// The live inspector (also `?tailor-debug` in any page's URL): loaded only when opened.
+$("inspector-open").addEventListener("click", () => withTailor((t) => t.inspect()));
 withTailor((t) =>
   t.ready.then(() => {
     consentBanner(t);

@@ -70,7 +70,7 @@ export function start(options = {}, handoff = null) {
     return running;
   }
   // Options are read as own properties: a polluted Object.prototype adds none.
-  options = { rules: own(options, "rules"), consent: own(options, "consent"), antiFlickerMs: own(options, "antiFlickerMs"), allowAutomation: own(options, "allowAutomation"), wasmReady: own(options, "wasmReady") };
+  options = { rules: own(options, "rules"), consent: own(options, "consent"), antiFlickerMs: own(options, "antiFlickerMs"), allowAutomation: own(options, "allowAutomation"), wasmReady: own(options, "wasmReady"), loadInspector: own(options, "loadInspector") };
   const listeners = { decision: [], error: [], dropped: [] };
   // `handoff`: what the script tag's first stage (stage.js) leaves to this full module:
   // its storage, page unit, held calls, veil, the slots' remembered defaults and the
@@ -165,11 +165,32 @@ export function start(options = {}, handoff = null) {
   // on("dropped") listeners. The event itself is never kept.
   const droppedSeen = new Set();
   function dropped(name, reason, message) {
+    noteEvent(name, null, false, message);
     const key = `${reason}\u0000${name}`;
     if (droppedSeen.has(key)) return;
     droppedSeen.add(key);
     console.info(`Tailor: track(${JSON.stringify(name)}) was not stored: ${message} (said once per event name)`);
     for (const cb of listeners.dropped) safely(cb, { name, reason, message });
+  }
+
+  // --- the inspector (tailor.inspect.js, loaded only when opened) ---------------------
+
+  // Slot → a decision forced in the inspector: a preview on this page, never recorded
+  // (no impression, exposure or sticky assignment) and gone on reload.
+  const forced = new Map();
+  // The inspector's "fresh profile": decisions made as for a new visitor (no profile,
+  // this page view's own identity), without touching the real profile.
+  let freshEngine = null;
+  let rulesSource = null;
+  // The last events this page was asked to track, kept in memory for the inspector only
+  // while it is open.
+  let recentEvents = null;
+  const inspectorWatchers = new Set();
+  function noteEvent(name, props, stored, why) {
+    if (!recentEvents) return;
+    recentEvents.push({ name, props: stored ? props : null, at: Date.now(), stored, why });
+    if (recentEvents.length > 20) recentEvents.shift();
+    for (const w of inspectorWatchers) safely(w, "event");
   }
 
   const personalization = () => consent?.granted("personalization") === true;
@@ -230,7 +251,7 @@ export function start(options = {}, handoff = null) {
   }
 
   function applyDecision(raw) {
-    let d = keptDefault(raw);
+    let d = forced.get(raw.slot) ?? keptDefault(raw);
     const previous = decisions.get(d.slot);
     const els = doc.querySelectorAll(slotSelector(d.slot));
     for (const el of els) {
@@ -324,7 +345,7 @@ export function start(options = {}, handoff = null) {
     if (!profile && !measured) return;
     const now = Date.now();
     for (const d of decisions.values()) {
-      if (!d.variant || d.holdout || !doc.querySelector(slotSelector(d.slot))) continue;
+      if (!d.variant || d.holdout || d.forced || !doc.querySelector(slotSelector(d.slot))) continue;
       const key = `${d.experience}\u0000${d.variant}`;
       if (profile && impressions.get(d.slot) !== key) {
         impressions.set(d.slot, key);
@@ -390,7 +411,7 @@ export function start(options = {}, handoff = null) {
   function redecide() {
     if (!engine) return;
     drainTrack();
-    const list = core("deciding", () => engine.decide(context(), unit(), Date.now(), viewStart));
+    const list = core("deciding", () => (freshEngine ? freshEngine.decide(context(), pageUnit, Date.now(), Date.now()) : engine.decide(context(), unit(), Date.now(), viewStart)));
     if (list) apply(list);
   }
 
@@ -534,6 +555,7 @@ export function start(options = {}, handoff = null) {
     }
     // A copy: the host may reuse its object; what it said at the call is what counts.
     trackQueue.push([name, props ? { ...props } : {}, now]);
+    noteEvent(name, props ? { ...props } : {}, true, null);
     if (trackQueue.length === 1) queueMicrotask(drainTrack);
     markDirty();
     return true;
@@ -673,6 +695,24 @@ export function start(options = {}, handoff = null) {
     goals() {
       return engine && goalsLoaded && measurement() ? JSON.parse(core("reading the goals", (c) => c.goalsReport(), "null")) : null;
     },
+    /**
+     * Opens the inspector, loaded on demand (tailor.inspect.js beside the SDK): every
+     * slot's decision and why, the candidates that lost, consent, the last events, and
+     * for this page only a forced variant or a fresh profile. `?tailor-debug` in the
+     * page's URL opens it too. Resolves once it is open.
+     */
+    inspect() {
+      inspector ??= (options.loadInspector ?? loadInspector)()
+        .then((m) => {
+          recentEvents ??= [];
+          return m.open(inspectorHandle);
+        })
+        .catch((e) => {
+          inspector = null;
+          report(new TailorError("INSPECTOR_FAILED", `Tailor: the inspector could not open (${e?.message ?? e})`));
+        });
+      return inspector.then(() => undefined);
+    },
     /** Every storage key Tailor holds, its purpose and size, and what the profile contains. */
     inventory() {
       return {
@@ -725,6 +765,53 @@ export function start(options = {}, handoff = null) {
   /** The same as stop(). */
   api.destroy = api.stop;
   let stopped = false;
+
+  let inspector = null;
+  // The rules document as the page runtime read it (a compiled file's own document).
+  function rulesDocument() {
+    try {
+      const r = typeof rulesSource === "string" ? JSON.parse(rulesSource) : rulesSource;
+      return own(r, "tailor") === "compiled-rules" ? own(r, "rules") : r;
+    } catch {
+      return null;
+    }
+  }
+  // What the inspector may do: read what the page API reads, and preview on this page.
+  const inspectorHandle = {
+    api,
+    rules: rulesDocument,
+    slots: () => [...decisions.keys()],
+    events: () => (recentEvents ?? []).slice(),
+    fresh: () => freshEngine !== null,
+    /** Calls `cb(what)` on every change the panel shows; returns an unsubscribe function. */
+    watch(cb) {
+      inspectorWatchers.add(cb);
+      const offs = [api.on("decision", () => cb("decision")), consent ? api.consent.on("change", () => cb("consent")) : () => {}];
+      return () => {
+        inspectorWatchers.delete(cb);
+        for (const off of offs) off();
+      };
+    },
+    /** Shows `variant` of `experience` in `slot` on this page (null: the decision again). */
+    force(slot, experience, variant) {
+      if (experience === null) forced.delete(slot);
+      else {
+        const e = (rulesDocument()?.experiences ?? []).find((x) => x.id === experience && x.slot === slot);
+        const v = e?.variants?.find((x) => x.id === variant);
+        if (!v) throw new TailorError("UNKNOWN_VARIANT", `Tailor: slot "${slot}" has no experience "${experience}" with a variant "${variant}"`);
+        const summary = `${slot}: "${experience}" variant "${variant}" forced in the inspector (a preview on this page: not recorded, gone on reload)`;
+        forced.set(slot, { slot, experience, variant, content: v.content ?? null, holdout: false, sticky: false, forced: true, summary, explanation: { slot, experience, variant, forced: true } });
+      }
+      redecide();
+      for (const w of inspectorWatchers) safely(w, "decision");
+    },
+    /** Decides as for a new visitor with no profile (true), or as usual (false). */
+    useFreshProfile(on) {
+      freshEngine = on && rulesSource ? new Engine(rulesSource) : null;
+      redecide();
+      for (const w of inspectorWatchers) safely(w, "decision");
+    },
+  };
 
   function consentCall(name, ...args) {
     if (consent) return consent[name](...args);
@@ -863,6 +950,7 @@ export function start(options = {}, handoff = null) {
         veil.hide(); // where constructed style sheets are missing
         try {
           engine = new Engine(rules);
+          rulesSource = rules;
         } catch (e) {
           const origin = rulesOrigin(options.rules);
           if (e instanceof TailorError && origin) e.message = e.message.replace(/^Tailor: invalid rules/, `Tailor: invalid rules in ${origin}`);
@@ -884,6 +972,7 @@ export function start(options = {}, handoff = null) {
       redecide();
       if (engine && state === "starting") state = "ready";
       mark("decided");
+      if (/[?&]tailor-debug(=|&|$)/.test(location.search)) api.inspect();
     } catch (e) {
       fail(asTailorError(e, "START_FAILED"));
     } finally {
@@ -911,6 +1000,10 @@ export function start(options = {}, handoff = null) {
  * root element of the document it runs in.
  */
 const RUNNING = Symbol.for("tailor.running");
+
+// The inspector, a module of its own beside this one (tailor.full.js or the npm
+// package's dist/): it costs a page nothing until it is opened.
+const loadInspector = () => import("./tailor.inspect.js");
 
 // Calls `onChange` after history.pushState/replaceState and popstate change the URL
 // (single-page apps). Returns a function that restores the originals.

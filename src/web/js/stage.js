@@ -203,6 +203,8 @@ export function startFirstStage({ rules, consent: config, antiFlickerMs, allowAu
       pending.length = 0;
     }),
     goals: ask("goals", () => null),
+    // The inspector belongs to the full module: opened once it runs.
+    inspect: () => (full ? full.inspect() : api.ready.then(() => full?.inspect())),
     inventory: ask("inventory", () => ({ ...storedKeys(storage), profile: null, goals: null, consent: null })),
     status: ask("status", () => ({ state: stopped ? "stopped" : failure ? "failed" : "starting", error: failure, consent: false, firstDecided: decisions.size })),
     stop: ask("stop", () => {
