@@ -10,7 +10,8 @@
 //   the description stays on the property;
 // - a value with no type (the operands of `$eq`, `$gt`…) is `unknown`, not an object;
 // - dates and durations are strings (their patterns cannot be types);
-// - `$since`'s "at least one of within, $gt, $gte, $lt, $lte" is left to validation.
+// - `$since`'s "at least one of within, $gt, $gte, $lt, $lte" is left to validation;
+// - a fixed tuple of plain types (`prefixItems`, `items: false`) is a TypeScript tuple.
 // Lists are plain arrays, not non-empty tuples: rules built with `map()` must compile;
 // validation reports an empty list with its path.
 import { readFileSync, writeFileSync } from "node:fs";
@@ -62,6 +63,12 @@ function adjust(node, isSchema) {
     if (!NAMES[key]) throw new Error(`scripts/rules-types.mjs: unknown $ref ${out.$ref}`);
     delete out.$ref;
     out.tsType = NAMES[key];
+  }
+  // A fixed tuple of plain types (a namespace's [id, start, end]).
+  if (Array.isArray(out.prefixItems) && out.items === false) {
+    out.tsType = `[${out.prefixItems.map((p) => p.type).join(", ")}]`;
+    delete out.prefixItems;
+    delete out.items;
   }
   delete out.minItems;
   delete out.maxItems;

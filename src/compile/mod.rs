@@ -677,6 +677,12 @@ pub fn compile(rules: &Rules, host: &dyn Host) -> Compiled {
     for e in &rules.experiences {
         let mut why: Option<Why> = None;
         let audience = match &e.audience {
+            // Mutual exclusion belongs to the full engine (it never decides a slot at
+            // first paint that the namespace could take back).
+            _ if e.namespace.is_some() => {
+                why = Some("namespace (mutual exclusion is evaluated by the full engine)".into());
+                Some(vec![op::FALSE])
+            }
             None => None,
             Some(AudienceRef::Named(name)) => match w.audience_index.get(name.as_str()) {
                 Some(&i) => {

@@ -940,7 +940,8 @@ fn deferred_experiences_are_listed_with_the_reason() {
               {"id": "re", "slot": "hero", "audience": {"page.path": {"$regex": "^/shop"}}, "variants": [{"id": "a"}]},
               {"id": "ver", "slot": "promo", "audience": {"query.v": {"$vgt": "1.2"}}, "variants": [{"id": "a"}]},
               {"id": "deep", "slot": "promo", "audience": "deep", "variants": [{"id": "a"}]},
-              {"id": "ok", "slot": "promo", "audience": {"channel": "email"}, "variants": [{"id": "a"}]}]}"#,
+              {"id": "ok", "slot": "promo", "audience": {"channel": "email"}, "variants": [{"id": "a"}]},
+              {"id": "excl", "slot": "promo", "namespace": ["checkout", 0, 0.5], "variants": [{"id": "a"}]}]}"#,
         &NativeHost,
     )
     .unwrap();
@@ -959,6 +960,7 @@ fn deferred_experiences_are_listed_with_the_reason() {
         ("re", "$regex"),
         ("ver", "$vgt"),
         ("deep", "nested too deeply"),
+        ("excl", "namespace (mutual exclusion is evaluated by the full engine)"),
     ];
     assert_eq!(reasons.len(), expected.len(), "{reasons:?}");
     for ((e, r), (want_e, want_r)) in reasons.iter().zip(expected) {

@@ -17,7 +17,11 @@
 //!    the current page view started ([`decide_view`]) do not count: deciding again
 //!    during one page view (the profile or the consent changed) never takes away the
 //!    content whose impression that page view has just counted.
-//! 4. **allocation**: a sticky assignment from the profile wins if its variant still
+//! 4. **allocation**: first GrowthBook's namespace, when the experience has one: a
+//!    visitor whose position in the namespace (`hash("__" + id, unit, 1)`) is outside
+//!    the experience's `[start, end)` is excluded, whatever was assigned before, so
+//!    experiments sharing a namespace with separate ranges never enrol the same
+//!    visitor. Then a sticky assignment from the profile wins if its variant still
 //!    exists. Otherwise GrowthBook bucketing: `hash(seed || id, unit, hashVersion || 1)`
 //!    over ranges from `coverage` and the variants' weights. A visitor outside every
 //!    range is not enrolled and the next candidate is tried. Before that, the
@@ -38,7 +42,7 @@ use crate::json::{Map, Value};
 use crate::profile::Profile;
 use crate::rules::condition::Evaluator;
 use crate::rules::document::{Audience, AudienceRef, Cap, Clause, Content, Experience, Rules};
-use crate::rules::hash::{choose_variation, get_bucket_ranges, hash};
+use crate::rules::hash::{choose_variation, get_bucket_ranges, hash, namespace_position};
 use crate::rules::time::format_date_time;
 use behaviour::{Behaviour, ScenarioMatch};
 
@@ -186,6 +190,8 @@ enum Verdict {
     NoUnit,
     BadHash,
     OutOfCoverage,
+    /// Outside the experience's share of its namespace (mutual exclusion).
+    NotInNamespace,
     Holdout,
     Shown { variant: usize, sticky: bool },
 }
@@ -375,6 +381,10 @@ impl Ctx<'_> {
                         return tried;
                     }
                 }
+                if let Some(v) = namespace_verdict(e, self.unit, None) {
+                    tried.verdict = v;
+                    return tried;
+                }
                 let sticky = self.profile.and_then(|p| p.assignment(&e.id)).and_then(|v| e.variants.iter().position(|x| x.id == v));
                 tried.verdict = match sticky {
                     Some(i) => Verdict::Shown { variant: i, sticky: true },
@@ -470,6 +480,23 @@ fn is_capped(rules: &Rules, e: &Experience, f: &CapFacts, now: f64) -> bool {
 
 /// GrowthBook bucketing with the holdout first (see the module docs); fills `alloc`
 /// with what was computed when given one.
+/// GrowthBook's namespace check, before any assignment (a sticky one included): `None`
+/// when the experience has no namespace or the visitor is in its share; else why not.
+fn namespace_verdict(e: &Experience, unit: &str, alloc: Option<&mut Map>) -> Option<Verdict> {
+    let ns = e.namespace.as_ref()?;
+    let position = (!unit.is_empty()).then(|| namespace_position(unit, &ns.id));
+    let inside = position.is_some_and(|n| n >= ns.start && n < ns.end);
+    if let Some(a) = alloc {
+        let range = Value::Array(vec![ns.start.into(), ns.end.into()]);
+        a.insert("namespace", obj(vec![("id", ns.id.as_str().into()), ("range", range), ("position", position.map_or(Value::Null, Value::from)), ("inNamespace", inside.into())]));
+    }
+    match position {
+        None => Some(Verdict::NoUnit),
+        Some(_) if !inside => Some(Verdict::NotInNamespace),
+        Some(_) => None,
+    }
+}
+
 fn allocate(e: &Experience, unit: &str, mut alloc: Option<&mut Map>) -> Verdict {
     let seed = e.seed.as_deref().unwrap_or(&e.id);
     if let Some(a) = alloc.as_deref_mut() {
@@ -644,7 +671,9 @@ impl Round {
         }
 
         let mut alloc = Map::new();
+        let outside = namespace_verdict(e, &self.unit, Some(&mut alloc));
         let verdict = match t.verdict {
+            _ if outside.is_some() => t.verdict,
             Verdict::Shown { variant, sticky: true } => {
                 alloc.insert("sticky", true.into());
                 alloc.insert("variant", e.variants[variant].id.as_str().into());
@@ -658,6 +687,12 @@ impl Round {
             Verdict::Holdout => ("holdout", format!("held out ({}% of the audience keeps the default content)", crate::json::plain_number(e.holdout * 100.0))),
             Verdict::NoUnit => ("excluded", "not enrolled in experiments (automated browser, or no allocation id)".into()),
             Verdict::BadHash => ("excluded", format!("hash version {} is not supported", e.hash_version)),
+            Verdict::NotInNamespace => {
+                let ns = e.namespace.as_ref().map_or((String::new(), 0.0, 0.0), |n| (n.id.clone(), n.start, n.end));
+                let at = crate::json::plain_number(namespace_position(&self.unit, &ns.0));
+                let (a, b) = (crate::json::plain_number(ns.1), crate::json::plain_number(ns.2));
+                ("excluded", format!("excluded by namespace \"{}\": this visitor is at {at}, outside this experiment's share [{a}, {b}) (mutual exclusion)", ns.0))
+            }
             _ => {
                 let n = hash(e.seed.as_deref().unwrap_or(&e.id), &self.unit, e.hash_version).unwrap_or(f64::NAN);
                 ("excluded", format!("not enrolled (bucket {} is outside the coverage ranges)", crate::json::plain_number(n)))

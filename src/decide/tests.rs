@@ -556,3 +556,64 @@ fn many_slots_keep_their_order_and_decide_quickly() {
         assert_eq!(x.experience.as_deref(), want.map(|e| e.id.as_str()));
     }
 }
+
+// --- namespaces (mutual exclusion) -------------------------------------------------
+
+/// Two experiments on different slots sharing the namespace "checkout", halves apart.
+fn exclusive() -> Rules {
+    rules(
+        r#""experiences": [
+        {"id": "cta", "slot": "cta", "namespace": ["checkout", 0, 0.5], "variants": [{"id": "a", "weight": 0.5}, {"id": "b", "weight": 0.5, "content": {"text": "B"}}]},
+        {"id": "price", "slot": "price", "namespace": ["checkout", 0.5, 1], "variants": [{"id": "c", "content": {"text": "C"}}]}]"#,
+    )
+}
+
+#[test]
+fn experiments_sharing_a_namespace_never_enrol_the_same_visitor() {
+    let r = exclusive();
+    let (mut cta, mut price) = (0, 0);
+    for i in 0..2000 {
+        let unit = format!("visitor-{i}");
+        let d = decide(&r, None, &unit, T0);
+        let (a, b) = (d[0].variant.is_some(), d[1].variant.is_some());
+        assert!(!(a && b), "{unit} enrolled in both");
+        assert!(a || b, "{unit} in neither, though the shares cover the namespace");
+        // Exactly GrowthBook's inNamespace.
+        assert_eq!(a, crate::rules::hash::in_namespace(&unit, ("checkout", 0.0, 0.5)), "{unit}");
+        cta += usize::from(a);
+        price += usize::from(b);
+    }
+    assert!((900..1100).contains(&cta) && (900..1100).contains(&price), "{cta} / {price}");
+}
+
+#[test]
+fn a_namespace_is_explained_and_outranks_a_sticky_assignment() {
+    let r = exclusive();
+    let unit = (0..).map(|i| format!("v{i}")).find(|u| !crate::rules::hash::in_namespace(u, ("checkout", 0.0, 0.5))).unwrap();
+    let d = decide_all(&r, &context(), None, &unit, T0, &NativeHost);
+    assert_eq!(d[0].variant, None);
+    let position = crate::rules::hash::namespace_position(&unit, "checkout");
+    let reason = at(&d[0].explanation, "candidates.0.reason").as_str().unwrap();
+    assert_eq!(reason, format!("excluded by namespace \"checkout\": this visitor is at {}, outside this experiment's share [0, 0.5) (mutual exclusion)", crate::json::plain_number(position)));
+    assert_eq!(at(&d[0].explanation, "candidates.0.allocation.namespace.inNamespace"), &Value::Bool(false));
+    assert!(d[0].summary.contains("excluded by namespace \"checkout\""), "{}", d[0].summary);
+    // A variant assigned before the namespace was added does not get the visitor in.
+    let mut p = Profile::new();
+    record_impression(&mut p, "cta", "b", T0 - DAY_MS);
+    assert_eq!(decide(&r, Some(&p), &unit, T0)[0].variant, None);
+    // Without an allocation identity (an automated browser), nobody is in a namespace.
+    assert_eq!(decide(&r, None, "", T0)[1].variant, None);
+}
+
+#[test]
+fn a_malformed_namespace_is_reported_where_it_is() {
+    let problems = |ns: &str| {
+        let text = format!(r#"{{"version": 1, "experiences": [{{"id": "x", "slot": "s", "namespace": {ns}, "variants": [{{"id": "v"}}]}}]}}"#);
+        parse_rules(&text).err().unwrap_or_default().into_iter().map(|p| format!("{}: {}", p.path, p.found)).collect::<Vec<_>>()
+    };
+    assert_eq!(problems(r#""checkout""#), ["$.experiences[0].namespace: string \"checkout\""]);
+    assert_eq!(problems(r#"["checkout", 0]"#), ["$.experiences[0].namespace: 2 items"]);
+    assert_eq!(problems(r#"["", 0, 2]"#), ["$.experiences[0].namespace[0]: string \"\"", "$.experiences[0].namespace[2]: number 2"]);
+    assert_eq!(problems(r#"["checkout", 0.5, 0.5]"#), ["$.experiences[0].namespace[2]: 0.5 (not after 0.5)"]);
+    assert!(problems(r#"["checkout", 0, 0.5]"#).is_empty());
+}

@@ -36,7 +36,7 @@ pub mod fields {
     /// An experience.
     pub const EXPERIENCE: &[&str] = &[
         "id", "slot", "audience", "schedule", "lifetime", "priority", "cap", "variants", "holdout", "seed", "hashVersion",
-        "coverage", "goal",
+        "coverage", "goal", "namespace",
     ];
     /// Required in an experience.
     pub const EXPERIENCE_REQUIRED: &[&str] = &["id", "slot", "variants"];
@@ -266,6 +266,21 @@ pub struct Experience {
     pub coverage: f64,
     /// The goal event this experience is measured by.
     pub goal: Option<String>,
+    /// GrowthBook's namespace `[id, start, end]`: experiments sharing a namespace id
+    /// with ranges that do not overlap never enrol the same visitor.
+    pub namespace: Option<Namespace>,
+}
+
+/// A share of a namespace: the visitors whose position in namespace `id` falls in
+/// `[start, end)` (GrowthBook's `inNamespace`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Namespace {
+    /// The namespace's name, shared by the experiments that exclude each other.
+    pub id: String,
+    /// Start of the share, 0..=1, inclusive.
+    pub start: f64,
+    /// End of the share, 0..=1, exclusive.
+    pub end: f64,
 }
 
 /// How an experience names its audience.
@@ -1445,6 +1460,7 @@ impl Decoder {
             }
         };
         let goal = if self.event_name(m, "goal", path).is_some() { self.string(m, "goal", path) } else { None };
+        let namespace = m.get("namespace").and_then(|v| self.namespace(v, &path.key("namespace")));
         let mut variants: Vec<Variant> = Vec::new();
         let vpath = path.key("variants");
         match m.get_mut("variants") {
@@ -1489,7 +1505,45 @@ impl Decoder {
             hash_version,
             coverage,
             goal,
+            namespace,
         })
+    }
+
+    /// GrowthBook's `namespace: [id, start, end]`: a non-empty id and a range within
+    /// 0..=1 with `start < end`.
+    fn namespace(&mut self, v: &Value, path: &Path) -> Option<Namespace> {
+        const EXPECTED: &str = "GrowthBook's [id, start, end]: a namespace name and the share of it, e.g. [\"checkout\", 0, 0.5]";
+        let Value::Array(parts) = v else {
+            self.problem(path, EXPECTED, found(v));
+            return None;
+        };
+        let (Some(id), Some(start), Some(end), 3) = (parts.first(), parts.get(1), parts.get(2), parts.len()) else {
+            self.problem(path, EXPECTED, counted(parts.len(), "items"));
+            return None;
+        };
+        let mut ok = true;
+        let id = match id {
+            Value::String(s) if !s.is_empty() => s.clone(),
+            other => {
+                self.problem(&path.index(0), "a namespace name (a non-empty string)", found(other));
+                ok = false;
+                String::new()
+            }
+        };
+        let mut bound = |i: usize, v: &Value| match v {
+            Value::Number(n) if (0.0..=1.0).contains(n) => *n,
+            other => {
+                self.problem(&path.index(i), "a number between 0 and 1", found(other));
+                ok = false;
+                0.0
+            }
+        };
+        let (start, end) = (bound(1, start), bound(2, end));
+        if ok && start >= end {
+            self.problem(&path.index(2), "an end after the start (the share is [start, end))", format!("{} (not after {})", json::plain_number(end), json::plain_number(start)));
+            ok = false;
+        }
+        ok.then_some(Namespace { id, start, end })
     }
 
     fn variant(&mut self, v: &mut Value, path: &Path) -> Option<Variant> {
@@ -1596,7 +1650,7 @@ mod tests {
                 "$.experiences[1].variants",
             ]
         );
-        assert_eq!(problems[1].expected, "one of the fields id, slot, audience, schedule, lifetime, priority, cap, variants, holdout, seed, hashVersion, coverage, goal (did you mean \"audience\"?)");
+        assert_eq!(problems[1].expected, "one of the fields id, slot, audience, schedule, lifetime, priority, cap, variants, holdout, seed, hashVersion, coverage, goal, namespace (did you mean \"audience\"?)");
         assert_eq!(problems[2].found, "string \"half\"");
         assert_eq!(problems[3].found, REQUIRED);
     }

@@ -75,10 +75,16 @@ pub fn choose_variation(n: f64, ranges: &[(f64, f64)]) -> i32 {
 
 /// `inNamespace(hashValue, [id, start, end])`: `start <= hash("__" + id, hashValue, 1) < end`.
 pub fn in_namespace(hash_value: &str, namespace: (&str, f64, f64)) -> bool {
-    // hash v1 is fnv(value + seed), with seed = "__" + id.
-    let h = fnv_feed(fnv_feed(fnv_feed(FNV_OFFSET, hash_value), "__"), namespace.0);
-    let n = (h % 1000) as f64 / 1000.0;
+    let n = namespace_position(hash_value, namespace.0);
     n >= namespace.1 && n < namespace.2
+}
+
+/// Where `hash_value` falls in namespace `id`, 0..1 in steps of 0.001: GrowthBook's
+/// `hash("__" + id, hashValue, 1)`.
+pub fn namespace_position(hash_value: &str, id: &str) -> f64 {
+    // hash v1 is fnv(value + seed), with seed = "__" + id.
+    let h = fnv_feed(fnv_feed(fnv_feed(FNV_OFFSET, hash_value), "__"), id);
+    (h % 1000) as f64 / 1000.0
 }
 
 /// One entry of an experiment's `filters` (mutual exclusion and holdouts).
