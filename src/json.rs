@@ -511,6 +511,9 @@ pub fn parse_with_host(text: &str, host: &dyn Host) -> Result<Value, ParseError>
 }
 
 fn parse_numbers_with(text: &str, number: &dyn Fn(&str) -> f64) -> Result<Value, ParseError> {
+    if text.starts_with('\u{feff}') {
+        return Err(ParseError { line: 1, column: 1, message: "a byte-order mark (BOM) starts the text; save the file as UTF-8 without BOM".into() });
+    }
     let mut p = Parser { src: text.as_bytes(), pos: 0, text, number };
     p.skip_ws();
     let v = p.value(0)?;
@@ -622,6 +625,9 @@ impl Parser<'_> {
         }
         loop {
             self.skip_ws();
+            if self.peek() == Some(b'}') {
+                return Err(self.error("a trailing comma before '}' (JSON allows none)"));
+            }
             if self.peek() != Some(b'"') {
                 return Err(self.error("expected a string key"));
             }
@@ -666,6 +672,9 @@ impl Parser<'_> {
         }
         loop {
             self.skip_ws();
+            if self.peek() == Some(b']') {
+                return Err(self.error("a trailing comma before ']' (JSON allows none)"));
+            }
             items.push(self.value(depth + 1)?);
             self.skip_ws();
             match self.peek() {
@@ -973,6 +982,16 @@ fn element(src: &[u8], at: usize, n: usize) -> Option<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trailing_commas_and_a_bom_are_named() {
+        let e = parse("{\"a\": [1, 2,\n]}").unwrap_err();
+        assert_eq!((e.line, e.column, e.message.as_str()), (2, 1, "a trailing comma before ']' (JSON allows none)"));
+        let e = parse("{\"a\": 1, }").unwrap_err();
+        assert_eq!((e.column, e.message.as_str()), (10, "a trailing comma before '}' (JSON allows none)"));
+        let e = parse("\u{feff}{}").unwrap_err();
+        assert!(e.message.starts_with("a byte-order mark (BOM)"), "{}", e.message);
+    }
 
     #[test]
     fn locate_finds_keys_elements_and_quoted_keys() {

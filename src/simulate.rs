@@ -140,9 +140,17 @@ pub fn parse_journey(text: &str) -> Result<Journey, Vec<Problem>> {
     let mut steps = Vec::new();
     match top.get("steps").and_then(Value::as_array) {
         None => problems.push(problem("$.steps", "an array of steps", top.get("steps").map_or("nothing".into(), Value::describe))),
+        Some(list) if list.is_empty() => problems.push(problem("$.steps", "at least one step", "an empty array".into())),
         Some(list) => {
+            let mut latest: Option<f64> = None;
             for (i, v) in list.iter().enumerate() {
                 if let Some(step) = parse_step(v, &format!("$.steps[{i}]"), &mut problems) {
+                    if let When::At(t) = step.when {
+                        if latest.is_some_and(|l| t < l) {
+                            problems.push(problem(&format!("$.steps[{i}].at"), "a time after the steps before it (a journey moves forward)", v.get("at").map_or(String::new(), Value::describe)));
+                        }
+                        latest = Some(latest.map_or(t, |l| l.max(t)));
+                    }
                     steps.push(step);
                 }
             }
@@ -209,7 +217,7 @@ fn parse_step(v: &Value, path: &str, problems: &mut Vec<Problem>) -> Option<Step
                     timed = true;
                 }
                 Some(_) => problems.push(Problem { path: p, expected: "either \"at\" or \"after\", not both".into(), found: "both".into() }),
-                None => problems.push(Problem { path: p, expected: "a date-time with an offset, e.g. \"2026-03-02T09:00:00Z\"".into(), found: x.describe() }),
+                None => problems.push(Problem { path: p, expected: "a valid date-time with an offset, e.g. \"2026-03-02T09:00:00Z\"".into(), found: x.describe() }),
             },
             "after" => match x.as_str().and_then(parse_duration) {
                 Some(d) if !timed => {
@@ -433,6 +441,13 @@ mod tests {
         assert_eq!((page.hour, page.weekday), (0, 2), "00:30 on Tuesday 3 March");
         assert_eq!(page.query, vec![("x".into(), "1 2".into()), ("y".into(), "é".into())]);
         assert_eq!((page.host.as_str(), page.path.as_str()), ("shop.example", "/a"));
+    }
+
+    #[test]
+    fn a_journey_moves_forward_and_has_steps() {
+        let paths = |text: &str| parse_journey(text).unwrap_err().into_iter().map(|p| p.path).collect::<Vec<_>>();
+        assert_eq!(paths(r#"{"steps": []}"#), ["$.steps"]);
+        assert_eq!(paths(r#"{"steps": [{"at": "2026-03-02T10:00:00Z"}, {"at": "2026-03-02T09:00:00Z"}]}"#), ["$.steps[1].at"]);
     }
 
     #[test]

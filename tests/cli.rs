@@ -84,7 +84,7 @@ fn validate_reports_every_problem_with_line_column_and_hint() {
 fn validate_gives_invalid_json_its_line_and_column() {
     let o = tailor(&["validate", "-"], Some("{\n  \"version\": 1,\n  \"experiences\": [ { \"id\": \"x\", }\n]}"));
     assert_eq!(o.status.code(), Some(1));
-    assert_eq!(out(&o), "<stdin>:3:33: $: expected a JSON document, found invalid JSON (expected a string key)\n<stdin>: 1 problem\n");
+    assert_eq!(out(&o), "<stdin>:3:33: $: expected a JSON document, found invalid JSON (a trailing comma before '}' (JSON allows none))\n<stdin>: 1 problem\n");
 }
 
 #[test]
@@ -195,7 +195,7 @@ fn simulate_names_what_is_wrong_in_a_journey() {
     let o = tailor(&["simulate", &rules, "--journey", &journey], None);
     assert_eq!(o.status.code(), Some(1));
     let e = err(&o);
-    assert!(e.contains("2:4: $.steps[0].at: expected a date-time with an offset"), "{e}");
+    assert!(e.contains("2:4: $.steps[0].at: expected a valid date-time with an offset"), "{e}");
     assert!(e.contains("2:18: $.steps[0].url: expected an absolute http(s) URL, found string \"shop.example\""), "{e}");
     assert!(e.contains("$.steps[0].consent.personalisation: expected the purpose personalization or measurement"), "{e}");
     let o = tailor(&["simulate", &rules], None);
@@ -219,4 +219,73 @@ fn diff_catches_a_changed_audience_and_passes_an_unchanged_document() {
     let o = tailor(&["diff", &old, &old, "--journeys", &journeys], None);
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(out(&o), "no decision changed on 1 journey\n");
+}
+
+#[test]
+fn validate_names_duplicate_keys_a_bom_and_a_stale_compiled_file() {
+    let o = tailor(&["validate", "-"], Some(r#"{"version": 1, "experiences": [{"id": "a", "slot": "hero", "slot": "promo", "variants": [{"id": "v"}]}]}"#));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(out(&o).contains("<stdin>:1:60: $.experiences[0].slot: expected each key once in an object (JSON keeps only the last one), found the key slot a second time"), "{}", out(&o));
+    let o = tailor(&["validate", "-"], Some("\u{feff}{\"version\": 1}"));
+    assert!(out(&o).contains("a byte-order mark (BOM) starts the text"), "{}", out(&o));
+    // A compiled file whose rules were edited after compiling.
+    let rules = file("stale.json", GOOD);
+    let o = tailor(&["compile", &rules, "-o", "-", "--quiet"], None);
+    assert!(o.status.success(), "{}", err(&o));
+    // The content rides in the rules, the conditions in the code: edit a condition.
+    let compiled = out(&o).replace(r#""BE""#, r#""CH""#);
+    assert_ne!(compiled, out(&o));
+    let o = tailor(&["validate", "-"], Some(&compiled));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(out(&o).contains("$.code: expected the compiled form of this file's rules (run `tailor compile` again on the rules)"), "{}", out(&o));
+}
+
+#[test]
+fn compile_reads_standard_input_and_never_overwrites_its_rules() {
+    let o = tailor(&["compile", "-", "--quiet"], Some(GOOD));
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(out(&o).starts_with(r#"{"tailor":"compiled-rules""#), "{}", out(&o));
+    let rules = file("own.json", GOOD);
+    let o = tailor(&["compile", &rules, "-o", &rules], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).contains("would overwrite the rules themselves"), "{}", err(&o));
+    assert_eq!(std::fs::read_to_string(&rules).unwrap(), GOOD);
+    let o = tailor(&["compile"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).starts_with("tailor compile: which rules file? (none given)"), "{}", err(&o));
+    assert!(out(&tailor(&["--version"], None)).starts_with("tailor "));
+}
+
+#[test]
+fn diff_counts_changed_content_and_exits_2_on_trouble() {
+    let old = format!("{EXAMPLES}/shop-rules.json");
+    let journeys = format!("{EXAMPLES}/journeys");
+    let new = file("content.json", &std::fs::read_to_string(&old).unwrap().replace("Spring sale: -20%", "Spring sale: -25%"));
+    let o = tailor(&["diff", &old, &new, "--journeys", &journeys], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(out(&o).contains("step 1 (https://shop.example/?utm_campaign=spring&utm_medium=email) (same variant, its content changed):"), "{}", out(&o));
+    let empty = std::env::temp_dir().join(format!("tailor-cli-{}-empty", std::process::id()));
+    std::fs::create_dir_all(&empty).unwrap();
+    let o = tailor(&["diff", &old, &new, "--journeys", &empty.to_string_lossy()], None);
+    assert_eq!(o.status.code(), Some(2), "no journeys is trouble, not a change");
+    let o = tailor(&["diff", &old, "/nonexistent.json", "--journeys", &journeys], None);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn a_reader_that_stops_early_ends_the_command_quietly() {
+    use std::io::Read;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tailor"))
+        .args(["simulate", &format!("{EXAMPLES}/shop-rules.json"), "--journey", &format!("{EXAMPLES}/journeys/returning-shoe-fan.json"), "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read one byte, then close the pipe, as `| head -c 1` does.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut one = [0u8; 1];
+    stdout.read_exact(&mut one).unwrap();
+    drop(stdout);
+    let o = child.wait_with_output().unwrap();
+    assert!(!err(&o).contains("panicked"), "{}", err(&o));
 }

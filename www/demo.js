@@ -58,6 +58,7 @@ function productPage() {
 
 // The banner asks until the visitor has chosen; "Privacy choices" opens it again.
 function consentBanner(t) {
+  if (!t.status().consent) return; // consent handling could not start: nothing to ask
   const banner = $("consent-banner");
   const choices = $("banner-choices");
   const chooseButton = $("consent-choose");
@@ -98,11 +99,12 @@ function whyPanel(t) {
   };
   const render = () => {
     const lines = SLOTS.map((slot) => t.explain(slot)?.summary).filter(Boolean);
+    if (t.consent.state()?.personalization.state !== "granted") lines.push("Without your consent to personalization nothing is remembered, so the A/B test draws its version again on every page.");
     const consent = t.consent.state();
     if (consent) lines.push(`Consent: personalization ${consent.personalization.state.replace("_", " ")}, measurement ${consent.measurement.state.replace("_", " ")}.`);
     const first = at("first");
     const full = at("decided");
-    if (full) lines.push(first ? `The hero was decided ${first} after the script started, by the small module inlined in it; the full engine took over at ${full}.` : `Decided ${full} after the script started.`);
+    if (full && document.querySelector('[data-tailor-slot="hero"]')) lines.push(first ? `The hero was decided ${first} after the script started, by the small module inlined in it; the full engine took over at ${full}.` : `Decided ${full} after the script started.`);
     $("why").textContent = lines.join("\n");
   };
   t.on("decision", render);
@@ -110,8 +112,8 @@ function whyPanel(t) {
   render();
 }
 
-productList();
 if ($("product")) productPage();
+else productList();
 // The live inspector (also `?tailor-debug` in any page's URL): loaded only when opened.
 $("inspector-open").addEventListener("click", () => withTailor((t) => t.inspect()));
 withTailor((t) =>

@@ -438,7 +438,7 @@ pub(crate) fn parse_rfc3339(s: &str) -> Option<u64> {
 /// `"state":"granted"` would otherwise read as granted while a reader of the text may
 /// see the refusal: consent data with a duplicate key is refused as a whole. Keys
 /// compare after unescaping (`"a"` and `"\u0061"` are the same key).
-pub(crate) fn duplicate_key(text: &str) -> Option<String> {
+pub fn duplicate_key(text: &str) -> Option<String> {
     enum Frame {
         Object { path: String, keys: Vec<String>, want_key: bool },
         Array { path: String, index: usize },

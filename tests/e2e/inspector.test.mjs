@@ -129,3 +129,44 @@ test("the demo's footer opens it with one click", async () => {
   assert.match(await panelText(page), /Tailor inspector/);
   await context.close();
 });
+
+test("closing ends what it forced, it opens again, keeps focus and open sections across updates, and Escape closes it", async () => {
+  const { page, context } = await openPage("?tailor-debug&utm_campaign=spring");
+  await page.locator("[data-tailor-inspector]").waitFor({ state: "attached" });
+  assert.equal(await page.locator("[data-tailor-inspector]").evaluate((h) => h.shadowRoot.activeElement?.textContent), "Close", "focus starts on Close");
+  await force(page, "hero", "cart-reminder\u0000reminder");
+  await page.waitForFunction(() => document.querySelector('[data-tailor-slot="hero"]').innerText.startsWith("Your cart is waiting"));
+  // An update (a tracked event) keeps an opened section open and the focused control focused.
+  await page.locator("[data-tailor-inspector]").evaluate((h) => {
+    h.shadowRoot.querySelector('details[data-slot="notice"]').open = true;
+    h.shadowRoot.querySelector('[data-key="force:shipping"]').focus();
+  });
+  await page.evaluate(() => window.tailor.track("view_item", { category: "shoes" }));
+  await page.waitForFunction(() => document.querySelector("[data-tailor-inspector]").shadowRoot.textContent.includes("view_item not kept"));
+  const kept = await page.locator("[data-tailor-inspector]").evaluate((h) => [h.shadowRoot.querySelector('details[data-slot="notice"]').open, h.shadowRoot.activeElement?.getAttribute("data-key")]);
+  assert.deepEqual(kept, [true, "force:shipping"]);
+  // Escape closes; the forced variant goes with the panel.
+  await page.keyboard.press("Escape");
+  assert.equal(await page.locator("[data-tailor-inspector]").count(), 0);
+  await page.waitForFunction(() => document.querySelector('[data-tailor-slot="hero"]').innerText.startsWith("Spring sale"));
+  assert.equal(await page.evaluate(() => window.tailor.decide("hero").forced), undefined);
+  // And it opens again.
+  await page.evaluate(() => window.tailor.inspect());
+  await page.locator("[data-tailor-inspector]").waitFor({ state: "attached" });
+  await context.close();
+});
+
+test("when the engine cannot load, the panel says why", async () => {
+  const observed = await auditedPage(env.browser, { viewport: { width: 1200, height: 900 } });
+  const { page, context } = observed;
+  await page.route("**/tailor_bg.wasm", (r) => r.abort());
+  await page.goto(`${env.base}?tailor-debug`);
+  await page.waitForFunction(() => window.tailor && !Array.isArray(window.tailor));
+  await page.evaluate(() => window.tailor.ready);
+  await page.locator("[data-tailor-inspector]").waitFor({ state: "attached" });
+  const text = await panelText(page);
+  assert.match(text, /failed: START_FAILED: Tailor: /, text);
+  assert.match(text, /Withdrawal still works/);
+  await shot(page, "5-failed");
+  await context.close();
+});

@@ -21,6 +21,7 @@ commands:
                              which decisions a rules change alters on recorded journeys
   compile <rules.json>       validate, then write the compiled rules for the first decision
   help [command]             this text, or a command's
+  --version                  the version
 
 `tailor <command> --help` prints a command's options. Exit codes: 0 success, 1 a
 document has problems (or cannot be read or written), 2 a mistaken command line.";
@@ -29,12 +30,13 @@ const COMPILE_USAGE: &str =
     "usage: tailor compile <rules.json> [-o <out.json>] [--bundle <tailor.min.js>] [--quiet]
 
   Validates the rules exactly as validateRules() does, then writes the compiled
-  rules (default: <rules>.compiled.json beside the input; -o - for standard output).
+  rules (default: <rules>.compiled.json beside the input; -o - for standard output;
+  `-` as the rules file reads standard input and writes standard output).
   Serve that file with data-rules=\"/path/rules.compiled.json\", inline it in a
   <script type=\"application/json\">, or bundle it: --bundle <tailor.min.js> also
   writes <out>.bundle.js beside the compiled file, the SDK and the rules in one
-  script (one request; it fetches tailor_bg.wasm from beside itself, or from its
-  data-wasm attribute).
+  script (one request for the first decision; after it, it loads tailor.full.js and
+  tailor_bg.wasm from beside itself, or from its data-full and data-wasm attributes).
   Experiences the first decision cannot evaluate are listed; they wait for the
   full engine at run time.";
 
@@ -66,9 +68,11 @@ const SIMULATE_USAGE: &str = "usage: tailor simulate <rules.json> --journey <jou
 const DIFF_USAGE: &str = "usage: tailor diff <old.json> <new.json> --journeys <dir> [--at <time>]
 
   Replays every journey in <dir> (*.json, as tailor simulate reads them) under
-  both rules documents and lists each decision the change alters: journey, step,
-  slot, before and after. Exit code 1 when any decision changed (so a CI job can
-  ask for review), 0 when none did.";
+  both rules documents and lists each decision the change alters (another
+  experience or variant, or the same variant with other content): journey, step,
+  slot, before and after. Exit codes, as Unix diff: 0 nothing changed, 1 a
+  decision changed (so a CI job can ask for review), 2 trouble (a document or a
+  journey that cannot be read).";
 
 const VALIDATE_USAGE: &str = "usage: tailor validate <rules.json>... [--format text|json|github]
 
@@ -84,6 +88,20 @@ const VALIDATE_USAGE: &str = "usage: tailor validate <rules.json>... [--format t
                     \"found\", \"hint\"}]}]}
   --format github   GitHub Actions annotations (::error file=…,line=…,col=…::…),
                     so a CI job marks each problem on the pull request's diff";
+
+/// Prints a line on standard output; a reader that stopped early (`| head`) ends the
+/// command quietly, as for any Unix tool, instead of a panic.
+macro_rules! say {
+    ($($arg:tt)*) => { emit(&format!($($arg)*)) };
+}
+
+fn emit(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if writeln!(out, "{line}").is_err() {
+        std::process::exit(0);
+    }
+}
 
 /// Runs the command with the process arguments.
 pub fn main() -> ExitCode {
@@ -109,22 +127,30 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
         _ => None,
     };
     match cmd.as_str() {
+        "--version" | "-V" | "version" => {
+            say!("tailor {}", env!("CARGO_PKG_VERSION"));
+            Ok(ExitCode::SUCCESS)
+        }
         "--help" | "-h" | "help" => {
-            let text = match rest.first() {
-                None => USAGE,
-                Some(c) => help_for(c).ok_or_else(|| format!("tailor help: unknown command \"{c}\"\n{USAGE}"))?,
+            let text = match rest.first().map(String::as_str) {
+                None | Some("help") => USAGE,
+                Some(c) => help_for(c).ok_or_else(|| format!("tailor help: unknown command \"{c}\"{}\n{USAGE}", did_you_mean(c, &["validate", "simulate", "diff", "compile"])))?,
             };
-            println!("{text}");
+            say!("{text}");
             Ok(ExitCode::SUCCESS)
         }
         c if rest.iter().any(|a| a == "--help" || a == "-h") && help_for(c).is_some() => {
-            println!("{}", help_for(c).unwrap_or(USAGE));
+            say!("{}", help_for(c).unwrap_or(USAGE));
             Ok(ExitCode::SUCCESS)
         }
         "compile" => compile_command(rest).map(|()| ExitCode::SUCCESS),
         "validate" => validate_command(rest),
         "simulate" => simulate_command(rest),
-        "diff" => diff_command(rest),
+        // As Unix diff: 0 nothing changed, 1 decisions changed, 2 trouble.
+        "diff" => diff_command(rest).or_else(|message| {
+            eprintln!("{message}");
+            Ok(ExitCode::from(2))
+        }),
         c => Err(format!("tailor: unknown command \"{c}\"{}\n{USAGE}", did_you_mean(c, &["validate", "simulate", "diff", "compile", "help"]))),
     }
 }
@@ -175,9 +201,28 @@ fn problems_of(text: &str) -> Vec<Located> {
             hint: None,
         }];
     }
-    let Err(problems) = parse_rules_with(text, &NativeHost) else {
-        return Vec::new();
+    let mut problems = match parse_rules_with(text, &NativeHost) {
+        Err(problems) => problems,
+        Ok(rules) => {
+            let mut found = Vec::new();
+            // A compiled file whose code is not its rules' (edited, or compiled by
+            // another version): the first decision and the full engine would disagree.
+            if let Ok(doc) = json::parse(text) {
+                if doc.get("tailor").and_then(Value::as_str) == Some("compiled-rules") {
+                    let code = tailor::compile::base64(&compile(&rules, &NativeHost).code);
+                    if doc.get("code").and_then(Value::as_str) != Some(code.as_str()) {
+                        found.push(Problem { path: "$.code".into(), expected: "the compiled form of this file's rules (run `tailor compile` again on the rules)".into(), found: "code compiled from other rules".into() });
+                    }
+                }
+            }
+            found
+        }
     };
+    // JSON keeps the last of repeated keys, silently: in a rules document it is a mistake.
+    if let Some(path) = tailor::consent::duplicate_key(text) {
+        let key = path.rsplit(['.', '[']).next().unwrap_or_default().trim_end_matches(']').to_string();
+        problems.push(Problem { path, expected: "each key once in an object (JSON keeps only the last one)".into(), found: format!("the key {key} a second time") });
+    }
     problems
         .into_iter()
         .map(|p| {
@@ -298,16 +343,16 @@ fn validate_command(args: &[String]) -> Result<ExitCode, String> {
                         props.push_str(&format!(",line={},col={}", a.line, a.column));
                     }
                     props.push_str(&format!(",title={}", gh_escape(&format!("Tailor rules: {}", p.path), true)));
-                    println!("::error {props}::{}", gh_escape(&message(p), false));
+                    say!("::error {props}::{}", gh_escape(&message(p), false));
                 }
-                println!("{}", summary.clone().unwrap_or_else(|| counted_problems(name, problems.len())));
+                say!("{}", summary.clone().unwrap_or_else(|| counted_problems(name, problems.len())));
             }
             _ => {
                 for p in &problems {
                     let at = p.at.map_or(String::new(), |a| format!("{}:{}:", a.line, a.column));
-                    println!("{name}:{at} {}", message(p));
+                    say!("{name}:{at} {}", message(p));
                 }
-                println!("{}", summary.clone().unwrap_or_else(|| counted_problems(name, problems.len())));
+                say!("{}", summary.clone().unwrap_or_else(|| counted_problems(name, problems.len())));
             }
         }
     }
@@ -315,7 +360,7 @@ fn validate_command(args: &[String]) -> Result<ExitCode, String> {
         let mut m = Map::new();
         m.insert("valid", Value::Bool(all_valid));
         m.insert("files", Value::Array(reports));
-        println!("{}", Value::Object(m).to_json(&NativeHost));
+        say!("{}", Value::Object(m).to_json(&NativeHost));
     }
     Ok(if all_valid { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
@@ -371,10 +416,12 @@ fn compile_command(rest: &[String]) -> Result<(), String> {
         }
     }
     let Some(input) = input else {
-        return Err(COMPILE_USAGE.into());
+        return Err(format!("tailor compile: which rules file? (none given)\n{COMPILE_USAGE}"));
     };
-    let text = std::fs::read_to_string(&input)
-        .map_err(|e| format!("tailor compile: cannot read {input}: {e}"))?;
+    if out.as_deref().is_some_and(|o| o != "-" && Path::new(o) == Path::new(&input)) {
+        return Err(format!("tailor compile: -o {input} would overwrite the rules themselves; write the compiled rules to another file"));
+    }
+    let text = read_input(&input).map_err(|e| format!("tailor compile: {e}"))?;
     let (json, compiled) = compile_document(&text, &NativeHost).map_err(|problems| {
         let mut m = format!("tailor compile: {input} is not a valid rules document ({} problem{}); nothing was written:", problems.len(), if problems.len() == 1 { "" } else { "s" });
         for p in &problems {
@@ -385,9 +432,10 @@ fn compile_command(rest: &[String]) -> Result<(), String> {
     let stem = Path::new(&input).with_extension("");
     let stem = stem.to_string_lossy();
     let stem = stem.strip_suffix(".compiled").unwrap_or(&stem).to_string();
-    let target = out.unwrap_or_else(|| format!("{stem}.compiled.json"));
+    // From standard input, to standard output unless -o says otherwise.
+    let target = out.unwrap_or_else(|| if input == "-" { "-".into() } else { format!("{stem}.compiled.json") });
     if target == "-" {
-        println!("{json}");
+        say!("{json}");
     } else {
         std::fs::write(&target, &json)
             .map_err(|e| format!("tailor compile: cannot write {target}: {e}"))?;
@@ -518,7 +566,7 @@ fn simulate_command(args: &[String]) -> Result<ExitCode, String> {
     let start = clock("simulate", named.get("--at"))?;
     let reports = replay(&rules, &journey, start, &NativeHost);
     if format == "json" {
-        println!("{}", Value::Array(reports.iter().map(report_value).collect()).to_json(&NativeHost));
+        say!("{}", Value::Array(reports.iter().map(report_value).collect()).to_json(&NativeHost));
         return Ok(ExitCode::SUCCESS);
     }
     for r in &reports {
@@ -534,12 +582,12 @@ fn consent_words(r: &StepReport) -> String {
 
 fn print_step(r: &StepReport) {
     let page = r.url.as_deref().unwrap_or("(no page view)");
-    println!("step {} · {} · {} · {}", r.index, format_date_time(r.time), page, consent_words(r));
+    say!("step {} · {} · {} · {}", r.index, format_date_time(r.time), page, consent_words(r));
     for d in &r.decisions {
-        println!("  {}", decision_line(d));
+        say!("  {}", decision_line(d));
     }
     for n in &r.notes {
-        println!("  note: {n}");
+        say!("  note: {n}");
     }
 }
 
@@ -569,7 +617,8 @@ fn diff_command(args: &[String]) -> Result<ExitCode, String> {
         }
         let (before, after) = (replay(&old, &journey, start, &NativeHost), replay(&new, &journey, start, &NativeHost));
         for (b, a) in before.iter().zip(&after) {
-            let key = |d: &tailor::decide::Decision| (d.experience.clone(), d.variant.clone(), d.holdout);
+            // What the visitor sees: the experience and variant, and the content shown.
+            let key = |d: &tailor::decide::Decision| (d.experience.clone(), d.variant.clone(), d.holdout, d.content.as_ref().map(tailor::rules::document::Content::to_value));
             let slots: Vec<&String> = b.decisions.iter().map(|d| &d.slot).chain(a.decisions.iter().map(|d| &d.slot)).collect();
             let mut seen = std::collections::HashSet::new();
             for slot in slots {
@@ -579,19 +628,21 @@ fn diff_command(args: &[String]) -> Result<ExitCode, String> {
                 let (db, da) = (b.decisions.iter().find(|d| &d.slot == slot), a.decisions.iter().find(|d| &d.slot == slot));
                 if db.map(key) != da.map(key) {
                     changed += 1;
-                    println!("{name}, step {} ({}):", b.index, b.url.as_deref().unwrap_or("no page"));
-                    println!("  before: {}", db.map_or_else(|| format!("{slot}: no such slot"), decision_line));
-                    println!("  after:  {}", da.map_or_else(|| format!("{slot}: no such slot"), decision_line));
+                    let same_choice = db.zip(da).is_some_and(|(x, y)| (&x.experience, &x.variant) == (&y.experience, &y.variant));
+                    let what = if same_choice { " (same variant, its content changed)" } else { "" };
+                    say!("{name}, step {} ({}){what}:", b.index, b.url.as_deref().unwrap_or("no page"));
+                    say!("  before: {}", db.map_or_else(|| format!("{slot}: no such slot"), decision_line));
+                    say!("  after:  {}", da.map_or_else(|| format!("{slot}: no such slot"), decision_line));
                 }
             }
         }
     }
     let n = journeys.len();
     if changed == 0 {
-        println!("no decision changed on {n} journey{}", if n == 1 { "" } else { "s" });
+        say!("no decision changed on {n} journey{}", if n == 1 { "" } else { "s" });
         Ok(ExitCode::SUCCESS)
     } else {
-        println!("{changed} decision{} changed on {n} journey{}", if changed == 1 { "" } else { "s" }, if n == 1 { "" } else { "s" });
+        say!("{changed} decision{} changed on {n} journey{}", if changed == 1 { "" } else { "s" }, if n == 1 { "" } else { "s" });
         Ok(ExitCode::FAILURE)
     }
 }

@@ -5,6 +5,9 @@
 // it force a variant or decide as for a fresh profile, on this page only (nothing of
 // either is recorded or stored).
 //
+// Updates rebuild the panel but keep what was open and focused; Escape or Close shuts it
+// and ends what it forced. When Tailor failed to start, it shows why.
+//
 // It reads only what the page API reads (explain(), consent.state()), and the events
 // this page was asked to track while it is open: what consent did not allow is not
 // kept, so it is not shown. Built with DOM calls and a constructed style sheet inside a
@@ -51,9 +54,14 @@ export function open(h) {
   } catch {
     /* no constructed style sheets: the panel shows unstyled */
   }
-  const panel = el("section", { class: "panel", role: "dialog", "aria-label": "Tailor inspector" });
+  const panel = el("section", { class: "panel", role: "dialog", "aria-label": "Tailor inspector", tabindex: "-1" });
+  panel.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") current.close();
+  });
   root.append(panel);
   (document.body ?? document.documentElement).append(host);
+  // What the visitor had open or focused survives each update.
+  const openSlots = new Set();
 
   let queued = false;
   const refresh = () => {
@@ -67,15 +75,35 @@ export function open(h) {
   const unwatch = h.watch(refresh);
 
   function render() {
+    const focused = root.activeElement?.getAttribute("data-key");
+    for (const d of panel.querySelectorAll("details[data-slot]")) (d.open ? openSlots.add(d.dataset.slot) : openSlots.delete(d.dataset.slot));
+    panel.replaceChildren(...sections());
+    for (const d of panel.querySelectorAll("details[data-slot]")) d.open = openSlots.has(d.dataset.slot);
+    if (focused) root.querySelector(`[data-key="${CSS.escape(focused)}"]`)?.focus();
+  }
+
+  function sections() {
     const api = h.api;
+    let version = "";
+    try {
+      version = ` · ${api.version()}`;
+    } catch {
+      /* the engine is not there: its version neither */
+    }
+    const head = el("header", {}, el("h1", {}, `Tailor inspector${version}`), button("Close", () => current.close(), "close"));
+    const status = api.status();
+    if (status.state === "failed" || status.state === "starting") {
+      // What went wrong, when it did: the panel is most needed then.
+      const why = status.error ? `${status.error.code}: ${status.error.message}` : "the engine is still loading";
+      return [head, el("h2", {}, "Status"), el("p", { class: "fail" }, `${status.state}: ${why}`), el("p", { class: "muted" }, `First decisions made before: ${status.firstDecided}. Withdrawal still works.`)];
+    }
     const keep = eventsKept(h.rules());
-    const head = el("header", {}, el("h1", {}, `Tailor inspector · ${api.version()}`), button("Close", () => current.close()));
-    const fresh = el("input", { type: "checkbox", id: "fresh" });
+    const fresh = el("input", { type: "checkbox", id: "fresh", "data-key": "fresh" });
     fresh.checked = h.fresh();
     fresh.addEventListener("change", () => h.useFreshProfile(fresh.checked));
     const freshRow = el("div", { class: "row" }, el("label", {}, fresh, " Decide as a fresh profile (this page only; the real profile is untouched)"));
 
-    const consent = api.consent.state();
+    const consent = status.consent ? api.consent.state() : null;
     const consentList = el("ul", {});
     if (!consent) consentList.append(el("li", { class: "muted" }, "consent handling is not running"));
     else {
@@ -101,7 +129,7 @@ export function open(h) {
     }
     if (!events.children.length) events.append(el("li", { class: "muted" }, "none since the inspector opened"));
 
-    panel.replaceChildren(head, freshRow, el("h2", {}, "Consent"), consentList, el("h2", {}, "Slots"), slots, el("h2", {}, "Last events"), events);
+    return [head, freshRow, el("h2", {}, "Consent"), consentList, el("h2", {}, "Slots"), slots, el("h2", {}, "Last events"), events];
   }
 
   function slotView(slot) {
@@ -109,7 +137,7 @@ export function open(h) {
     const box = el("div", { class: "slot", "data-slot": slot });
     box.append(el("div", { class: why.forced ? "summary forced" : "summary" }, why.summary));
     // Force a variant: every variant of every experience on this slot.
-    const choose = el("select", { "aria-label": `Force a variant in ${slot}` });
+    const choose = el("select", { "aria-label": `Force a variant in ${slot}`, "data-key": `force:${slot}` });
     choose.append(el("option", { value: "" }, "as decided"));
     for (const e of (h.rules()?.experiences ?? []).filter((x) => x.slot === slot)) {
       for (const v of e.variants ?? []) {
@@ -136,20 +164,23 @@ export function open(h) {
         }
         list.append(item);
       }
-      box.append(el("details", {}, el("summary", {}, `${candidates.length} candidate${candidates.length === 1 ? "" : "s"}`), list));
+      box.append(el("details", { "data-slot": slot }, el("summary", {}, `${candidates.length} candidate${candidates.length === 1 ? "" : "s"}`), list));
     }
     return box;
   }
 
   const current = {
+    /** Closes the panel; what it forced and the fresh profile end with it. */
     close() {
       unwatch();
       host.remove();
       open.current = null;
+      h.reset();
     },
   };
   open.current = current;
   render();
+  root.querySelector('[data-key="close"]')?.focus();
   return current;
 }
 open.current = null;
@@ -161,8 +192,8 @@ function el(name, attrs, ...children) {
   return e;
 }
 
-function button(label, onClick) {
-  const b = el("button", { type: "button" }, label);
+function button(label, onClick, key) {
+  const b = el("button", { type: "button", "data-key": key }, label);
   b.addEventListener("click", onClick);
   return b;
 }
