@@ -232,6 +232,40 @@ export interface GoalCount {
   count: number;
 }
 
+/** An attribution model: how one conversion's credit is shared among the visits before it. */
+export type AttributionModel = "first_touch" | "last_touch" | "last_non_direct" | "linear" | "time_decay" | "position_based";
+
+/** The credit goals gave a channel under one model (each conversion gives 1 in all). */
+export interface ChannelCredit {
+  goal: string;
+  model: AttributionModel;
+  channel: "direct" | "organic_search" | "paid_search" | "social" | "email" | "display" | "referral";
+  credit: number;
+}
+
+/** One visit as attribution sees it. */
+export interface Touchpoint {
+  /** When the visit started (ISO 8601, UTC). */
+  at: string;
+  channel: ChannelCredit["channel"];
+  /** utm_source, else the referrer's host ("" for a direct visit). */
+  source: string;
+  medium: string;
+  campaign: string;
+  /** The experience variants shown during the visit, [experience, variant]. */
+  shown: [string, string][];
+}
+
+/** What measurement counted on this device ({@link Tailor.goals}). */
+export interface Goals {
+  /** Goals reached after seeing a variant. */
+  conversions: GoalCount[];
+  /** Credit per goal, attribution model and channel. */
+  credit: ChannelCredit[];
+  /** The visits kept for attribution (at most 50, within the rules' lookback window). */
+  touchpoints: Touchpoint[];
+}
+
 /** What Tailor holds on this device. */
 export interface Inventory {
   keys: { key: string; store: "localStorage" | "memory"; bytes: number; purpose: Purpose | "consent record" }[];
@@ -239,8 +273,8 @@ export interface Inventory {
   fallbackReason: string | null;
   /** What the profile holds (null without personalization): counts, event names, attributes, bytes. */
   profile: { events: number; rollups: number; eventNames: string[]; attributes: Record<string, unknown>; bytes: number } | null;
-  /** The goal counters (null without measurement). */
-  goals: GoalCount[] | null;
+  /** What measurement counted (null without measurement). */
+  goals: Goals | null;
   /** The consent state (null before start). */
   consent: ConsentState | null;
 }
@@ -331,8 +365,12 @@ export interface Tailor {
   readonly consent: ConsentApi;
   /** Erases every byte Tailor holds on this device, the consent record included. */
   forget(): void;
-  /** Goals reached after seeing a variant, counted on this device (null without measurement consent). */
-  goals(): GoalCount[] | null;
+  /**
+   * What measurement counted on this device (null without measurement consent): goals
+   * reached after seeing a variant, the credit per attribution model and channel, and
+   * the visits kept for attribution.
+   */
+  goals(): Goals | null;
   /** Every storage key Tailor holds, its purpose and size. */
   inventory(): Inventory;
   /**

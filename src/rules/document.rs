@@ -22,7 +22,9 @@ use crate::rules::time::{parse_date, parse_duration};
 /// Schema (`pkg/rules.schema.json`) must list exactly these (checked by a test).
 pub mod fields {
     /// The document itself.
-    pub const ROOT: &[&str] = &["$schema", "version", "revision", "events", "goals", "audiences", "savedGroups", "caps", "experiences"];
+    pub const ROOT: &[&str] = &["$schema", "version", "revision", "events", "goals", "attribution", "audiences", "savedGroups", "caps", "experiences"];
+    /// The attribution settings.
+    pub const ATTRIBUTION: &[&str] = &["lookback", "halfLife"];
     /// Required at the top level.
     pub const ROOT_REQUIRED: &[&str] = &["version"];
     /// An entry of `events`.
@@ -119,6 +121,24 @@ pub struct Rules {
     pub caps: Option<Cap>,
     /// Experiences, in document order.
     pub experiences: Vec<Experience>,
+    /// How goals credit the visitor's touchpoints (measurement purpose).
+    pub attribution: Attribution,
+}
+
+/// The attribution settings: which touchpoints a goal credits, and the time-decay model's
+/// half-life.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Attribution {
+    /// Touchpoints (visits) that started this long before a goal, or less, are credited.
+    pub lookback_ms: f64,
+    /// The time-decay model halves a touchpoint's weight for every half-life before the goal.
+    pub half_life_ms: f64,
+}
+
+impl Default for Attribution {
+    fn default() -> Self {
+        Attribution { lookback_ms: crate::measure::attribution::DEFAULT_LOOKBACK_MS, half_life_ms: crate::measure::attribution::DEFAULT_HALF_LIFE_MS }
+    }
 }
 
 impl Rules {
@@ -1021,6 +1041,7 @@ impl Decoder {
             saved_groups: Map::new(),
             caps: None,
             experiences: Vec::new(),
+            attribution: Attribution::default(),
         };
         let root = Path::Root;
         let Some(m) = self.object_mut(doc, &root, fields::ROOT, fields::ROOT_REQUIRED) else {
@@ -1059,6 +1080,16 @@ impl Decoder {
                 if !self.events.iter().any(|e| &e.name == goal) {
                     self.problem(&goals.index(i), "the name of an event declared under $.events", format!("{}, which is not declared", json::quote(goal)));
                 }
+            }
+        }
+        if let Some(a) = m.get("attribution") {
+            let apath = root.key("attribution");
+            if let Some(am) = self.object(a, &apath, fields::ATTRIBUTION, &[]) {
+                let defaults = Attribution::default();
+                rules.attribution = Attribution {
+                    lookback_ms: self.duration(am, "lookback", &apath).unwrap_or(defaults.lookback_ms),
+                    half_life_ms: self.duration(am, "halfLife", &apath).unwrap_or(defaults.half_life_ms),
+                };
             }
         }
         let groups = root.key("savedGroups");

@@ -258,6 +258,14 @@ impl Engine {
         self.goals = None;
     }
 
+    /// Records this page view's visit as a touchpoint for attribution (measurement):
+    /// `page_json` as for [`Engine::decide_round`].
+    pub fn touch(&mut self, page_json: &str, now_ms: f64) {
+        if let Some(g) = self.goals.as_mut() {
+            g.touch_page(&PageInputs::from_json(&props(page_json)), now_ms);
+        }
+    }
+
     /// Records an exposure for measurement.
     pub fn expose(&mut self, experience: &str, variant: &str, now_ms: f64) {
         if let Some(g) = self.goals.as_mut() {
@@ -277,7 +285,8 @@ impl Engine {
         self.goals.as_ref().map(Goals::serialize)
     }
 
-    /// The conversion counters as JSON: `[{goal, experience, variant, count}]`.
+    /// What `goals()` shows, as JSON: `{conversions, credit, touchpoints}`
+    /// ([`Goals::report`]).
     #[wasm_bindgen(js_name = goalsReport)]
     pub fn goals_report(&self) -> String {
         self.goals.as_ref().map_or(Value::Null, Goals::report).to_json(&BrowserHost)

@@ -377,6 +377,14 @@ export function start(options = {}, handoff = null) {
     }
     goalsLoaded = true;
     syncCapture();
+    touchVisit();
+  }
+
+  // This page view, as a touchpoint of a visit (measurement: attribution by channel).
+  function touchVisit() {
+    if (!engine || !goalsLoaded || !measurement() || automated) return;
+    core("recording the visit", (c) => c.touch(JSON.stringify(context()), Date.now()));
+    markGoalsDirty();
   }
 
   function dropGoals() {
@@ -395,7 +403,10 @@ export function start(options = {}, handoff = null) {
   // not for automated browsers or visitors who never interacted.
   function convertGoal(name, now) {
     if (!engine || !goalsLoaded || !measurement() || !interacted || automated) return;
-    if (core("counting a goal", (c) => c.convert(name, now), 0) > 0) markGoalsDirty();
+    // A goal also credits the visits (touchpoints) before it: written even when no
+    // exposure was attributed.
+    core("counting a goal", (c) => c.convert(name, now), 0);
+    markGoalsDirty();
   }
 
   function context() {
@@ -577,6 +588,7 @@ export function start(options = {}, handoff = null) {
     viewStart = Date.now();
     late = false;
     if (personalization()) record("page_view", { path: location.pathname });
+    touchVisit();
     redecide();
   }
   const urlWatch = watchUrl(navigated);
@@ -688,9 +700,11 @@ export function start(options = {}, handoff = null) {
       }
     },
     /**
-     * Goals reached after seeing a variant, counted on this device under measurement:
-     * `[{ goal, experience, variant, count }]`, or null without measurement consent.
-     * Nothing is sent: the host may forward these counts to its own analytics.
+     * What measurement counted on this device, or null without measurement consent:
+     * `{ conversions: [{ goal, experience, variant, count }], credit: [{ goal, model,
+     * channel, credit }], touchpoints: [{ at, channel, source, medium, campaign, shown }] }`
+     * (credit per attribution model and channel; see docs/runtime.md). Nothing is sent:
+     * the host may forward these counts to its own analytics.
      */
     goals() {
       return engine && goalsLoaded && measurement() ? JSON.parse(core("reading the goals", (c) => c.goalsReport(), "null")) : null;
@@ -702,16 +716,16 @@ export function start(options = {}, handoff = null) {
      * page's URL opens it too. Resolves once it is open.
      */
     inspect() {
-      inspector ??= (options.loadInspector ?? loadInspector)()
+      inspector ??= (options.loadInspector ?? loadInspector)();
+      return inspector
         .then((m) => {
           recentEvents ??= [];
-          return m.open(inspectorHandle);
+          m.open(inspectorHandle);
         })
         .catch((e) => {
           inspector = null;
           report(new TailorError("INSPECTOR_FAILED", `Tailor: the inspector could not open (${e?.message ?? e})`));
         });
-      return inspector.then(() => undefined);
     },
     /** Every storage key Tailor holds, its purpose and size, and what the profile contains. */
     inventory() {
@@ -804,6 +818,14 @@ export function start(options = {}, handoff = null) {
       }
       redecide();
       for (const w of inspectorWatchers) safely(w, "decision");
+    },
+    /** Closing: forced variants and the fresh profile end, and events are no longer kept. */
+    reset() {
+      const previewing = forced.size > 0 || freshEngine !== null;
+      forced.clear();
+      freshEngine = null;
+      recentEvents = null;
+      if (previewing) redecide();
     },
     /** Decides as for a new visitor with no profile (true), or as usual (false). */
     useFreshProfile(on) {
@@ -972,11 +994,12 @@ export function start(options = {}, handoff = null) {
       redecide();
       if (engine && state === "starting") state = "ready";
       mark("decided");
-      if (/[?&]tailor-debug(=|&|$)/.test(location.search)) api.inspect();
     } catch (e) {
       fail(asTailorError(e, "START_FAILED"));
     } finally {
       started = true;
+      // ?tailor-debug opens the inspector, whatever the start came to (a failure too).
+      if (!stopped && /[?&]tailor-debug(=|&|$)/.test(location.search)) api.inspect();
       clearTimeout(timer);
       if (!stopped) veil.revealAll();
       // Without consent handling, calls held until now get the answer later calls get:
