@@ -142,6 +142,12 @@ impl Default for Attribution {
 }
 
 impl Rules {
+    /// Whether any event is a goal (the document's `goals`, or an experience's `goal`):
+    /// without one, measurement has nothing to count or attribute.
+    pub fn has_goals(&self) -> bool {
+        !self.goals.is_empty() || self.experiences.iter().any(|e| e.goal.is_some())
+    }
+
     /// The declaration of event `name`, if the document declares it.
     pub fn event(&self, name: &str) -> Option<&EventSpec> {
         self.events.iter().find(|e| e.name == name)

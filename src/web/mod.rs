@@ -258,11 +258,25 @@ impl Engine {
         self.goals = None;
     }
 
+    /// The events the rules count as goals (the document's `goals` and the experiences'
+    /// `goal`), as a JSON array.
+    #[wasm_bindgen(js_name = goalNames)]
+    pub fn goal_names(&self) -> String {
+        let mut names: Vec<&str> = self.rules.goals.iter().map(String::as_str).collect();
+        names.extend(self.rules.experiences.iter().filter_map(|e| e.goal.as_deref()));
+        Value::Array(names.into_iter().map(Value::from).collect()).to_json(&BrowserHost)
+    }
+
     /// Records this page view's visit as a touchpoint for attribution (measurement):
-    /// `page_json` as for [`Engine::decide_round`].
-    pub fn touch(&mut self, page_json: &str, now_ms: f64) {
-        if let Some(g) = self.goals.as_mut() {
-            g.touch_page(&PageInputs::from_json(&props(page_json)), now_ms);
+    /// `page_json` as for [`Engine::decide_round`]. Returns whether it was recorded
+    /// (never when the rules name no goal: there would be nothing to attribute).
+    pub fn touch(&mut self, page_json: &str, now_ms: f64) -> bool {
+        match self.goals.as_mut() {
+            Some(g) if self.rules.has_goals() => {
+                g.touch_page(&PageInputs::from_json(&props(page_json)), now_ms);
+                true
+            }
+            _ => false,
         }
     }
 

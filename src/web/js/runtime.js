@@ -197,6 +197,7 @@ export function start(options = {}, handoff = null) {
   const measurement = () => consent?.granted("measurement") === true;
   // Measurement (exposures and goals) is kept apart from the profile.
   let goalsLoaded = false;
+  let goalNames = null; // the rules' goals, read once
   let goalsDirty = false;
   const exposures = new Map(); // slot → "experience\u0000variant" exposed on this page view
 
@@ -380,11 +381,11 @@ export function start(options = {}, handoff = null) {
     touchVisit();
   }
 
-  // This page view, as a touchpoint of a visit (measurement: attribution by channel).
+  // This page view, as a touchpoint of a visit (measurement: attribution by channel);
+  // nothing when the rules name no goal.
   function touchVisit() {
     if (!engine || !goalsLoaded || !measurement() || automated) return;
-    core("recording the visit", (c) => c.touch(JSON.stringify(context()), Date.now()));
-    markGoalsDirty();
+    if (core("recording the visit", (c) => c.touch(JSON.stringify(context()), Date.now()), false)) markGoalsDirty();
   }
 
   function dropGoals() {
@@ -404,7 +405,9 @@ export function start(options = {}, handoff = null) {
   function convertGoal(name, now) {
     if (!engine || !goalsLoaded || !measurement() || !interacted || automated) return;
     // A goal also credits the visits (touchpoints) before it: written even when no
-    // exposure was attributed.
+    // exposure was attributed; any other event changes nothing.
+    goalNames ??= new Set(JSON.parse(core("reading the goals", (c) => c.goalNames(), "[]")));
+    if (!goalNames.has(name)) return;
     core("counting a goal", (c) => c.convert(name, now), 0);
     markGoalsDirty();
   }
