@@ -548,7 +548,7 @@ fn distance_within_2(a: &[char], b: &str) -> Option<usize> {
 
 /// ` (did you mean "x"?)` for the closest candidate within 2 edits, or nothing. Names
 /// longer than [`MAX_NAME_LENGTH`] get no hint (they are wrong for their length).
-fn did_you_mean(word: &str, candidates: &[&str]) -> String {
+pub fn did_you_mean(word: &str, candidates: &[&str]) -> String {
     if word.len() > MAX_NAME_LENGTH * 4 {
         return String::new();
     }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use tailor::compile::{bundle, compile, compile_document};
 use tailor::host::NativeHost;
 use tailor::json::{self, Map, Value};
-use tailor::rules::document::{parse_rules_with, Problem, Rules};
+use tailor::rules::document::{did_you_mean, parse_rules_with, Problem, Rules};
 use tailor::rules::time::{format_date_time, parse_date};
 use tailor::simulate::{parse_journey, replay, report_value, Journey, StepReport};
 
@@ -153,30 +153,6 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
         }),
         c => Err(format!("tailor: unknown command \"{c}\"{}\n{USAGE}", did_you_mean(c, &["validate", "simulate", "diff", "compile", "help"]))),
     }
-}
-
-/// ` (did you mean "validate"?)` for a near miss among `names`, else nothing.
-fn did_you_mean(word: &str, names: &[&str]) -> String {
-    let distance = |a: &str, b: &str| {
-        let b: Vec<char> = b.chars().collect();
-        let mut row: Vec<usize> = (0..=b.len()).collect();
-        for (i, ca) in a.chars().enumerate() {
-            let mut prev = row[0];
-            row[0] = i + 1;
-            for (j, cb) in b.iter().enumerate() {
-                let next = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(row[j + 1] + 1);
-                prev = row[j + 1];
-                row[j + 1] = next;
-            }
-        }
-        row[b.len()]
-    };
-    names
-        .iter()
-        .map(|n| (distance(word, n), n))
-        .filter(|(d, _)| *d <= 2)
-        .min()
-        .map_or(String::new(), |(_, n)| format!(" (did you mean \"{n}\"?)"))
 }
 
 /// One problem of a document, located in its text.
